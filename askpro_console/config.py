@@ -1,0 +1,124 @@
+"""Reading the environment for settings.py, with one clear line instead of a traceback.
+
+Settings load before Django's translation machinery, so messages are translated with the
+plain ``gettext`` module from the project's own catalogue in ``locale/``.
+"""
+
+import gettext as gettext_module
+import os
+import secrets
+import sys
+from pathlib import Path
+
+import environ
+from django.core.exceptions import ImproperlyConfigured
+
+SUPPORTED_LANGUAGES = ("de", "en")
+_TRUE = {"1", "true", "yes", "on", "ja"}
+_FALSE = {"0", "false", "no", "off", "nein", ""}
+_DB_SCHEMES = {"sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
+
+
+class ConfigError(Exception):
+    """A setting from the environment that the console cannot use."""
+
+
+def _translator(base_dir: Path):
+    language = os.environ.get("LANGUAGE_CODE", "de").strip().lower()[:2]
+    return gettext_module.translation(
+        "django", localedir=base_dir / "locale", languages=[language], fallback=True
+    ).gettext
+
+
+def fail(base_dir: Path, error: ConfigError) -> None:
+    """Print one line in the user's language and stop."""
+    _ = _translator(base_dir)
+    print(_("askpro-console: configuration error: %(error)s") % {"error": error}, file=sys.stderr)
+    raise SystemExit(2)
+
+
+class Settings:
+    def __init__(self, base_dir: Path):
+        self.base_dir = base_dir
+        self.env = environ.Env()
+        self._ = _translator(base_dir)
+
+    def string(self, name: str, default: str = "") -> str:
+        return os.environ.get(name, default).strip()
+
+    def boolean(self, name: str, default: bool) -> bool:
+        raw = os.environ.get(name)
+        if raw is None:
+            return default
+        value = raw.strip().lower()
+        if value in _TRUE:
+            return True
+        if value in _FALSE:
+            return False
+        raise ConfigError(
+            self._("%(name)s=%(value)r is not a yes/no value (use true or false)")
+            % {"name": name, "value": raw}
+        )
+
+    def host_list(self, name: str, default: list[str]) -> list[str]:
+        raw = os.environ.get(name)
+        if raw is None:
+            return default
+        hosts = [h.strip() for h in raw.split(",") if h.strip()]
+        if not hosts:
+            raise ConfigError(self._("%(name)s is empty: name at least one host") % {"name": name})
+        return hosts
+
+    def language(self) -> str:
+        raw = self.string("LANGUAGE_CODE", "de").lower()
+        if raw not in SUPPORTED_LANGUAGES:
+            raise ConfigError(
+                self._("LANGUAGE_CODE=%(value)r is not supported (use de or en)") % {"value": raw}
+            )
+        return raw
+
+    def database(self, name: str, default_url: str) -> dict:
+        url = self.string(name) or default_url
+        scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+        if scheme not in _DB_SCHEMES:
+            raise ConfigError(
+                self._(
+                    "%(name)s has the unknown scheme %(scheme)r "
+                    "(use sqlite:///path or mysql://user:password@host:port/database)"
+                )
+                % {"name": name, "scheme": scheme or url[:20]}
+            )
+        url = _DB_SCHEMES[scheme] + url[len(scheme) :]
+        try:
+            config = self.env.db_url_config(url)
+        except (ImproperlyConfigured, ValueError) as exc:
+            raise ConfigError(f"{name}: {exc}") from exc
+        if config["ENGINE"].endswith("mysql"):
+            if not config.get("NAME"):
+                raise ConfigError(self._("%(name)s names no database") % {"name": name})
+            options = config.setdefault("OPTIONS", {})
+            options.setdefault("charset", "utf8mb4")
+            # The gateway runs in strict mode: the console must fail the same way it would.
+            options.setdefault(
+                "init_command",
+                "SET SESSION sql_mode='STRICT_TRANS_TABLES,ERROR_FOR_DIVISION_BY_ZERO,"
+                "NO_ENGINE_SUBSTITUTION'",
+            )
+            config["TEST"] = {"CHARSET": "utf8mb4", "COLLATION": "utf8mb4_unicode_ci"}
+        return config
+
+    def secret_key(self) -> str:
+        """The configured key, else one generated once and kept in var/ (never in git)."""
+        key = self.string("SECRET_KEY")
+        if key:
+            if len(key) < 32:
+                raise ConfigError(self._("SECRET_KEY is shorter than 32 characters"))
+            return key
+        path = self.base_dir / "var" / "secret_key"
+        if path.exists():
+            return path.read_text().strip()
+        path.parent.mkdir(parents=True, exist_ok=True)
+        key = secrets.token_urlsafe(50)
+        path.touch(mode=0o600)
+        path.write_text(key)
+        return key

@@ -1,0 +1,122 @@
+"""Settings of the AskPro Console, all from the environment (django-environ).
+
+Without DATABASE_URL the console runs on an embedded SQLite file under var/ with demo data, so a
+newcomer needs no configuration. A malformed value stops start-up with one clear line.
+"""
+
+from pathlib import Path
+
+from django.utils.translation import gettext_lazy as _
+
+from askpro_console.config import ConfigError, Settings, fail
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+_env = Settings(BASE_DIR)
+
+try:
+    EMBEDDED_DEFAULT = not _env.string("DATABASE_URL")
+    DATABASES = {
+        "default": _env.database(
+            "DATABASE_URL", f"sqlite:///{BASE_DIR / 'var' / 'console.sqlite3'}"
+        )
+    }
+    # The embedded demo is a developer's sandbox; a real database means production defaults.
+    DEBUG = _env.boolean("DEBUG", default=EMBEDDED_DEFAULT)
+    SECRET_KEY = _env.secret_key()
+    ALLOWED_HOSTS = _env.host_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
+    LANGUAGE_CODE = _env.language()
+    # The gateway's Laravel APP_KEY and APP_PREVIOUS_KEYS; parsed and checked by the encrypter.
+    GATEWAY_APP_KEY = _env.string("GATEWAY_APP_KEY")
+    GATEWAY_PREVIOUS_KEYS = [
+        k.strip() for k in _env.string("GATEWAY_PREVIOUS_KEYS").split(",") if k.strip()
+    ]
+    # Time zone in which the gateway's `timestamp` columns are read and written (Laravel's default: UTC).
+    GATEWAY_DB_TIME_ZONE = _env.string("GATEWAY_DB_TIME_ZONE", "UTC") or "UTC"
+except ConfigError as error:
+    fail(BASE_DIR, error)
+
+if GATEWAY_DB_TIME_ZONE != "UTC":
+    DATABASES["default"]["TIME_ZONE"] = GATEWAY_DB_TIME_ZONE
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "auditlog",
+    "integrations_app",
+    "audit_app",
+]
+
+MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.locale.LocaleMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "auditlog.middleware.AuditlogMiddleware",
+]
+
+ROOT_URLCONF = "askpro_console.urls"
+WSGI_APPLICATION = "askpro_console.wsgi.application"
+
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [BASE_DIR / "templates"],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ],
+        },
+    },
+]
+
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+AUTH_PASSWORD_VALIDATORS = [
+    {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
+    {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
+    {"NAME": "django.contrib.auth.password_validation.CommonPasswordValidator"},
+    {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
+]
+
+LANGUAGES = [("de", _("German")), ("en", _("English"))]
+LOCALE_PATHS = [BASE_DIR / "locale"]
+USE_I18N = True
+TIME_ZONE = "Europe/Berlin"
+USE_TZ = True
+
+STATIC_URL = "static/"
+STATIC_ROOT = BASE_DIR / "var" / "static"
+
+SESSION_COOKIE_HTTPONLY = True
+CSRF_COOKIE_HTTPONLY = True
+if not DEBUG:
+    SESSION_COOKIE_SECURE = _env.boolean("SECURE_COOKIES", default=True)
+    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+
+# History of every change (django-auditlog): secrets are never part of it.
+AUDITLOG_INCLUDE_ALL_MODELS = False
+AUDITLOG_DISABLE_REMOTE_ADDR = False
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "root": {"handlers": ["console"], "level": "WARNING"},
+    "loggers": {
+        "askpro": {"handlers": ["console"], "level": "INFO", "propagate": False},
+    },
+}
+AUDITLOG_STORE_JSON_CHANGES = True
+# Read the old state through the base manager, so changes to soft-deleted rows are recorded too.
+AUDITLOG_USE_BASE_MANAGER = True

@@ -1,0 +1,21 @@
+"""The gateway's tables, mirrored with ``managed = False``: the gateway owns its schema."""
+
+from integrations_app.models.activity import Appointment, Call, Customer, CustomerInteraction
+from integrations_app.models.integrations import Integration, NotificationTemplate
+from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
+
+GATEWAY_MODELS = (
+    Company,
+    Branch,
+    Staff,
+    Service,
+    PhoneNumber,
+    Integration,
+    Customer,
+    Call,
+    Appointment,
+    NotificationTemplate,
+    CustomerInteraction,
+)
+
+__all__ = [m.__name__ for m in GATEWAY_MODELS] + ["GATEWAY_MODELS"]

@@ -1,0 +1,80 @@
+"""What every mirrored gateway table shares: no migrations, Laravel timestamps, soft deletes."""
+
+from django.db import models
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app.models.fields import Char36Field, TimestampField, new_uuid
+
+
+class GatewayModel(models.Model):
+    """A table the gateway owns: Django never creates, alters or drops it."""
+
+    class Meta:
+        abstract = True
+        managed = False
+
+    def get_additional_data(self) -> dict:
+        """Read by django-auditlog: where the change came from."""
+        from integrations_app.history import current_source
+
+        return {"source": current_source()}
+
+
+class UUIDKeyModel(GatewayModel):
+    """Tables keyed by `char(36)` without a database default: the console makes the key."""
+
+    id = Char36Field(primary_key=True, default=new_uuid, editable=False)
+
+    class Meta(GatewayModel.Meta):
+        abstract = True
+
+
+class TimestampedModel(GatewayModel):
+    """Laravel's created_at/updated_at, kept by every save and bulk insert of the console."""
+
+    created_at = TimestampField(_("created"), null=True, blank=True, auto_now_add=True)
+    updated_at = TimestampField(_("updated"), null=True, blank=True, auto_now=True)
+
+    class Meta(GatewayModel.Meta):
+        abstract = True
+
+
+class SoftDeleteQuerySet(models.QuerySet):
+    def delete(self):
+        """Soft-delete as Laravel's SoftDeletes does: set deleted_at, keep the rows."""
+        now = timezone.now().replace(microsecond=0)
+        count = self.update(deleted_at=now, updated_at=now)
+        return count, {self.model._meta.label: count}
+
+    def hard_delete(self):
+        return super().delete()
+
+
+class LiveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
+    """The default manager: soft-deleted rows are invisible, as in the gateway."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(deleted_at__isnull=True)
+
+
+class SoftDeleteModel(TimestampedModel):
+    deleted_at = TimestampField(_("deleted"), null=True, blank=True, editable=False)
+
+    objects = LiveManager()
+    all_objects = models.Manager.from_queryset(SoftDeleteQuerySet)()
+
+    class Meta(TimestampedModel.Meta):
+        abstract = True
+        # Related lookups (a phone number's branch) must still see deleted rows, to report them.
+        base_manager_name = "all_objects"
+
+    @property
+    def is_deleted(self) -> bool:
+        return self.deleted_at is not None
+
+    def delete(self, using=None, keep_parents=False):
+        now = timezone.now().replace(microsecond=0)
+        self.deleted_at = now
+        self.save(update_fields=["deleted_at", "updated_at"], using=using)
+        return 1, {self._meta.label: 1}

@@ -1,0 +1,116 @@
+"""Provider integrations and notification templates of a company."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app.models.base import TimestampedModel
+from integrations_app.models.fields import (
+    Char36Field,
+    EnumField,
+    TextField,
+    TimestampField,
+    UnsignedBigAutoField,
+    new_uuid,
+)
+from integrations_app.models.tenancy import Company
+
+
+class Integration(TimestampedModel):
+    """A row of `integrations`. No soft delete in the gateway; only its admin screens read it.
+
+    `tenant_id` is NOT NULL without default and read by nothing: the console writes a UUID.
+    The secret columns hold Laravel `encryptString()` payloads; `credentials` is plain JSON and
+    never receives a secret.
+    """
+
+    PROVIDERS = ("calcom", "retell", "webhook", "api", "oauth2")
+    STATUSES = ("active", "inactive", "error", "syncing", "pending", "suspended")
+    HEALTH = ("healthy", "degraded", "unhealthy", "unknown")
+    SECRET_FIELDS = ("api_key", "api_secret", "access_token", "refresh_token", "webhook_secret")
+
+    id = UnsignedBigAutoField(primary_key=True)
+    tenant_id = Char36Field(_("tenant id"), default=new_uuid, editable=False)
+    company = models.ForeignKey(
+        Company,
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="integrations",
+        verbose_name=_("company"),
+    )
+    name = models.CharField(_("name"), max_length=255)
+    type = models.CharField(_("type"), max_length=255)
+    provider = models.CharField(_("provider"), max_length=255, null=True, blank=True)
+    status = models.CharField(_("status"), max_length=255, default="active")
+    is_active = models.BooleanField(_("active"), default=True)
+    environment = models.CharField(_("environment"), max_length=255, default="production")
+    description = TextField(_("description"), null=True, blank=True)
+    config = models.JSONField(_("configuration"), null=True, blank=True)
+    credentials = models.JSONField(null=True, blank=True, editable=False)
+    api_key = TextField(null=True, blank=True, editable=False)
+    api_secret = TextField(null=True, blank=True, editable=False)
+    access_token = TextField(null=True, blank=True, editable=False)
+    refresh_token = TextField(null=True, blank=True, editable=False)
+    webhook_secret = TextField(null=True, blank=True, editable=False)
+    webhook_url = TextField(_("webhook URL"), null=True, blank=True)
+    external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
+    health_status = EnumField(_("health"), values=HEALTH, default="unknown", editable=False)
+    health_score = models.IntegerField(_("health score"), default=0, editable=False)
+    last_error = TextField(_("last error"), null=True, blank=True, editable=False)
+    error_count = models.IntegerField(_("errors"), default=0, editable=False)
+    success_count = models.IntegerField(_("successes"), default=0, editable=False)
+    last_success_at = TimestampField(_("last success"), null=True, blank=True, editable=False)
+    last_error_at = TimestampField(_("last error at"), null=True, blank=True, editable=False)
+    last_sync_at = TimestampField(_("last sync"), null=True, blank=True, editable=False)
+    created_by = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+    updated_by = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+
+    class Meta(TimestampedModel.Meta):
+        db_table = "integrations"
+        verbose_name = _("integration")
+        verbose_name_plural = _("integrations")
+        ordering = ["company__name", "provider"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class NotificationTemplate(TimestampedModel):
+    """`subject` and `content` are JSON objects keyed by language, `de` the fallback."""
+
+    CHANNELS = ("email", "sms", "whatsapp", "push")
+
+    id = UnsignedBigAutoField(primary_key=True)
+    company = models.ForeignKey(
+        Company,
+        models.DO_NOTHING,
+        related_name="notification_templates",
+        verbose_name=_("company"),
+    )
+    key = models.CharField(_("key"), max_length=100)
+    channel = models.CharField(_("channel"), max_length=20)
+    name = models.CharField(_("name"), max_length=255)
+    type = models.CharField(_("type"), max_length=255)
+    description = TextField(_("description"), null=True, blank=True)
+    subject = models.JSONField(_("subject"), null=True, blank=True)
+    content = models.JSONField(_("content"), null=True, blank=True)
+    translations = models.JSONField(_("translations"), default=dict)
+    variables = models.JSONField(_("variables"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), default=True)
+    is_system = models.BooleanField(_("system template"), default=False)
+    priority = models.IntegerField(_("priority"), default=5)
+
+    class Meta(TimestampedModel.Meta):
+        db_table = "notification_templates"
+        verbose_name = _("notification template")
+        verbose_name_plural = _("notification templates")
+        ordering = ["company__name", "key", "channel"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["company", "key", "channel"], name="notification_template_unique"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key} ({self.channel})"

@@ -1,0 +1,31 @@
+import pytest
+from django.db import connection
+
+from tests import support
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """After Django's own test database: the gateway tables, from the models or schema.sql."""
+    with django_db_blocker.unblock():
+        support.install_gateway_tables()
+    yield
+
+
+@pytest.fixture(autouse=True)
+def _empty_gateway_tables_after_transactional_tests(request):
+    yield
+    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+        support.empty_gateway_tables()
+
+
+@pytest.fixture
+def scratch_database_url(tmp_path):
+    with support.scratch_database(tmp_path) as url:
+        yield url
+
+
+@pytest.fixture
+def mysql_only():
+    if connection.vendor != "mysql":
+        pytest.skip("runs in the MariaDB tiers of scripts/test.sh")

@@ -1,0 +1,128 @@
+"""Test helpers shared by the tiers: gateway tables, scratch databases, running manage.py."""
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote
+
+from django.db import connection
+
+from integrations_app import gateway_schema
+from integrations_app.models import GATEWAY_MODELS
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def tables_source() -> str:
+    """`models` (tables built from the models) or `reference` (the gateway's schema.sql)."""
+    return os.environ.get("ASKPRO_GATEWAY_TABLES", "models")
+
+
+def mysql_client_args(settings_dict: dict, database: str) -> tuple[list[str], dict]:
+    client = shutil.which("mariadb") or shutil.which("mysql")
+    if client is None:
+        raise RuntimeError("the mariadb/mysql command-line client is needed to load an SQL file")
+    args = [client, "--default-character-set=utf8mb4", f"--user={settings_dict['USER'] or 'root'}"]
+    options = settings_dict.get("OPTIONS", {})
+    if options.get("unix_socket"):
+        args.append(f"--socket={options['unix_socket']}")
+    else:
+        args += [f"--host={settings_dict['HOST'] or '127.0.0.1'}", "--protocol=TCP"]
+        if settings_dict.get("PORT"):
+            args.append(f"--port={settings_dict['PORT']}")
+    env = dict(os.environ)
+    if settings_dict.get("PASSWORD"):
+        env["MYSQL_PWD"] = settings_dict["PASSWORD"]
+    return [*args, database], env
+
+
+def load_sql_file(path: str | Path, database: str | None = None) -> None:
+    """Load an SQL dump into a MariaDB/MySQL database with the real client (keeps its syntax)."""
+    settings_dict = connection.settings_dict
+    args, env = mysql_client_args(settings_dict, database or settings_dict["NAME"])
+    with open(path, "rb") as sql:
+        subprocess.run(args, stdin=sql, env=env, check=True, capture_output=True)
+
+
+def reference_schema_path() -> Path:
+    path = os.environ.get("GATEWAY_REFERENCE_SCHEMA", "")
+    if not path or not Path(path).is_file():
+        raise RuntimeError(
+            "ASKPRO_GATEWAY_TABLES=reference needs GATEWAY_REFERENCE_SCHEMA to name the gateway's schema.sql"
+        )
+    return Path(path)
+
+
+def install_gateway_tables() -> None:
+    if tables_source() == "reference":
+        if connection.vendor != "mysql":
+            raise RuntimeError("the reference schema loads into MariaDB/MySQL only")
+        load_sql_file(reference_schema_path())
+    else:
+        gateway_schema.create_tables(connection)
+
+
+def empty_gateway_tables() -> None:
+    """Transactional tests commit; Django's flush skips unmanaged tables, so empty them here."""
+    tables = [model._meta.db_table for model in reversed(GATEWAY_MODELS)]
+    with connection.cursor() as cursor:
+        if connection.vendor == "mysql":
+            cursor.execute("SET FOREIGN_KEY_CHECKS=0")
+            for table in tables:
+                cursor.execute(f"DELETE FROM `{table}`")
+            cursor.execute("SET FOREIGN_KEY_CHECKS=1")
+        else:
+            for table in tables:
+                cursor.execute(f'DELETE FROM "{table}"')
+
+
+def database_url(settings_dict: dict, name: str) -> str:
+    user = quote(settings_dict.get("USER") or "root", safe="")
+    password = settings_dict.get("PASSWORD") or ""
+    auth = f"{user}:{quote(password, safe='')}" if password else user
+    host = settings_dict.get("HOST") or "127.0.0.1"
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"mysql://{auth}@{host}{port}/{name}"
+
+
+@contextmanager
+def scratch_database(tmp_path: Path):
+    """A fresh, empty database of the current tier's kind, as a DATABASE_URL, removed afterwards."""
+    if connection.vendor == "sqlite":
+        yield f"sqlite:///{tmp_path / 'scratch.sqlite3'}"
+        return
+    name = f"askpro_scratch_{uuid.uuid4().hex[:10]}"
+    with connection.cursor() as cursor:
+        cursor.execute(f"CREATE DATABASE `{name}` CHARACTER SET utf8mb4 COLLATE utf8mb4_unicode_ci")
+    try:
+        yield database_url(connection.settings_dict, name)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
+
+
+def run_manage(
+    *args: str,
+    database_url: str,
+    language: str = "en",
+    stdin: str | None = None,
+    extra_env: dict | None = None,
+) -> subprocess.CompletedProcess:
+    """Run manage.py as a user would, in a separate process against the given database."""
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
+    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env |= {"DATABASE_URL": database_url, "LANGUAGE_CODE": language}
+    env |= extra_env or {}
+    return subprocess.run(
+        [sys.executable, str(BASE_DIR / "manage.py"), *args],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=BASE_DIR,
+        timeout=300,
+    )
