@@ -1,3 +1,5 @@
+import os
+
 import pytest
 from django.db import connection
 
@@ -29,3 +31,12 @@ def scratch_database_url(tmp_path):
 def mysql_only():
     if connection.vendor != "mysql":
         pytest.skip("runs in the MariaDB tiers of scripts/test.sh")
+
+
+@pytest.fixture
+def reference_schema():
+    """The gateway's schema.sql; `.ci/run` always names it, so CI never skips these tests."""
+    path = os.environ.get("GATEWAY_REFERENCE_SCHEMA", "")
+    if not path:
+        pytest.skip("needs GATEWAY_REFERENCE_SCHEMA=path/to/schema.sql (set by .ci/run)")
+    return path

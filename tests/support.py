@@ -115,7 +115,8 @@ def run_manage(
     """Run manage.py as a user would, in a separate process against the given database."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
     env.pop("DJANGO_SETTINGS_MODULE", None)
-    env |= {"DATABASE_URL": database_url, "LANGUAGE_CODE": language}
+    env.pop("DATABASE_URL", None)
+    env |= {"LANGUAGE_CODE": language} | ({"DATABASE_URL": database_url} if database_url else {})
     env |= extra_env or {}
     return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],

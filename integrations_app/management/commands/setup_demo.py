@@ -1,0 +1,63 @@
+import secrets
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.core.management.base import BaseCommand, CommandError
+from django.db import connection
+from django.utils.translation import gettext as _
+
+from integrations_app import gateway_schema
+from integrations_app.models import Company
+
+ADMIN_USERNAME = "admin"
+
+
+class Command(BaseCommand):
+    help = _(
+        "Prepare the embedded SQLite demo: console tables, gateway tables, demo data and an "
+        "admin account. Reuses what exists."
+    )
+
+    def handle(self, *args, **options):
+        if connection.vendor != "sqlite":
+            raise CommandError(
+                _("setup_demo prepares the embedded SQLite demo only; this database is %(vendor)s")
+                % {"vendor": connection.vendor}
+            )
+        call_command("migrate", interactive=False, verbosity=0)
+        self.stdout.write(_("Console tables are up to date."))
+        existing = gateway_schema.existing_gateway_tables()
+        if not existing:
+            call_command("gateway_schema", "create", stdout=self.stdout)
+        elif len(existing) < len(gateway_schema.gateway_tables()):
+            raise CommandError(
+                _("Only some gateway tables exist (%(tables)s): remove %(path)s and start again.")
+                % {"tables": ", ".join(existing), "path": settings.DATABASES["default"]["NAME"]}
+            )
+        if Company.all_objects.exists():
+            self.stdout.write(_("Demo data is already there."))
+        else:
+            call_command("seed_demo", stdout=self.stdout)
+        self.ensure_admin()
+
+    def ensure_admin(self):
+        users = get_user_model()
+        existing = users.objects.filter(is_superuser=True).order_by("pk").first()
+        if existing:
+            self.stdout.write(
+                _(
+                    "Administrator %(name)s exists already. Lost the password? "
+                    "python manage.py changepassword %(name)s"
+                )
+                % {"name": existing.get_username()}
+            )
+            return
+        password = secrets.token_urlsafe(12)
+        users.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
+        self.stdout.write(
+            _(
+                "Administrator created: user %(name)s, one-time password %(password)s (shown only now)"
+            )
+            % {"name": ADMIN_USERNAME, "password": password}
+        )
