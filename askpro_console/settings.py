@@ -30,7 +30,7 @@ try:
     GATEWAY_PREVIOUS_KEYS = [
         k.strip() for k in _env.string("GATEWAY_PREVIOUS_KEYS").split(",") if k.strip()
     ]
-    # Time zone in which the gateway's `timestamp` columns are read and written (Laravel's default: UTC).
+    # Time zone of the gateway's `timestamp` columns (Laravel's app.timezone; its default: UTC).
     GATEWAY_DB_TIME_ZONE = _env.string("GATEWAY_DB_TIME_ZONE", "UTC") or "UTC"
 except ConfigError as error:
     fail(BASE_DIR, error)

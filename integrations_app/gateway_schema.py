@@ -85,10 +85,11 @@ def expected_columns(model, connection) -> dict[str, Column]:
 
 def _live_columns_mysql(connection, tables):
     placeholders = ", ".join(["%s"] * len(tables))
+    # Only %s placeholders are interpolated into the SQL text.
     sql = (
-        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA "
+        "SELECT TABLE_NAME, COLUMN_NAME, COLUMN_TYPE, IS_NULLABLE, COLUMN_DEFAULT, EXTRA "  # noqa: S608
         "FROM information_schema.COLUMNS "
-        f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({placeholders}) "  # noqa: S608
+        f"WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME IN ({placeholders}) "
         "ORDER BY TABLE_NAME, ORDINAL_POSITION"
     )
     live: dict[str, dict[str, Column]] = {}

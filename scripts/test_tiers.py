@@ -13,7 +13,7 @@ import subprocess
 import sys
 import tempfile
 import time
-import xml.etree.ElementTree as ET
+import xml.etree.ElementTree as ET  # our own pytest's reports, not untrusted input
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
@@ -55,10 +55,11 @@ def throwaway_mariadb():
     as_root = ["--user=root"] if os.geteuid() == 0 else []
     port = free_port()
     process = None
+    log_file = open(log, "w")  # noqa: SIM115 (the server writes to it until the end)
     try:
         subprocess.run(
-            [install_db, "--no-defaults", f"--datadir={data}", "--auth-root-authentication-method=normal",
-             "--skip-test-db", *as_root],
+            [install_db, "--no-defaults", f"--datadir={data}", "--skip-test-db",
+             "--auth-root-authentication-method=normal", *as_root],
             check=True, capture_output=True, text=True,
         )  # fmt: skip
         process = subprocess.Popen(
@@ -67,7 +68,7 @@ def throwaway_mariadb():
              "--skip-name-resolve", "--character-set-server=utf8mb4",
              "--collation-server=utf8mb4_unicode_ci", "--innodb-buffer-pool-size=256M",
              "--innodb-flush-log-at-trx-commit=0", "--sql-mode=STRICT_TRANS_TABLES", *as_root],
-            stdout=open(log, "w"), stderr=subprocess.STDOUT,
+            stdout=log_file, stderr=subprocess.STDOUT,
         )  # fmt: skip
         import MySQLdb
 
@@ -93,6 +94,7 @@ def throwaway_mariadb():
                 process.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 process.kill()
+        log_file.close()
         shutil.rmtree(workdir, ignore_errors=True)
 
 
@@ -147,7 +149,7 @@ def run_tier(tier: str, database_url: str, pytest_args: list[str]) -> dict:
     counts = {"tier": tier, "exit": result.returncode, "seconds": time.monotonic() - started}
     counts |= {"tests": 0, "failures": 0, "errors": 0, "skipped": 0}
     if report.exists():
-        suite = ET.parse(report).getroot()
+        suite = ET.parse(report).getroot()  # noqa: S314
         suite = suite if suite.tag == "testsuite" else suite.find("testsuite")
         for key in ("tests", "failures", "errors", "skipped"):
             counts[key] = int(suite.get(key, 0))
@@ -176,9 +178,7 @@ def main() -> None:
     mysql_tiers = [t for t in wanted if t != "sqlite"]
     if mysql_tiers:
         given = os.environ.get("TEST_DATABASE_URL", "")
-        server_cm = throwaway_mariadb() if not given else _given_server(given)
-        with server_cm as (server):
-            base = server_name_default(given)
+        with mariadb_server(given) as (server, base):
             for tier in mysql_tiers:
                 name = base if tier == "mariadb" else f"{base}_ref"
                 if given:
@@ -188,13 +188,13 @@ def main() -> None:
 
 
 @contextmanager
-def _given_server(url: str):
-    server, _name = server_of(url)
-    yield server
-
-
-def server_name_default(given: str) -> str:
-    return server_of(given)[1] if given else "askpro_console"
+def mariadb_server(given_url: str):
+    """(server URL, base database name): TEST_DATABASE_URL's server, else a throwaway one."""
+    if given_url:
+        yield server_of(given_url)
+        return
+    with throwaway_mariadb() as server:
+        yield server, "askpro_console"
 
 
 def summarize(results: list[dict], wanted: list[str]) -> None:

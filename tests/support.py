@@ -52,7 +52,8 @@ def reference_schema_path() -> Path:
     path = os.environ.get("GATEWAY_REFERENCE_SCHEMA", "")
     if not path or not Path(path).is_file():
         raise RuntimeError(
-            "ASKPRO_GATEWAY_TABLES=reference needs GATEWAY_REFERENCE_SCHEMA to name the gateway's schema.sql"
+            "ASKPRO_GATEWAY_TABLES=reference needs GATEWAY_REFERENCE_SCHEMA "
+            "to name the gateway's schema.sql"
         )
     return Path(path)
 

@@ -57,7 +57,8 @@ class Command(BaseCommand):
         users.objects.create_superuser(ADMIN_USERNAME, email="", password=password)
         self.stdout.write(
             _(
-                "Administrator created: user %(name)s, one-time password %(password)s (shown only now)"
+                "Administrator created: user %(name)s, "
+                "one-time password %(password)s (shown only now)"
             )
             % {"name": ADMIN_USERNAME, "password": password}
         )

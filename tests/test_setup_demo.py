@@ -1,0 +1,53 @@
+"""What `scripts/run.sh` prepares, run twice as a newcomer would."""
+
+import os
+import sqlite3
+import subprocess
+
+import pytest
+
+from tests import support
+
+
+def test_setup_demo_prepares_everything_once_and_then_reuses_it(tmp_path):
+    url = f"sqlite:///{tmp_path / 'console.sqlite3'}"
+    first = support.run_manage("setup_demo", database_url=url)
+    assert first.returncode == 0, first.stderr
+    assert "Created 11 gateway tables" in first.stdout
+    assert "one-time password" in first.stdout
+    password = first.stdout.split("one-time password ", 1)[1].split()[0]
+    assert len(password) >= 12
+
+    with sqlite3.connect(tmp_path / "console.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 13
+        assert db.execute("SELECT COUNT(*) FROM auth_user WHERE is_superuser").fetchone()[0] == 1
+        stored = db.execute("SELECT password FROM auth_user").fetchone()[0]
+    assert password not in stored  # only the hash is kept
+
+    second = support.run_manage("setup_demo", database_url=url)
+    assert second.returncode == 0, second.stderr
+    assert "Demo data is already there" in second.stdout
+    assert "exists already" in second.stdout
+    assert "one-time password" not in second.stdout
+    with sqlite3.connect(tmp_path / "console.sqlite3") as db:
+        assert db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 13
+
+
+@pytest.mark.django_db
+def test_setup_demo_refuses_a_mysql_database(mysql_only, scratch_database_url):
+    result = support.run_manage("setup_demo", database_url=scratch_database_url)
+    assert result.returncode == 1
+    assert "embedded SQLite demo only" in result.stderr
+
+
+def test_run_script_never_touches_a_configured_database():
+    env = dict(os.environ, DATABASE_URL="mysql://root@127.0.0.1:1/production")
+    result = subprocess.run(
+        ["bash", str(support.BASE_DIR / "scripts" / "run.sh")],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 1
+    assert "never touches DATABASE_URL" in result.stderr
