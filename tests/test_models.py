@@ -138,3 +138,17 @@ def test_an_interaction_needs_only_what_the_gateway_requires(company):
         "SELECT channel, branch_id FROM customer_interactions WHERE id = %s", interaction.pk
     )
     assert channel == "phone" and branch_id is None
+
+
+def test_an_insert_keeps_an_explicit_timestamp_and_an_update_stamps_now(company):
+    past = dt.datetime(2025, 9, 1, 8, 30, tzinfo=dt.UTC)
+    customer = Customer.objects.create(
+        company=company, name="Alt Kunde", created_at=past, updated_at=past
+    )
+    customer.refresh_from_db()
+    assert customer.created_at == past and customer.updated_at == past
+    customer.name = "Alt Kunde GmbH"
+    customer.save()
+    customer.refresh_from_db()
+    assert customer.created_at == past
+    assert customer.updated_at > past

@@ -61,6 +61,9 @@ class TimestampField(_MySQLType, models.DateTimeField):
     mysql_type = "timestamp"
 
     def pre_save(self, model_instance, add):
+        # Like Laravel: an insert keeps a timestamp that was set explicitly, else stamps now.
+        if add and getattr(model_instance, self.attname) is not None:
+            return models.Field.pre_save(self, model_instance, add)
         if self.auto_now or (self.auto_now_add and add):
             value = timezone.now().replace(microsecond=0)
             setattr(model_instance, self.attname, value)
