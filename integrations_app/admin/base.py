@@ -1,0 +1,231 @@
+"""What every gateway admin shares: writes through the services, no secrets, fixed queries.
+
+- Writes go through :mod:`integrations_app.services` (one write path, recorded with the source
+  ``admin``); admin classes stay thin.
+- Secret columns (``history.SECRET_COLUMNS``) are ``editable=False`` on the models, so no form
+  holds them; they are also refused as list filters, search fields and URL lookups, so not even
+  "starts with" can be probed through a changelist.
+- Changelists run a fixed number of queries: every admin names its ``list_select_related``
+  (Django's automatic ``select_related()`` would INNER JOIN every NOT NULL foreign key and hide
+  rows whose key points nowhere), counts are subquery annotations, and the full result count
+  is not run.
+- Dates are filtered with ``DateFieldListFilter``, not ``date_hierarchy``: the hierarchy converts
+  time zones in SQL (``CONVERT_TZ``), which fails on a MariaDB without time zone tables.
+- The object history shows the django-auditlog record (every source, secrets excluded).
+"""
+
+from auditlog import get_logentry_model
+from auditlog.render import render_logentry_changes_html
+from django import forms
+from django.contrib import admin
+from django.contrib.admin.utils import flatten_fieldsets, unquote
+from django.contrib.admin.views.main import PAGE_VAR
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.constants import LOOKUP_SEP
+from django.db.models.functions import Coalesce
+from django.template.response import TemplateResponse
+from django.utils.html import format_html
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app import services
+from integrations_app.history import SECRET_COLUMNS
+from integrations_app.models import Branch, Company
+
+ADMIN_SOURCE = "admin"
+TIMESTAMPS = ("created_at", "updated_at")
+
+# Every column name that holds a secret in some gateway table. No non-secret column of the
+# mirrored tables shares one of these names, so a lookup naming one is refused outright.
+SECRET_NAMES = frozenset(name for names in SECRET_COLUMNS.values() for name in names)
+
+
+def names_a_secret(lookup: str) -> bool:
+    return any(part in SECRET_NAMES for part in lookup.split(LOOKUP_SEP))
+
+
+def count_of(model, fk: str = "company"):
+    """A correlated COUNT of the live rows of ``model`` pointing at the outer row (0, not NULL)."""
+    rows = (
+        model._default_manager.filter(**{fk: OuterRef("pk")})
+        .order_by()
+        .values(fk)
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
+
+
+def missing_reference(key) -> str:
+    return format_html(
+        '<strong class="askpro-missing" style="color: var(--error-fg, #ba2121)">{}</strong>',
+        gettext("missing (%(key)s)") % {"key": key},
+    )
+
+
+def related_or_missing(obj, field_name: str):
+    """The related object (loaded by ``list_select_related``), or a clear mark if its key
+    names a row that does not exist; ``None`` when the key is empty."""
+    field = obj._meta.get_field(field_name)
+    key = getattr(obj, field.attname)
+    if key is None:
+        return None
+    try:
+        related = getattr(obj, field_name)
+    except ObjectDoesNotExist:
+        related = None
+    if related is None:
+        return missing_reference(key)
+    if getattr(related, "deleted_at", None) is not None:
+        return gettext("%(name)s (deleted)") % {"name": related}
+    return related
+
+
+class BranchChoiceField(forms.ModelChoiceField):
+    """Branch names repeat across companies ("Hauptfiliale"): show the company too."""
+
+    def label_from_instance(self, obj):
+        return f"{obj.company} · {obj}"
+
+
+def branch_choices_queryset():
+    return Branch.objects.select_related("company").order_by("company__name", "name")
+
+
+class GatewayAdmin(admin.ModelAdmin):
+    """Base admin of a mirrored gateway table."""
+
+    show_full_result_count = False
+    list_per_page = 100
+    list_select_related = ()
+    # The service that saves a row of this model (``services.save_record`` or a specific one).
+    save_service = staticmethod(services.save_record)
+    history_template = "admin/integrations_app/object_history.html"
+    history_per_page = 25
+
+    # --- secrets -------------------------------------------------------------------------
+    def lookup_allowed(self, lookup, value, request=None):
+        if names_a_secret(lookup):
+            return False
+        return super().lookup_allowed(lookup, value, request)
+
+    def get_search_fields(self, request):
+        fields = super().get_search_fields(request)
+        return [f for f in fields if not names_a_secret(f.lstrip("^=@"))]
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = list(super().get_readonly_fields(request, obj))
+        if obj is not None:
+            for name in TIMESTAMPS:
+                if hasattr(obj, name) and name not in readonly:
+                    readonly.append(name)
+        return readonly
+
+    def get_fieldsets(self, request, obj=None):
+        """On a change page, the row's created/updated times in a closed section at the end."""
+        fieldsets = list(super().get_fieldsets(request, obj))
+        if obj is None:
+            return fieldsets
+        shown = set(flatten_fieldsets(fieldsets))
+        stamps = tuple(n for n in TIMESTAMPS if hasattr(obj, n) and n not in shown)
+        if stamps:
+            fieldsets.append((_("Record"), {"fields": [stamps], "classes": ["collapse"]}))
+        return fieldsets
+
+    # --- forms -----------------------------------------------------------------------------
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.related_model is Branch and "queryset" not in kwargs:
+            kwargs["queryset"] = branch_choices_queryset()
+            kwargs.setdefault("form_class", BranchChoiceField)
+        elif db_field.related_model is Company and "queryset" not in kwargs:
+            kwargs["queryset"] = Company.objects.order_by("name")
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    # --- writes through the services ---------------------------------------------------------
+    def save_model(self, request, obj, form, change):
+        fields = [*form.changed_data] if change else None
+        self.save_service(instance=obj, fields=fields, source=ADMIN_SOURCE)
+
+    def delete_model(self, request, obj):
+        services.delete_record(instance=obj, source=ADMIN_SOURCE)
+
+    def delete_queryset(self, request, queryset):
+        services.delete_records(queryset=queryset, source=ADMIN_SOURCE)
+
+    def save_formset(self, request, form, formset, change):
+        formset.save(commit=False)
+        for obj in formset.deleted_objects:
+            services.delete_record(instance=obj, source=ADMIN_SOURCE)
+        inline = getattr(formset, "save_service", services.save_record)
+        for obj in formset.new_objects:
+            inline(instance=obj, fields=None, source=ADMIN_SOURCE)
+        for obj, changed in formset.changed_objects:
+            inline(instance=obj, fields=changed, source=ADMIN_SOURCE)
+        formset.save_m2m()
+
+    # --- history: the django-auditlog record of the row ----------------------------------------
+    def history_view(self, request, object_id, extra_context=None):
+        obj = self.get_object(request, unquote(object_id))
+        if obj is None:
+            return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
+        if not self.has_view_or_change_permission(request, obj):
+            raise PermissionDenied
+        entries = (
+            get_logentry_model()
+            .objects.get_for_object(obj)
+            .select_related("actor")
+            .order_by("-timestamp", "-pk")
+        )
+        paginator = self.get_paginator(request, entries, self.history_per_page)
+        page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
+        rows = [
+            {
+                "entry": entry,
+                "source": (entry.additional_data or {}).get("source", ""),
+                "changes": render_logentry_changes_html(entry),
+            }
+            for entry in page
+        ]
+        context = {
+            **self.admin_site.each_context(request),
+            "title": _("Change history: %s") % obj,
+            "subtitle": None,
+            "object": obj,
+            "opts": self.opts,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "rows": rows,
+            "page_obj": page,
+            "page_range": paginator.get_elided_page_range(page.number),
+            "page_var": PAGE_VAR,
+            "preserved_filters": self.get_preserved_filters(request),
+            **(extra_context or {}),
+        }
+        request.current_app = self.admin_site.name
+        return TemplateResponse(request, self.history_template, context)
+
+
+class ReadOnlyGatewayAdmin(GatewayAdmin):
+    """Rows the gateway writes while it works (calls, appointments, customers): view only."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    # Columns not worth showing (e.g. a key the gateway always leaves NULL).
+    hidden_columns = ()
+
+    def get_readonly_fields(self, request, obj=None):
+        return [
+            f.name
+            for f in self.opts.concrete_fields
+            if f.name not in SECRET_NAMES
+            and f.name not in self.hidden_columns
+            and not f.primary_key
+        ]

@@ -1,0 +1,202 @@
+"""Admin forms that check what the gateway needs before a row is written (DESIGN.md decision 8)."""
+
+from django import forms
+from django.core.exceptions import ValidationError
+from django.db.models import Q
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app.models import Integration, NotificationTemplate, PhoneNumber
+from integrations_app.phone import to_e164
+
+
+def choices_with_current(values, current):
+    """The allowed values as choices, plus the row's present value if the gateway wrote another."""
+    choices = [(v, v) for v in values]
+    if current and current not in values:
+        choices.append((current, current))
+    return choices
+
+
+class PhoneNumberForm(forms.ModelForm):
+    """A routing number: E.164, unique among the routing columns, with a branch of its company."""
+
+    # A standalone form checks "one primary number per company" against the database; in the
+    # company's inline the formset checks it across its forms (one may move the flag).
+    check_primary_in_database = True
+
+    class Meta:
+        model = PhoneNumber
+        fields = (
+            "company",
+            "branch",
+            "number",
+            "type",
+            "label",
+            "description",
+            "country_code",
+            "is_active",
+            "is_primary",
+            "retell_phone_id",
+            "retell_agent_id",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "branch" in self.fields:
+            self.fields["branch"].required = True
+        if "company" in self.fields and isinstance(self.fields["company"], forms.ModelChoiceField):
+            self.fields["company"].required = True
+
+    def clean_number(self):
+        raw = self.cleaned_data.get("number", "")
+        e164 = to_e164(raw)
+        if e164 is None:
+            raise ValidationError(
+                _("“%(number)s” is not a valid phone number."),
+                code="invalid_number",
+                params={"number": raw},
+            )
+        return e164
+
+    def clean(self):
+        cleaned = super().clean()
+        company = cleaned.get("company")
+        branch = cleaned.get("branch")
+        number = cleaned.get("number")
+        if branch is not None and company is not None and branch.company_id != company.pk:
+            self.add_error(
+                "branch",
+                ValidationError(
+                    _("This branch belongs to another company."), code="branch_company"
+                ),
+            )
+        if number:
+            others = PhoneNumber.objects.filter(
+                Q(number=number)
+                | Q(number_normalized=number)
+                | Q(number_normalized=number.lstrip("+"))
+                | Q(phone_number=number)
+            )
+            if self.instance.pk:
+                others = others.exclude(pk=self.instance.pk)
+            if others.exists():
+                self.add_error(
+                    "number",
+                    ValidationError(
+                        _(
+                            "%(number)s is already in the database: the gateway would route its "
+                            "calls to whichever row it finds first."
+                        ),
+                        code="duplicate_number",
+                        params={"number": number},
+                    ),
+                )
+        if (
+            self.check_primary_in_database
+            and cleaned.get("is_primary")
+            and company is not None
+            and company.pk is not None
+        ):
+            primaries = PhoneNumber.objects.filter(company=company, is_primary=True)
+            if self.instance.pk:
+                primaries = primaries.exclude(pk=self.instance.pk)
+            if primaries.exists():
+                self.add_error(
+                    "is_primary",
+                    ValidationError(
+                        _("The company already has a primary number."), code="second_primary"
+                    ),
+                )
+        return cleaned
+
+
+class InlinePhoneNumberForm(PhoneNumberForm):
+    check_primary_in_database = False
+
+
+class PhoneNumberInlineFormSet(forms.BaseInlineFormSet):
+    def clean(self):
+        super().clean()
+        kept = [
+            form
+            for form in self.forms
+            if getattr(form, "cleaned_data", None) and not self._should_delete_form(form)
+        ]
+        if sum(1 for form in kept if form.cleaned_data.get("is_primary")) > 1:
+            raise ValidationError(
+                _("A company has at most one primary number."), code="second_primary"
+            )
+        numbers = [form.cleaned_data.get("number") for form in kept]
+        numbers = [n for n in numbers if n]
+        if len(numbers) != len(set(numbers)):
+            raise ValidationError(_("The same number is entered twice."), code="duplicate_number")
+
+
+class IntegrationForm(forms.ModelForm):
+    """The non-secret columns of an integration; provider and status as the gateway knows them."""
+
+    class Meta:
+        model = Integration
+        fields = (
+            "company",
+            "name",
+            "type",
+            "provider",
+            "status",
+            "is_active",
+            "environment",
+            "external_id",
+            "webhook_url",
+            "config",
+            "description",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        current = self.instance
+        if "provider" in self.fields:
+            self.fields["provider"] = forms.ChoiceField(
+                label=self.fields["provider"].label,
+                choices=choices_with_current(Integration.PROVIDERS, current.provider),
+            )
+        if "status" in self.fields:
+            self.fields["status"] = forms.ChoiceField(
+                label=self.fields["status"].label,
+                choices=choices_with_current(Integration.STATUSES, current.status),
+                initial="active",
+            )
+
+
+class NotificationTemplateForm(forms.ModelForm):
+    class Meta:
+        model = NotificationTemplate
+        fields = (
+            "company",
+            "key",
+            "channel",
+            "name",
+            "type",
+            "description",
+            "subject",
+            "content",
+            "translations",
+            "variables",
+            "is_active",
+            "is_system",
+            "priority",
+        )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "channel" in self.fields:
+            self.fields["channel"] = forms.ChoiceField(
+                label=self.fields["channel"].label,
+                choices=choices_with_current(NotificationTemplate.CHANNELS, self.instance.channel),
+            )
+        if "translations" in self.fields:
+            # NOT NULL in the gateway; an empty object is a valid value.
+            self.fields["translations"].required = False
+
+    def clean_translations(self):
+        value = self.cleaned_data.get("translations")
+        return {} if value is None else value

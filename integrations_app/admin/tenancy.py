@@ -1,0 +1,277 @@
+"""Admin of companies and what routes and books for them: branches, staff, services, numbers."""
+
+from django.contrib import admin
+from django.db.models import OuterRef, Subquery
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app import services
+from integrations_app.admin.base import (
+    GatewayAdmin,
+    count_of,
+    missing_reference,
+    related_or_missing,
+)
+from integrations_app.admin.forms import (
+    InlinePhoneNumberForm,
+    PhoneNumberForm,
+    PhoneNumberInlineFormSet,
+)
+from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
+
+COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
+
+
+class GatewayInline(admin.TabularInline):
+    extra = 0
+    show_change_link = True
+    save_service = staticmethod(services.save_record)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.save_service = staticmethod(self.save_service)
+        return formset
+
+
+class BranchInline(GatewayInline):
+    model = Branch
+    fields = ("name", "city", "is_active")
+
+
+class PhoneNumberInline(GatewayInline):
+    model = PhoneNumber
+    form = InlinePhoneNumberForm
+    formset = PhoneNumberInlineFormSet
+    fields = ("number", "branch", "type", "is_active", "is_primary")
+    save_service = staticmethod(services.save_phone_number)
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        branch = formset.form.base_fields.get("branch")
+        if branch is not None:
+            # Only this company's branches; listed once for all forms, not once per form.
+            branches = Branch.objects.filter(company_id=obj.pk if obj else None).order_by("name")
+            branch.queryset = branches
+            branch.choices = [("", "---------"), *((b.pk, b.name) for b in branches)]
+        return formset
+
+
+@admin.register(Company)
+class CompanyAdmin(GatewayAdmin):
+    list_display = (
+        "name",
+        "city",
+        "is_active",
+        "billing_status",
+        "retell_enabled",
+        "branch_count",
+        "phone_number_count",
+        "staff_count",
+        "created_at",
+    )
+    list_filter = ("is_active", "billing_status", "retell_enabled", "country")
+    search_fields = ("name", "slug", "email", "city", "contact_person")
+    ordering = ("name",)
+    fieldsets = (
+        (None, {"fields": ("name", "slug", "email", "phone", "contact_person", "industry")}),
+        (_("Address"), {"fields": ("address", "postal_code", "city", "country")}),
+        (
+            _("Settings"),
+            {"fields": ("timezone", "default_language", "is_active", "active", "billing_status")},
+        ),
+        (_("Cal.com"), {"fields": ("calcom_team_slug", "calcom_team_id", "calcom_event_type_id")}),
+        (_("Retell"), {"fields": ("retell_agent_id", "retell_enabled")}),
+    )
+    inlines = (BranchInline, PhoneNumberInline)
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                branch_count=count_of(Branch),
+                phone_number_count=count_of(PhoneNumber),
+                staff_count=count_of(Staff),
+            )
+        )
+
+    @admin.display(description=_("branches"), ordering="branch_count")
+    def branch_count(self, obj):
+        return obj.branch_count
+
+    @admin.display(description=_("phone numbers"), ordering="phone_number_count")
+    def phone_number_count(self, obj):
+        return obj.phone_number_count
+
+    @admin.display(description=_("staff"), ordering="staff_count")
+    def staff_count(self, obj):
+        return obj.staff_count
+
+
+@admin.register(Branch)
+class BranchAdmin(GatewayAdmin):
+    list_display = (
+        "name",
+        "company",
+        "city",
+        "is_active",
+        "active",
+        "phone_number_count",
+        "staff_count",
+    )
+    list_select_related = ("company",)
+    list_filter = ("is_active", "active", COMPANY_FILTER)
+    search_fields = ("name", "slug", "city", "company__name")
+    ordering = ("company__name", "name")
+    fields = (
+        "company",
+        "name",
+        "slug",
+        ("address", "postal_code", "city", "country"),
+        ("phone_number", "notification_email"),
+        "retell_agent_id",
+        ("is_active", "active"),
+    )
+
+    def get_queryset(self, request):
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                phone_number_count=count_of(PhoneNumber, "branch"),
+                staff_count=count_of(Staff, "branch"),
+            )
+        )
+
+    @admin.display(description=_("phone numbers"), ordering="phone_number_count")
+    def phone_number_count(self, obj):
+        return obj.phone_number_count
+
+    @admin.display(description=_("staff"), ordering="staff_count")
+    def staff_count(self, obj):
+        return obj.staff_count
+
+
+@admin.register(Staff)
+class StaffAdmin(GatewayAdmin):
+    # staff.branch_id is NOT NULL without a foreign key: it may name no branch. A join on it
+    # would drop such staff from the list, so the branch is read by subqueries instead.
+    list_display = (
+        "name",
+        "company",
+        "branch_column",
+        "email",
+        "is_active",
+        "is_bookable",
+        "calcom_user_id",
+    )
+    list_select_related = ("company",)
+    list_filter = ("is_active", "is_bookable", "active", COMPANY_FILTER)
+    search_fields = ("name", "email", "phone", "calcom_user_id", "company__name")
+    ordering = ("name",)
+    fields = (
+        "company",
+        "branch",
+        "home_branch",
+        "name",
+        ("email", "phone"),
+        ("is_active", "active", "is_bookable"),
+        "calcom_user_id",
+    )
+
+    def get_queryset(self, request):
+        branch = Branch.all_objects.filter(pk=OuterRef("branch_id"))
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                branch_name=Subquery(branch.values("name")[:1]),
+                branch_deleted_at=Subquery(branch.values("deleted_at")[:1]),
+            )
+        )
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change=change, **kwargs)
+        if (
+            obj is not None
+            and getattr(obj, "branch_name", "") is None
+            and "branch" in form.base_fields
+        ):
+            form.base_fields["branch"].help_text = _(
+                "The branch this row names (%(key)s) does not exist: choose one."
+            ) % {"key": obj.branch_id}
+        return form
+
+    @admin.display(description=_("branch"), ordering="branch_name")
+    def branch_column(self, obj):
+        if obj.branch_name is None:
+            return missing_reference(obj.branch_id)
+        if obj.branch_deleted_at is not None:
+            return _("%(name)s (deleted)") % {"name": obj.branch_name}
+        return obj.branch_name
+
+
+@admin.register(Service)
+class ServiceAdmin(GatewayAdmin):
+    list_display = (
+        "name",
+        "company",
+        "branch_column",
+        "category",
+        "duration_minutes",
+        "price",
+        "is_active",
+        "calcom_event_type_id",
+    )
+    list_select_related = ("company", "branch")
+    list_filter = ("is_active", COMPANY_FILTER)
+    search_fields = ("name", "category", "calcom_event_type_id", "company__name")
+    ordering = ("company__name", "name")
+    fields = (
+        "company",
+        "branch",
+        "name",
+        "description",
+        "category",
+        ("duration_minutes", "price"),
+        "is_active",
+        "calcom_event_type_id",
+    )
+
+    @admin.display(description=_("branch"), ordering="branch__name")
+    def branch_column(self, obj):
+        return related_or_missing(obj, "branch")
+
+
+@admin.register(PhoneNumber)
+class PhoneNumberAdmin(GatewayAdmin):
+    form = PhoneNumberForm
+    save_service = staticmethod(services.save_phone_number)
+    list_display = (
+        "number",
+        "company_column",
+        "branch_column",
+        "type",
+        "is_active",
+        "is_primary",
+        "label",
+        "number_normalized",
+    )
+    list_select_related = ("company", "branch")
+    list_filter = ("type", "is_active", "is_primary", COMPANY_FILTER)
+    search_fields = ("number", "number_normalized", "phone_number", "label", "company__name")
+    ordering = ("number",)
+    fieldsets = (
+        (None, {"fields": ("company", "branch", "number", "type", "label", "description")}),
+        (_("Routing"), {"fields": ("number_normalized", "phone_number", "country_code")}),
+        (_("State"), {"fields": ("is_active", "is_primary")}),
+        (_("Retell"), {"fields": ("retell_phone_id", "retell_agent_id")}),
+    )
+    readonly_fields = ("number_normalized", "phone_number")
+
+    @admin.display(description=_("company"), ordering="company__name")
+    def company_column(self, obj):
+        return related_or_missing(obj, "company")
+
+    @admin.display(description=_("branch"), ordering="branch__name")
+    def branch_column(self, obj):
+        return related_or_missing(obj, "branch")

@@ -1,0 +1,96 @@
+"""Every changelist runs as many queries for 10 rows as for 500 (DESIGN.md decision 7)."""
+
+import pytest
+from auditlog.models import LogEntry
+from django.contrib.contenttypes.models import ContentType
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from integrations_app.models import GATEWAY_MODELS, Branch, Company, PhoneNumber, Staff
+from tests import admin_rows
+from tests.admin_rows import admin_url, changelist_url
+
+pytestmark = pytest.mark.django_db
+
+URLS = {model.__name__: changelist_url(model) for model in GATEWAY_MODELS}
+URLS["LogEntry"] = "/admin/auditlog/logentry/"
+
+
+def history_rows(companies, actor) -> None:
+    content_type = ContentType.objects.get_for_model(Company)
+    LogEntry.objects.bulk_create(
+        LogEntry(
+            content_type=content_type,
+            object_pk=str(c.pk),
+            object_id=c.pk,
+            object_repr=c.name,
+            action=LogEntry.Action.CREATE,
+            changes={"name": [None, c.name]},
+            additional_data={"source": "test"},
+            actor=actor,
+        )
+        for c in companies
+    )
+
+
+def measure(client) -> dict[str, int]:
+    counts = {}
+    for name, url in URLS.items():
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get(url)
+        assert response.status_code == 200, (name, response.status_code)
+        counts[name] = len(queries)
+    return counts
+
+
+def test_changelists_run_a_fixed_number_of_queries(admin_client, admin_user):
+    made = admin_rows.build(0, 10)
+    admin_rows.staff_without_branch(made["companies"][0])
+    history_rows(made["companies"], admin_user)
+    measure(admin_client)  # warm caches (content types, session)
+    small = measure(admin_client)
+
+    made = admin_rows.build(10, 500)
+    admin_rows.staff_without_branch(made["companies"][-1], name="Zora Ohnefiliale")
+    history_rows(made["companies"], admin_user)
+    large = measure(admin_client)
+
+    print("\nqueries per changelist (10 rows / 500 rows):")
+    for name in URLS:
+        print(f"  {name:22} {small[name]:3} / {large[name]:3}")
+    assert small == large
+
+    # The pages really were full: 100 rows each, the staff without a branch among them.
+    response = admin_client.get(changelist_url(Staff))
+    assert len(response.context["cl"].result_list) == 100
+    assert response.context["cl"].result_count == 502
+    names = [s.name for s in response.context["cl"].result_list]
+    assert "Aaron Ohnefiliale" in names
+    last_page = admin_client.get(changelist_url(Staff) + "?p=6")
+    assert "Zora Ohnefiliale" in [s.name for s in last_page.context["cl"].result_list]
+
+
+def test_company_page_with_its_inlines_runs_a_fixed_number_of_queries(admin_client):
+    company = admin_rows.build(0, 1)["companies"][0]
+    branch = Branch.objects.get(company=company)
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            assert admin_client.get(admin_url(company)).status_code == 200
+        return len(queries)
+
+    def add(start, stop):
+        Branch.objects.bulk_create(
+            Branch(company=company, name=f"Zweig {i}", slug=f"zweig-{i}")
+            for i in range(start, stop)
+        )
+        PhoneNumber.objects.bulk_create(
+            PhoneNumber(company=company, branch=branch, number=f"+4989{2000000 + i}")
+            for i in range(start, stop)
+        )
+
+    add(0, 2)
+    page_queries()
+    small = page_queries()
+    add(2, 30)
+    assert page_queries() == small
