@@ -14,3 +14,5 @@ from integrations_app.admin import activity, history, integrations, tenancy  # n
 admin.site.site_header = _("AskPro Console")
 admin.site.site_title = _("AskPro Console")
 admin.site.index_title = _("AskPro Console")
+# The console has no public site: the header's "view site" link would only lead back here.
+admin.site.site_url = None
