@@ -69,6 +69,29 @@ class Settings:
             raise ConfigError(self._("%(name)s is empty: name at least one host") % {"name": name})
         return hosts
 
+    def url_setting(self, name: str, default: str) -> str:
+        value = self.string(name, default).rstrip("/")
+        if not value.startswith(("https://", "http://")):
+            raise ConfigError(
+                self._("%(name)s=%(value)r is not an http(s) URL") % {"name": name, "value": value}
+            )
+        return value
+
+    def number(self, name: str, default: float) -> float:
+        raw = self.string(name)
+        if not raw:
+            return default
+        try:
+            value = float(raw)
+        except ValueError:
+            value = -1.0
+        if not 0 < value <= 120:
+            raise ConfigError(
+                self._("%(name)s=%(value)r is not a number of seconds between 0 and 120")
+                % {"name": name, "value": raw}
+            )
+        return value
+
     def language(self) -> str:
         raw = self.string("LANGUAGE_CODE", "de").lower()
         if raw not in SUPPORTED_LANGUAGES:

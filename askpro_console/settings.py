@@ -32,6 +32,10 @@ try:
     ]
     # Time zone of the gateway's `timestamp` columns (Laravel's app.timezone; its default: UTC).
     GATEWAY_DB_TIME_ZONE = _env.string("GATEWAY_DB_TIME_ZONE", "UTC") or "UTC"
+    # Provider APIs for the connection tests: public defaults, a local fake in tests.
+    CALCOM_API_BASE_URL = _env.url_setting("CALCOM_API_BASE_URL", "https://api.cal.com/v2")
+    RETELL_API_BASE_URL = _env.url_setting("RETELL_API_BASE_URL", "https://api.retellai.com")
+    PROVIDER_TIMEOUT_SECONDS = _env.number("PROVIDER_TIMEOUT_SECONDS", 5.0)
 except ConfigError as error:
     fail(BASE_DIR, error)
 

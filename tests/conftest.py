@@ -1,3 +1,4 @@
+import base64
 import os
 
 import pytest
@@ -40,3 +41,16 @@ def reference_schema():
     if not path:
         pytest.skip("needs GATEWAY_REFERENCE_SCHEMA=path/to/schema.sql (set by .ci/run)")
     return path
+
+
+# Obviously fake 32-byte keys in Laravel's form, for tests only.
+TEST_APP_KEY = "base64:" + base64.b64encode(b"key_test_current_0123456789abcde").decode()
+TEST_PREVIOUS_KEY = "base64:" + base64.b64encode(b"key_test_previous_0123456789abcd").decode()
+
+
+@pytest.fixture
+def gateway_key(settings):
+    """GATEWAY_APP_KEY (and one previous key) set to fake test keys for this test."""
+    settings.GATEWAY_APP_KEY = TEST_APP_KEY
+    settings.GATEWAY_PREVIOUS_KEYS = [TEST_PREVIOUS_KEY]
+    return settings

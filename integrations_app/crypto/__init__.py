@@ -1,0 +1,1 @@
+"""Secrets as the gateway reads them: Laravel's Encrypter format, keys, fingerprints."""
