@@ -92,6 +92,17 @@ class Settings:
             )
         return value
 
+    def optional_id(self, name: str) -> int | None:
+        raw = self.string(name)
+        if not raw:
+            return None
+        if not raw.isdigit() or int(raw) == 0:
+            raise ConfigError(
+                self._("%(name)s=%(value)r is not a row id (a positive whole number)")
+                % {"name": name, "value": raw}
+            )
+        return int(raw)
+
     def language(self) -> str:
         raw = self.string("LANGUAGE_CODE", "de").lower()
         if raw not in SUPPORTED_LANGUAGES:

@@ -36,6 +36,9 @@ try:
     CALCOM_API_BASE_URL = _env.url_setting("CALCOM_API_BASE_URL", "https://api.cal.com/v2")
     RETELL_API_BASE_URL = _env.url_setting("RETELL_API_BASE_URL", "https://api.retellai.com")
     PROVIDER_TIMEOUT_SECONDS = _env.number("PROVIDER_TIMEOUT_SECONDS", 5.0)
+    # The gateway `users.id` written into integrations.created_by/updated_by (console users are
+    # not gateway users; who really changed what is in the console's history). Empty: NULL.
+    GATEWAY_CONSOLE_USER_ID = _env.optional_id("GATEWAY_CONSOLE_USER_ID")
 except ConfigError as error:
     fail(BASE_DIR, error)
 

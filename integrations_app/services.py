@@ -185,3 +185,21 @@ def _log_entry(instance: Model, action: int, changes: dict | None):
     # its middleware) fills in the actor and address exactly as for a single saved entry.
     pre_save.send(sender=LogEntry, instance=entry, raw=False, using=None, update_fields=None)
     return entry
+
+
+def record_secret_changes(*, instance: Model, before: dict, after: dict) -> None:
+    """Record a change of secret columns by fingerprint (django-auditlog never sees secrets).
+
+    ``before`` and ``after`` map column names to fingerprints (or None when empty); unchanged
+    columns are left out, and nothing is written when nothing changed.
+    """
+    changes = {
+        column: [before.get(column), value]
+        for column, value in after.items()
+        if before.get(column) != value
+    }
+    if not changes:
+        return
+    entry = _log_entry(instance, get_logentry_model().Action.UPDATE, changes)
+    entry.additional_data = {**(entry.additional_data or {}), "secrets": "fingerprints"}
+    entry.save()

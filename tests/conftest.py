@@ -1,4 +1,3 @@
-import base64
 import os
 
 import pytest
@@ -43,9 +42,7 @@ def reference_schema():
     return path
 
 
-# Obviously fake 32-byte keys in Laravel's form, for tests only.
-TEST_APP_KEY = "base64:" + base64.b64encode(b"key_test_current_0123456789abcde").decode()
-TEST_PREVIOUS_KEY = "base64:" + base64.b64encode(b"key_test_previous_0123456789abcd").decode()
+from tests.support import TEST_APP_KEY, TEST_PREVIOUS_KEY  # noqa: E402
 
 
 @pytest.fixture
@@ -54,3 +51,15 @@ def gateway_key(settings):
     settings.GATEWAY_APP_KEY = TEST_APP_KEY
     settings.GATEWAY_PREVIOUS_KEYS = [TEST_PREVIOUS_KEY]
     return settings
+
+
+@pytest.fixture(scope="session")
+def php():
+    """Laravel's own Encrypter run by PHP (tests/laravel.py); fails in scripts/test.sh when absent,
+    skips elsewhere with the apt-get command that installs it."""
+    from tests import laravel
+
+    found = laravel.locate()
+    if isinstance(found, str):
+        laravel.missing(found)
+    return found

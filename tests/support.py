@@ -1,5 +1,6 @@
 """Test helpers shared by the tiers: gateway tables, scratch databases, running manage.py."""
 
+import base64
 import os
 import shutil
 import subprocess
@@ -15,6 +16,10 @@ from integrations_app import gateway_schema
 from integrations_app.models import GATEWAY_MODELS
 
 BASE_DIR = Path(__file__).resolve().parent.parent
+
+# Obviously fake 32-byte keys in Laravel's form, for tests only.
+TEST_APP_KEY = "base64:" + base64.b64encode(b"key_test_current_0123456789abcde").decode()
+TEST_PREVIOUS_KEY = "base64:" + base64.b64encode(b"key_test_previous_0123456789abcd").decode()
 
 
 def tables_source() -> str:
@@ -118,6 +123,8 @@ def run_manage(
     env.pop("DJANGO_SETTINGS_MODULE", None)
     env.pop("DATABASE_URL", None)
     env |= {"LANGUAGE_CODE": language} | ({"DATABASE_URL": database_url} if database_url else {})
+    # Like a configured deployment: the gateway's key is set (tests may override or blank it).
+    env.setdefault("GATEWAY_APP_KEY", TEST_APP_KEY)
     env |= extra_env or {}
     return subprocess.run(
         [sys.executable, str(BASE_DIR / "manage.py"), *args],

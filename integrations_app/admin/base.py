@@ -125,7 +125,10 @@ class GatewayAdmin(admin.ModelAdmin):
 
     def get_fieldsets(self, request, obj=None):
         """On a change page, the row's created/updated times in a closed section at the end."""
-        fieldsets = list(super().get_fieldsets(request, obj))
+        return self.with_record_section(super().get_fieldsets(request, obj), obj)
+
+    def with_record_section(self, fieldsets, obj):
+        fieldsets = list(fieldsets)
         if obj is None:
             return fieldsets
         shown = set(flatten_fieldsets(fieldsets))

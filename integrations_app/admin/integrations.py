@@ -5,14 +5,28 @@ webhook_secret, credentials) are not editable here: they get their own write-onl
 encrypt in the gateway's format. This admin edits the other columns.
 """
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.http import HttpResponseRedirect
+from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
+from django.views.decorators.debug import sensitive_post_parameters
 
+from integrations_app import credentials
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
+from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
 from integrations_app.admin.forms import IntegrationForm, NotificationTemplateForm
 from integrations_app.admin.tenancy import COMPANY_FILTER
+from integrations_app.integration_kinds import CALCOM, RETELL
 from integrations_app.models import Integration, NotificationTemplate
+
+CORE = (CALCOM.provider, RETELL.provider)
+
+
+def _core_provider(request, obj) -> str | None:
+    """calcom/retell when the page edits a core integration, from the row or the add link."""
+    provider = obj.provider if obj is not None else request.GET.get("provider", CALCOM.provider)
+    return provider if provider in CORE else None
 
 
 @admin.register(Integration)
@@ -76,6 +90,70 @@ class IntegrationAdmin(GatewayAdmin):
     @admin.display(description=_("company"), ordering="company__name")
     def company_column(self, obj):
         return related_or_missing(obj, "company")
+
+    @admin.display(description=_("API key"))
+    def key_state(self, obj):
+        return stored_key_state(obj.api_key if obj else None)
+
+    # --- Cal.com and Retell: write-only keys through the credentials service ----------------
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        if _core_provider(request, obj):
+            kwargs["form"] = CoreIntegrationForm
+            kwargs["fields"] = None
+        return super().get_form(request, obj, change, **kwargs)
+
+    def get_fieldsets(self, request, obj=None):
+        provider = _core_provider(request, obj)
+        if not provider:
+            return super().get_fieldsets(request, obj)
+        settings = (
+            (_("Cal.com"), {"fields": ("event_type_id", "team_slug", "team_id")})
+            if provider == CALCOM.provider
+            else (_("Retell"), {"fields": ("agent_id",)})
+        )
+        fieldsets = [
+            (None, {"fields": ("company", "provider")}),
+            (_("Key"), {"fields": ("new_api_key", "remove_api_key")}),
+            settings,
+            (_("State"), {"fields": ("environment", "is_active", "description")}),
+        ]
+        if obj is not None:
+            fieldsets.append(self.fieldsets[-1])  # health, written by the connection tests
+        return self.with_record_section(fieldsets, obj)
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = super().get_readonly_fields(request, obj)
+        if _core_provider(request, obj) and obj is None:
+            return ()
+        return readonly
+
+    def save_model(self, request, obj, form, change):
+        if not isinstance(form, CoreIntegrationForm):
+            return super().save_model(request, obj, form, change)
+        data = form.cleaned_data
+        saved = credentials.save_core_integration(
+            company_id=data["company"].pk,
+            provider=data.get("provider") or obj.provider,
+            api_key=data.get("new_api_key") or credentials.KEEP,
+            remove_key=bool(data.get("remove_api_key")),
+            settings=form.integration_settings(),
+            integration_id=obj.pk if change else None,
+        )
+        obj.pk, obj._state.adding = saved.pk, False
+
+    def save_related(self, request, form, formsets, change):
+        if not isinstance(form, CoreIntegrationForm):
+            super().save_related(request, form, formsets, change)
+
+    @method_decorator(sensitive_post_parameters("new_api_key"))
+    def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
+        try:
+            return super().changeform_view(request, object_id, form_url, extra_context)
+        except credentials.CredentialError as error:
+            # Raised inside the admin's transaction, which is rolled back: nothing was written.
+            self.message_user(request, error.message, messages.ERROR)
+            return HttpResponseRedirect(request.get_full_path())
 
 
 @admin.register(NotificationTemplate)

@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app import services
+from integrations_app import selectors, services
 from integrations_app.admin.base import (
     GatewayAdmin,
     count_of,
@@ -16,6 +16,7 @@ from integrations_app.admin.forms import (
     PhoneNumberForm,
     PhoneNumberInlineFormSet,
 )
+from integrations_app.admin.key_panel import integration_state, key_resolution_panel
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
@@ -62,7 +63,8 @@ class CompanyAdmin(GatewayAdmin):
         "city",
         "is_active",
         "billing_status",
-        "retell_enabled",
+        "calcom_state",
+        "retell_state",
         "branch_count",
         "phone_number_count",
         "staff_count",
@@ -80,19 +82,35 @@ class CompanyAdmin(GatewayAdmin):
         ),
         (_("Cal.com"), {"fields": ("calcom_team_slug", "calcom_team_id", "calcom_event_type_id")}),
         (_("Retell"), {"fields": ("retell_agent_id", "retell_enabled")}),
+        (_("Keys the gateway uses"), {"fields": ("key_resolution",)}),
+    )
+    readonly_fields = (
+        "key_resolution",
+        "calcom_team_slug",
+        "calcom_team_id",
+        "calcom_event_type_id",
+        "retell_agent_id",
     )
     inlines = (BranchInline, PhoneNumberInline)
 
     def get_queryset(self, request):
-        return (
-            super()
-            .get_queryset(request)
-            .annotate(
-                branch_count=count_of(Branch),
-                phone_number_count=count_of(PhoneNumber),
-                staff_count=count_of(Staff),
-            )
+        return selectors.with_integration_state(super().get_queryset(request)).annotate(
+            branch_count=count_of(Branch),
+            phone_number_count=count_of(PhoneNumber),
+            staff_count=count_of(Staff),
         )
+
+    @admin.display(description=_("Cal.com"))
+    def calcom_state(self, obj):
+        return integration_state(obj, "calcom")
+
+    @admin.display(description=_("Retell"))
+    def retell_state(self, obj):
+        return integration_state(obj, "retell")
+
+    @admin.display(description=_("which key each gateway path uses"))
+    def key_resolution(self, obj):
+        return key_resolution_panel(obj)
 
     @admin.display(description=_("branches"), ordering="branch_count")
     def branch_count(self, obj):

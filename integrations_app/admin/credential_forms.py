@@ -1,0 +1,120 @@
+"""The Cal.com and Retell integration form: write-only keys, never shown, never sent back."""
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from integrations_app import credentials
+from integrations_app.crypto.encrypter import Encrypter
+from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
+from integrations_app.crypto.fingerprint import fingerprint
+from integrations_app.integration_kinds import (
+    CALCOM,
+    CONFIG_AGENT_ID,
+    CONFIG_EVENT_TYPE_ID,
+    CONFIG_TEAM_ID,
+    CONFIG_TEAM_SLUG,
+    RETELL,
+)
+from integrations_app.models import Company, Integration
+
+ENVIRONMENTS = [("production", _("production")), ("staging", _("staging")), ("test", _("test"))]
+
+
+def stored_key_state(payload: str | None) -> str:
+    """'not set', 'set · fingerprint' or why it cannot be read; never the key or part of it."""
+    if not payload:
+        return str(_("not set"))
+    try:
+        value = Encrypter.from_settings().decrypt_string(payload)
+    except GatewayKeyError:
+        return str(_("set (cannot be checked: GATEWAY_APP_KEY is not set or malformed)"))
+    except DecryptionError as error:
+        return str(_("set, but cannot be decrypted with the current keys: %(reason)s")) % {
+            "reason": error.message
+        }
+    return str(_("set · fingerprint %(fp)s")) % {"fp": fingerprint(value)}
+
+
+class CoreIntegrationForm(forms.ModelForm):
+    provider = forms.ChoiceField(
+        label=_("provider"),
+        choices=[(CALCOM.provider, CALCOM.label), (RETELL.provider, RETELL.label)],
+    )
+    new_api_key = forms.CharField(
+        label=_("new API key"),
+        required=False,
+        strip=False,
+        widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
+    )
+    remove_api_key = forms.BooleanField(label=_("remove the stored key"), required=False)
+    event_type_id = forms.IntegerField(
+        label=_("Cal.com event type id"), required=False, min_value=1
+    )
+    team_slug = forms.SlugField(label=_("Cal.com team slug"), required=False, max_length=255)
+    team_id = forms.IntegerField(label=_("Cal.com team id"), required=False, min_value=1)
+    agent_id = forms.CharField(label=_("Retell agent id"), required=False, max_length=255)
+    environment = forms.ChoiceField(label=_("environment"), choices=ENVIRONMENTS)
+    is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
+    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea)
+
+    class Meta:
+        model = Integration
+        fields = ("company",)
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"].queryset = Company.objects.order_by("name")
+        self.fields["company"].required = True
+        instance = self.instance
+        config = instance.config or {}
+        if instance.pk:
+            self.fields["company"].disabled = True
+            self.fields["provider"].disabled = True
+            self.initial.update(
+                provider=instance.provider,
+                event_type_id=config.get(CONFIG_EVENT_TYPE_ID),
+                team_slug=config.get(CONFIG_TEAM_SLUG),
+                team_id=config.get(CONFIG_TEAM_ID),
+                agent_id=config.get(CONFIG_AGENT_ID),
+                environment=instance.environment,
+                is_active=instance.is_active,
+                description=instance.description,
+            )
+        elif self.initial.get("provider") in (CALCOM.provider, RETELL.provider):
+            self.fields["provider"].disabled = True  # chosen by the link that led here
+        state = stored_key_state(instance.api_key if instance.pk else None)
+        self.fields["new_api_key"].help_text = _(
+            "Stored: %(state)s. Leave empty to keep the stored key; the key is never shown again."
+        ) % {"state": state}
+
+    def clean(self):
+        data = super().clean()
+        provider = data.get("provider") or self.instance.provider
+        api_key = data.get("new_api_key") or ""
+        if api_key and data.get("remove_api_key"):
+            self.add_error("remove_api_key", _("Either enter a new key or remove the stored one."))
+        if api_key:
+            try:
+                credentials.validate_api_key(provider, api_key)
+            except credentials.CredentialError as error:
+                self.add_error("new_api_key", error.message)
+        if not self.instance.pk and not api_key:
+            self.add_error("new_api_key", _("Enter the API key."))
+        if data.get("is_active", False):
+            if provider == CALCOM.provider and not data.get("event_type_id"):
+                self.add_error("event_type_id", _("Cal.com needs the event type id to book."))
+            if provider == RETELL.provider and not data.get("agent_id"):
+                self.add_error("agent_id", _("Retell needs the agent id."))
+        return data
+
+    def integration_settings(self) -> credentials.IntegrationSettings:
+        data = self.cleaned_data
+        return credentials.IntegrationSettings(
+            event_type_id=data.get("event_type_id"),
+            team_slug=data.get("team_slug") or None,
+            team_id=data.get("team_id"),
+            agent_id=(data.get("agent_id") or "").strip() or None,
+            environment=data.get("environment") or "production",
+            is_active=bool(data.get("is_active")),
+            description=data.get("description") or None,
+        )

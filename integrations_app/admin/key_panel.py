@@ -1,0 +1,68 @@
+"""How a company's integrations look in the admin: status columns and the key resolution panel."""
+
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
+from django.utils.translation import gettext as _
+
+from integrations_app.integration_kinds import KINDS
+from integrations_app.selectors import COMPANY_KEY, PLAIN_TEXT, PLATFORM_KEY, key_resolution
+
+_HEALTH = {
+    "healthy": ("✔", "#2e7d32"),
+    "degraded": ("⚠", "#b26a00"),
+    "unhealthy": ("✘", "#c62828"),
+    "unknown": ("?", "#666"),
+}
+_USES = {COMPANY_KEY: "#2e7d32", PLATFORM_KEY: "#666", PLAIN_TEXT: "#c62828"}
+
+
+def integration_state(company, provider: str):
+    """One list cell: configured and healthy? With a link to set it up or to open it."""
+    health = getattr(company, f"{provider}_health", None)
+    integration_id = getattr(company, f"{provider}_integration_id", None)
+    if integration_id is None:
+        url = reverse("admin:integrations_app_integration_add")
+        query = urlencode({"company": company.pk, "provider": provider})
+        return format_html('<a href="{}?{}">{}</a>', url, query, _("set up"))
+    symbol, colour = _HEALTH.get(health, _HEALTH["unknown"])
+    label = {
+        "healthy": _("healthy"),
+        "degraded": _("degraded"),
+        "unhealthy": _("unhealthy"),
+    }.get(health, _("not tested"))
+    url = reverse("admin:integrations_app_integration_change", args=[integration_id])
+    return format_html('<a href="{}" style="color:{}">{} {}</a>', url, colour, symbol, label)
+
+
+def key_resolution_panel(company):
+    if company is None or company.pk is None:
+        return "-"
+    rows = format_html_join(
+        "",
+        '<tr><td>{}<br><small><code>{}</code></small></td><td style="color:{}">{}{}</td></tr>',
+        (
+            (
+                use.path,
+                use.code,
+                _USES.get(use.uses, "#b26a00"),
+                use.note,
+                format_html(" · <code>{}</code>", use.fingerprint) if use.fingerprint else "",
+            )
+            for use in key_resolution(company)
+        ),
+    )
+    return format_html(
+        '<table class="askpro-key-panel"><thead><tr><th>{}</th><th>{}</th></tr></thead>'
+        '<tbody>{}</tbody></table><p class="help">{}</p>',
+        _("gateway path"),
+        _("key it uses now"),
+        rows,
+        _(
+            "Which key the gateway really uses differs by path (read from its code). A key "
+            "that cannot be decrypted is not an error in the gateway: it silently falls back."
+        ),
+    )
+
+
+__all__ = ["KINDS", "integration_state", "key_resolution_panel"]

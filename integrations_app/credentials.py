@@ -1,0 +1,219 @@
+"""Giving a company its Cal.com or Retell integration, with keys the gateway can read.
+
+One save writes, in one transaction: the `integrations` row as the gateway's admin expects it
+(provider key, type, tenant UUID, non-secret config, `api_key` in the encryptString flavour)
+and the company columns the gateway's runtime reads (`companies.calcom_api_key` /
+`retell_api_key` in the encrypt flavour, team and agent ids), semantics.md §1-2. Secrets never
+go into a plain-text column, a log or the history: the history gets fingerprints.
+"""
+
+import re
+from dataclasses import dataclass, field
+
+from django.conf import settings as django_settings
+from django.db import transaction
+from django.utils.translation import gettext as _
+from django.views.decorators.debug import sensitive_variables
+
+from integrations_app.crypto.encrypter import Encrypter
+from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
+from integrations_app.crypto.fingerprint import fingerprint
+from integrations_app.history import recorded_as
+from integrations_app.integration_kinds import (
+    CALCOM,
+    CONFIG_AGENT_ID,
+    CONFIG_EVENT_TYPE_ID,
+    CONFIG_TEAM_ID,
+    CONFIG_TEAM_SLUG,
+    KINDS,
+    RETELL,
+)
+from integrations_app.models import Company, Integration
+from integrations_app.services import record_secret_changes
+
+KEEP = None  # api_key=KEEP leaves the stored key as it is
+_KEY_PREFIX = {CALCOM.provider: "cal_", RETELL.provider: "key_"}
+_WHITESPACE = re.compile(r"\s")
+
+
+class CredentialError(ValueError):
+    """A credential change that cannot be made; `message` is for the user. Nothing was written."""
+
+    def __init__(self, message: str, field: str | None = None):
+        self.message = message
+        self.field = field
+        super().__init__(message)
+
+
+@dataclass
+class IntegrationSettings:
+    """The non-secret settings of a core integration, as entered in the form or command."""
+
+    event_type_id: int | None = None
+    team_slug: str | None = None
+    team_id: int | None = None
+    agent_id: str | None = None
+    environment: str = "production"
+    is_active: bool = True
+    description: str | None = None
+    extra: dict = field(default_factory=dict)
+
+
+def validate_api_key(provider: str, api_key: str) -> str:
+    """The key exactly as entered, or CredentialError: no guessing at what was meant."""
+    if _WHITESPACE.search(api_key):
+        raise CredentialError(
+            _("The key contains spaces or line breaks: paste only the key itself."), "api_key"
+        )
+    prefix = _KEY_PREFIX.get(provider)
+    if prefix and not api_key.startswith(prefix):
+        raise CredentialError(
+            _("A %(provider)s key starts with %(prefix)s: is this the key of another service?")
+            % {"provider": KINDS[provider].name, "prefix": prefix},
+            "api_key",
+        )
+    return api_key
+
+
+def _encrypter() -> Encrypter:
+    try:
+        return Encrypter.from_settings()
+    except GatewayKeyError as error:
+        raise CredentialError(
+            _("Keys cannot be saved: %(error)s. Set GATEWAY_APP_KEY to the gateway's APP_KEY.")
+            % {"error": error}
+        ) from None
+
+
+def _live_company(company_id) -> Company:
+    company = Company.objects.select_for_update().filter(pk=company_id).first()
+    if company is None:
+        raise CredentialError(
+            _("Company %(id)s does not exist or is deleted.") % {"id": company_id}, "company"
+        )
+    return company
+
+
+def _validate_settings(provider: str, settings: IntegrationSettings) -> None:
+    if provider == CALCOM.provider and settings.is_active and not settings.event_type_id:
+        raise CredentialError(_("Cal.com needs the event type id to book."), "event_type_id")
+    if provider == RETELL.provider and settings.is_active and not settings.agent_id:
+        raise CredentialError(_("Retell needs the agent id."), "agent_id")
+
+
+@sensitive_variables("api_key", "encrypter")
+def save_core_integration(
+    *,
+    company_id,
+    provider: str,
+    api_key: str | None = KEEP,
+    remove_key: bool = False,
+    settings: IntegrationSettings,
+    integration_id: int | None = None,
+    source: str = "admin",
+) -> Integration:
+    """Create or update the Cal.com or Retell integration of a company; CredentialError if not.
+
+    At most one active integration per company and provider: the company row is locked for the
+    check, so two saves at the same moment cannot both create one.
+    """
+    if provider not in (CALCOM.provider, RETELL.provider):
+        raise CredentialError(_("Unknown provider %(provider)s.") % {"provider": provider})
+    if api_key is not KEEP:
+        api_key = validate_api_key(provider, api_key)
+    _validate_settings(provider, settings)
+    encrypter = _encrypter()
+    with recorded_as(source), transaction.atomic():
+        company = _live_company(company_id)
+        integration = _integration_to_save(company, provider, integration_id, settings)
+        if api_key is KEEP and not remove_key and not integration.api_key:
+            raise CredentialError(_("Enter the API key."), "api_key")
+        before = {"api_key": _stored_fingerprint(encrypter, integration.api_key, raw=True)}
+        _apply_settings(integration, provider, settings)
+        if remove_key:
+            integration.api_key = None
+        elif api_key is not KEEP:
+            integration.api_key = encrypter.encrypt_string(api_key)
+        integration.save()
+        company_column = _write_company_columns(
+            company, provider, settings, encrypter, api_key, remove_key
+        )
+        after = {"api_key": _stored_fingerprint(encrypter, integration.api_key, raw=True)}
+        record_secret_changes(instance=integration, before=before, after=after)
+        if company_column:
+            record_secret_changes(instance=company, **company_column)
+    return integration
+
+
+def _integration_to_save(company, provider, integration_id, settings) -> Integration:
+    others = Integration.objects.filter(company=company, provider=provider, is_active=True)
+    if integration_id is not None:
+        integration = Integration.objects.filter(pk=integration_id, company=company).first()
+        if integration is None:
+            raise CredentialError(_("This integration no longer exists."))
+        others = others.exclude(pk=integration_id)
+    else:
+        kind = KINDS[provider]
+        integration = Integration(
+            company=company, provider=provider, type=kind.type, name=kind.name
+        )
+    if settings.is_active and others.exists():
+        raise CredentialError(
+            _("%(company)s already has an active %(provider)s integration: edit that one.")
+            % {"company": company.name, "provider": KINDS[provider].name}
+        )
+    return integration
+
+
+def _apply_settings(integration: Integration, provider: str, settings: IntegrationSettings) -> None:
+    config = dict(integration.config or {}) | settings.extra
+    if provider == CALCOM.provider:
+        config[CONFIG_EVENT_TYPE_ID] = settings.event_type_id
+        config[CONFIG_TEAM_SLUG] = settings.team_slug or None
+        config[CONFIG_TEAM_ID] = settings.team_id
+    else:
+        config[CONFIG_AGENT_ID] = settings.agent_id
+    integration.config = config
+    integration.is_active = settings.is_active
+    integration.status = "active" if settings.is_active else "inactive"
+    integration.environment = settings.environment or "production"
+    integration.description = settings.description
+    # A gateway users.id standing for the console, if configured; the history names the person.
+    integration.updated_by = django_settings.GATEWAY_CONSOLE_USER_ID
+    if integration._state.adding:
+        integration.created_by = django_settings.GATEWAY_CONSOLE_USER_ID
+
+
+@sensitive_variables("api_key", "encrypter")
+def _write_company_columns(company, provider, settings, encrypter, api_key, remove_key) -> dict:
+    """The columns the gateway's runtime reads; returns the secret change for the history."""
+    column = "calcom_api_key" if provider == CALCOM.provider else "retell_api_key"
+    before = {column: _stored_fingerprint(encrypter, getattr(company, column), raw=False)}
+    if remove_key:
+        setattr(company, column, None)
+    elif api_key is not KEEP:
+        setattr(company, column, encrypter.encrypt(api_key))
+    if provider == CALCOM.provider:
+        company.calcom_team_slug = settings.team_slug or None
+        company.calcom_team_id = settings.team_id
+        company.calcom_event_type_id = (
+            str(settings.event_type_id) if settings.event_type_id else None
+        )
+        fields = ["calcom_api_key", "calcom_team_slug", "calcom_team_id", "calcom_event_type_id"]
+    else:
+        company.retell_agent_id = settings.agent_id
+        fields = ["retell_api_key", "retell_agent_id"]
+    company.save(update_fields=[*fields, "updated_at"])
+    after = {column: _stored_fingerprint(encrypter, getattr(company, column), raw=False)}
+    return {"before": before, "after": after} if before != after else {}
+
+
+def _stored_fingerprint(encrypter: Encrypter, payload: str | None, *, raw: bool) -> str | None:
+    """How a stored secret appears in the history: its fingerprint, never the value."""
+    if not payload:
+        return None
+    try:
+        value = encrypter.decrypt_string(payload) if raw else encrypter.decrypt(payload)
+    except DecryptionError as error:
+        return f"unreadable ({error.reason})"
+    return fingerprint(value)
