@@ -188,6 +188,21 @@ def test_admin_form_saves_and_never_shows_the_key(gateway_key, admin_client, com
     assert CAL_KEY not in company_page.text
 
 
+def test_admin_form_adds_retell_from_the_set_up_link(gateway_key, admin_client, company):
+    url = (
+        reverse("admin:integrations_app_integration_add") + f"?company={company.pk}&provider=retell"
+    )
+    page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+    assert 'name="agent_id"' in page.text and 'name="event_type_id"' not in page.text
+    data = {"company": company.pk, "new_api_key": RETELL_KEY, "agent_id": "agent_test_3",
+            "environment": "production", "is_active": "on"}  # fmt: skip
+    response = admin_client.post(url, data)  # the provider comes from the link, not the POST
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    assert Integration.objects.get().provider == "retell"
+    company.refresh_from_db()
+    assert company.retell_agent_id == "agent_test_3"
+
+
 @pytest.mark.parametrize(
     ("field", "value", "message"),
     [

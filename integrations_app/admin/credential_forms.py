@@ -1,6 +1,8 @@
 """The Cal.com and Retell integration form: write-only keys, never shown, never sent back."""
 
 from django import forms
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app import credentials
@@ -36,6 +38,10 @@ def stored_key_state(payload: str | None) -> str:
 
 
 class CoreIntegrationForm(forms.ModelForm):
+    # Set by the admin for each page (the row's provider, or the one the add link names); the
+    # provider is never taken from the POST, so a page shows exactly the fields it validates.
+    fixed_provider = CALCOM.provider
+
     provider = forms.ChoiceField(
         label=_("provider"),
         choices=[(CALCOM.provider, CALCOM.label), (RETELL.provider, RETELL.label)],
@@ -65,13 +71,22 @@ class CoreIntegrationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["company"].queryset = Company.objects.order_by("name")
         self.fields["company"].required = True
+        self.fields["provider"].disabled = True
+        self.fields["provider"].initial = self.initial["provider"] = self.fixed_provider
+        add_url = reverse("admin:integrations_app_integration_add")
+        links = format_html_join(
+            " · ",
+            '<a href="{}?provider={}">{}</a>',
+            ((add_url, key, label) for key, label in (
+                ("calcom", "Cal.com"), ("retell", "Retell AI"), ("webhook", _("webhook, API, OAuth 2"))
+            )),
+        )  # fmt: skip
+        self.fields["provider"].help_text = format_html("{} {}", _("Add another kind:"), links)
         instance = self.instance
         config = instance.config or {}
         if instance.pk:
             self.fields["company"].disabled = True
-            self.fields["provider"].disabled = True
             self.initial.update(
-                provider=instance.provider,
                 event_type_id=config.get(CONFIG_EVENT_TYPE_ID),
                 team_slug=config.get(CONFIG_TEAM_SLUG),
                 team_id=config.get(CONFIG_TEAM_ID),
@@ -80,8 +95,6 @@ class CoreIntegrationForm(forms.ModelForm):
                 is_active=instance.is_active,
                 description=instance.description,
             )
-        elif self.initial.get("provider") in (CALCOM.provider, RETELL.provider):
-            self.fields["provider"].disabled = True  # chosen by the link that led here
         state = stored_key_state(instance.api_key if instance.pk else None)
         self.fields["new_api_key"].help_text = _(
             "Stored: %(state)s. Leave empty to keep the stored key; the key is never shown again."
@@ -89,7 +102,7 @@ class CoreIntegrationForm(forms.ModelForm):
 
     def clean(self):
         data = super().clean()
-        provider = data.get("provider") or self.instance.provider
+        provider = self.fixed_provider
         api_key = data.get("new_api_key") or ""
         if api_key and data.get("remove_api_key"):
             self.add_error("remove_api_key", _("Either enter a new key or remove the stored one."))

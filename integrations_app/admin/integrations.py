@@ -98,8 +98,11 @@ class IntegrationAdmin(GatewayAdmin):
     # --- Cal.com and Retell: write-only keys through the credentials service ----------------
 
     def get_form(self, request, obj=None, change=False, **kwargs):
-        if _core_provider(request, obj):
-            kwargs["form"] = CoreIntegrationForm
+        provider = _core_provider(request, obj)
+        if provider:
+            kwargs["form"] = type(
+                "CoreIntegrationForm", (CoreIntegrationForm,), {"fixed_provider": provider}
+            )
             kwargs["fields"] = None
         return super().get_form(request, obj, change, **kwargs)
 
@@ -134,7 +137,7 @@ class IntegrationAdmin(GatewayAdmin):
         data = form.cleaned_data
         saved = credentials.save_core_integration(
             company_id=data["company"].pk,
-            provider=data.get("provider") or obj.provider,
+            provider=form.fixed_provider,
             api_key=data.get("new_api_key") or credentials.KEEP,
             remove_key=bool(data.get("remove_api_key")),
             settings=form.integration_settings(),
