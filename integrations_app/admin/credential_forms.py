@@ -78,7 +78,9 @@ class CoreIntegrationForm(forms.ModelForm):
             " · ",
             '<a href="{}?provider={}">{}</a>',
             ((add_url, key, label) for key, label in (
-                ("calcom", "Cal.com"), ("retell", "Retell AI"), ("webhook", _("webhook, API, OAuth 2"))
+                ("calcom", "Cal.com"),
+                ("retell", "Retell AI"),
+                ("webhook", _("webhook, API, OAuth 2")),
             )),
         )  # fmt: skip
         self.fields["provider"].help_text = format_html("{} {}", _("Add another kind:"), links)
