@@ -8,6 +8,6 @@ class IntegrationsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from integrations_app import history
+        from integrations_app import checks, history  # noqa: F401 (checks registers itself)
 
         history.register_gateway_models()

@@ -9,7 +9,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 . scripts/bootstrap.sh
 
-debs=(libmariadb-dev pkg-config)
+# php-cli + php-illuminate-encryption: Laravel's own Encrypter, the judge of what the console
+# encrypts (tests/test_encrypter_laravel.py fails, not skips, when they are missing here).
+debs=(libmariadb-dev pkg-config php-cli php-illuminate-encryption)
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   debs+=(mariadb-server mariadb-client)
 elif [ -n "${GATEWAY_REFERENCE_SCHEMA:-}" ]; then

@@ -1,0 +1,293 @@
+"""Re-encrypting the gateway's secrets under its current key (`manage.py rotate_gateway_key`).
+
+When the gateway's APP_KEY changes, the old key moves to APP_PREVIOUS_KEYS and Laravel keeps
+reading old values with it. This rotation re-encrypts every value in the gateway's encrypted
+secret columns that only a previous key opens, under the current key and in the flavour of its
+column (semantics.md §1), so that the previous key can eventually be retired.
+
+- Values already under the current key are left byte for byte as they are.
+- Values that no key opens, and values stored in the other flavour than their column's, are
+  reported (table, id, column, reason) and left untouched: the console cannot know what they
+  should be, and the gateway cannot read them either.
+- Table by table, batch by batch (keyset pagination on the primary key); each batch is one
+  transaction that locks its rows, re-encrypts them and records the change.
+- Soft-deleted rows are rotated too: the gateway may restore them.
+- `updated_at` is not touched: the secret itself does not change, only its encryption.
+- The history (django-auditlog) gets one entry per changed row of a mirrored model, naming the
+  columns, the keys before and after and a fingerprint of each secret; never a secret or a
+  payload. `tenants` is not mirrored: it is rotated with plain SQL when the table exists.
+"""
+
+import logging
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from auditlog import get_logentry_model
+from django.db import connections, transaction
+from django.db.models import Model, Q
+
+from integrations_app.crypto import php_string
+from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
+from integrations_app.crypto.errors import REASONS, DecryptionError
+from integrations_app.crypto.fingerprint import fingerprint
+from integrations_app.history import recorded_as
+from integrations_app.models import Company, Integration
+from integrations_app.services import _log_entry
+
+logger = logging.getLogger("askpro.key_rotation")
+
+SOURCE = "command:rotate_gateway_key"
+BATCH_SIZE = 200
+
+ROTATED = "rotated"
+CURRENT = "current"
+UNDECRYPTABLE = "undecryptable"
+WRONG_FLAVOUR = "wrong_flavour"
+OUTCOMES = (ROTATED, CURRENT, UNDECRYPTABLE, WRONG_FLAVOUR)
+
+
+@dataclass(frozen=True)
+class SecretTable:
+    """A gateway table with encrypted secret columns, all in one flavour (semantics.md §1)."""
+
+    table: str
+    columns: tuple[str, ...]
+    flavour: str  # SERIALIZED (Laravel encrypt()) or RAW (encryptString())
+    model: type[Model] | None = None  # the mirrored model; None: plain SQL, when the table exists
+
+
+SECRET_TABLES = (
+    SecretTable("companies", ("calcom_api_key", "retell_api_key"), SERIALIZED, Company),
+    SecretTable(
+        "tenants",
+        ("api_key", "api_secret", "webhook_secret", "calcom_api_key", "retell_api_key"),
+        SERIALIZED,
+    ),
+    SecretTable("integrations", Integration.SECRET_FIELDS, RAW, Integration),
+)
+
+
+@dataclass(frozen=True)
+class Finding:
+    """One stored value that was (or, in a dry run, would be) rotated, or that is unreadable."""
+
+    table: str
+    pk: object
+    column: str
+    outcome: str  # one of OUTCOMES
+    reason: str = ""  # DecryptionError.reason, for UNDECRYPTABLE and WRONG_FLAVOUR
+    key_index: int = 0  # which key opened it: 0 the current one, 1.. the previous ones
+    fingerprint: str = ""  # of the plaintext, for ROTATED; never the secret
+
+    @property
+    def message(self) -> str:
+        return str(REASONS[self.reason]) if self.reason else ""
+
+
+@dataclass
+class Report:
+    dry_run: bool
+    counts: Counter = field(default_factory=Counter)  # values per outcome
+    findings: list[Finding] = field(default_factory=list)  # every value but the current ones
+    rows_changed: int = 0
+    tables: list[str] = field(default_factory=list)  # the tables scanned
+    absent: list[str] = field(default_factory=list)  # tables / columns this database lacks
+
+    @property
+    def problems(self) -> list[Finding]:
+        return [f for f in self.findings if f.outcome in (UNDECRYPTABLE, WRONG_FLAVOUR)]
+
+    def add(self, finding: Finding) -> None:
+        self.counts[finding.outcome] += 1
+        if finding.outcome != CURRENT:
+            self.findings.append(finding)
+
+
+def rotate(
+    *,
+    encrypter: Encrypter | None = None,
+    dry_run: bool = False,
+    batch_size: int = BATCH_SIZE,
+    using: str = "default",
+    on_finding: Callable[[Finding], None] | None = None,
+) -> Report:
+    """Rotate every secret column of SECRET_TABLES; GatewayKeyError when the keys are unusable.
+
+    ``on_finding`` is called for each rotated or unreadable value as it is found (the command
+    prints them as it goes); a dry run finds the same values and writes nothing.
+    """
+    encrypter = encrypter or Encrypter.from_settings()
+    report = Report(dry_run=dry_run)
+    connection = connections[using]
+    present = set(connection.introspection.table_names())
+    for target in SECRET_TABLES:
+        if target.table not in present:
+            report.absent.append(target.table)
+            continue
+        columns = _present_columns(connection, target)
+        report.absent += [f"{target.table}.{c}" for c in target.columns if c not in columns]
+        if not columns:
+            continue
+        report.tables.append(target.table)
+        _rotate_table(target, columns, encrypter, report, dry_run, batch_size, using, on_finding)
+    return report
+
+
+def classify(encrypter: Encrypter, flavour: str, payload: str) -> tuple[str, str, int, str]:
+    """(outcome, reason, key_index, plaintext) of one stored value in a column of ``flavour``."""
+    try:
+        found = encrypter.inspect(payload)
+        if found.flavour != flavour:
+            # The other flavour, or a serialized value that is no string: let the column's own
+            # reading function say which.
+            if flavour == SERIALIZED:
+                php_string.unserialize(found.value.encode("utf-8"))
+            raise DecryptionError("wrong_flavour")
+    except DecryptionError as error:
+        outcome = WRONG_FLAVOUR if error.reason == "wrong_flavour" else UNDECRYPTABLE
+        return outcome, error.reason, -1, ""
+    if found.key_index == 0:
+        return CURRENT, "", 0, found.value
+    return ROTATED, "", found.key_index, found.value
+
+
+def key_name(key_index: int) -> str:
+    """The setting that holds the key of this index, as keys.py names it in its errors."""
+    return "GATEWAY_APP_KEY" if key_index == 0 else f"GATEWAY_PREVIOUS_KEYS[{key_index - 1}]"
+
+
+# -- one table -----------------------------------------------------------------------------------
+
+
+def _present_columns(connection, target: SecretTable) -> list[str]:
+    if target.model is not None:
+        return list(target.columns)  # a mirrored table: `gateway_schema check` vouches for it
+    with connection.cursor() as cursor:
+        names = {
+            c.name for c in connection.introspection.get_table_description(cursor, target.table)
+        }
+    return [c for c in target.columns if c in names]
+
+
+def _rotate_table(target, columns, encrypter, report, dry_run, batch_size, using, on_finding):
+    last = None
+    while True:
+        with transaction.atomic(using=using):
+            rows = _fetch(target, columns, last, batch_size, using, lock=not dry_run)
+            if not rows:
+                return
+            changed = []
+            for pk, values, instance in rows:
+                rotated = {}
+                for column in columns:
+                    finding, payload = _rotate_value(target, pk, column, values[column], encrypter)
+                    if finding is None:
+                        continue
+                    report.add(finding)
+                    if finding.outcome != CURRENT and on_finding is not None:
+                        on_finding(finding)
+                    if payload is not None:
+                        rotated[column] = (payload, finding)
+                if rotated:
+                    changed.append((pk, instance, rotated))
+            if changed and not dry_run:
+                _write(target, changed, using)
+            report.rows_changed += len(changed)
+        last = rows[-1][0]
+        if len(rows) < batch_size:
+            return
+
+
+def _rotate_value(target, pk, column, value, encrypter) -> tuple[Finding | None, str | None]:
+    """The finding for one stored value, and its new payload when it is to be rotated."""
+    if value is None or value == "":
+        return None, None
+    outcome, reason, key_index, plaintext = classify(encrypter, target.flavour, value)
+    if outcome != ROTATED:
+        return Finding(target.table, pk, column, outcome, reason, max(key_index, 0)), None
+    if target.flavour == SERIALIZED:
+        payload = encrypter.encrypt(plaintext)
+    else:
+        payload = encrypter.encrypt_string(plaintext)
+    finding = Finding(
+        target.table, pk, column, ROTATED, key_index=key_index, fingerprint=fingerprint(plaintext)
+    )
+    return finding, payload
+
+
+def _fetch(target, columns, last, batch_size, using, *, lock: bool):
+    """The next batch as (pk, {column: value}, model instance or None), locked unless dry."""
+    if target.model is not None:
+        queryset = target.model._base_manager.using(using).order_by("pk")
+        queryset = queryset.filter(_any_set(columns))
+        if last is not None:
+            queryset = queryset.filter(pk__gt=last)
+        if lock:
+            queryset = queryset.select_for_update()
+        return [
+            (row.pk, {c: getattr(row, c) for c in columns}, row) for row in queryset[:batch_size]
+        ]
+    connection = connections[using]
+    quote = connection.ops.quote_name
+    where = ["(" + " OR ".join(f"{quote(c)} IS NOT NULL" for c in columns) + ")"]
+    params = []
+    if last is not None:
+        where.append(f"{quote('id')} > %s")
+        params.append(last)
+    sql = (
+        f"SELECT {quote('id')}, {', '.join(quote(c) for c in columns)} "  # noqa: S608
+        f"FROM {quote(target.table)} WHERE {' AND '.join(where)} "
+        f"ORDER BY {quote('id')} LIMIT %s"
+    )
+    if lock and connection.features.has_select_for_update:
+        sql += " FOR UPDATE"
+    with connection.cursor() as cursor:
+        cursor.execute(sql, [*params, batch_size])
+        return [(row[0], dict(zip(columns, row[1:], strict=True)), None) for row in cursor]
+
+
+def _any_set(columns) -> Q:
+    condition = Q()
+    for column in columns:
+        condition |= Q(**{f"{column}__isnull": False})
+    return condition
+
+
+def _write(target, changed, using) -> None:
+    if target.model is None:
+        quote = connections[using].ops.quote_name
+        with connections[using].cursor() as cursor:
+            for pk, _instance, rotated in changed:
+                assignments = ", ".join(f"{quote(c)} = %s" for c in rotated)
+                cursor.execute(
+                    f"UPDATE {quote(target.table)} SET {assignments} "  # noqa: S608
+                    f"WHERE {quote('id')} = %s",
+                    [*(payload for payload, _finding in rotated.values()), pk],
+                )
+                logger.info(
+                    "rotated %s %s: %s",
+                    target.table,
+                    pk,
+                    ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
+                )
+        return
+    LogEntry = get_logentry_model()
+    entries = []
+    with recorded_as(SOURCE):
+        for pk, instance, rotated in changed:
+            # QuerySet.update() sends no signals: the entry below is the row's only record.
+            target.model._base_manager.using(using).filter(pk=pk).update(
+                **{column: payload for column, (payload, _finding) in rotated.items()}
+            )
+            changes = {
+                column: [key_name(finding.key_index), key_name(0)]
+                for column, (_payload, finding) in rotated.items()
+            }
+            entry = _log_entry(instance, LogEntry.Action.UPDATE, changes)
+            entry.additional_data = (entry.additional_data or {}) | {
+                "rotated": list(rotated),
+                "fingerprints": {c: f.fingerprint for c, (_p, f) in rotated.items()},
+            }
+            entries.append(entry)
+    LogEntry.objects.using(using).bulk_create(entries)
