@@ -298,3 +298,34 @@ def test_set_credentials_as_a_process_on_good_and_bad_input(tmp_path, scratch_da
         )  # fmt: skip
         assert bad.returncode == 1, (args, bad.stderr)
         assert message in bad.stderr and len(bad.stderr.strip().splitlines()) == 1
+
+
+def test_laravel_decrypts_every_column_the_console_wrote(gateway_key, php, admin_client, company):
+    """The gateway's own Encrypter reads each written column back as the key that was entered:
+    integrations.api_key with decryptString, companies.*_api_key with decrypt (on the reference
+    tier, in the gateway's real tables with their CHECK constraints)."""
+    save(company)  # through the service, as set_credentials does
+    url = (
+        reverse("admin:integrations_app_integration_add") + f"?company={company.pk}&provider=retell"
+    )
+    response = admin_client.post(  # through the admin form
+        url,
+        {"company": company.pk, "new_api_key": RETELL_KEY, "agent_id": "agent_test_5",
+         "environment": "production", "is_active": "on"},
+    )  # fmt: skip
+    assert response.status_code == 302
+    calcom = Integration.objects.get(provider="calcom")
+    retell = Integration.objects.get(provider="retell")
+    columns = raw_row("companies", company.pk, "calcom_api_key", "retell_api_key")
+    key = gateway_key.GATEWAY_APP_KEY
+    results = php.run(
+        [
+            {"key": key, "action": "decryptString", "value": calcom.api_key},
+            {"key": key, "action": "decryptString", "value": retell.api_key},
+            {"key": key, "action": "decrypt", "value": columns["calcom_api_key"]},
+            {"key": key, "action": "decrypt", "value": columns["retell_api_key"]},
+        ]
+    )
+    assert [(r.ok, r.value) for r in results] == [
+        (True, CAL_KEY), (True, RETELL_KEY), (True, CAL_KEY), (True, RETELL_KEY),
+    ]  # fmt: skip
