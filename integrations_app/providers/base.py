@@ -1,0 +1,231 @@
+"""What every provider client shares: one GET, its errors in plain words, the report.
+
+No retries (httpx's transport retries nothing by default and is told so), no redirects, one
+short timeout from ``settings.PROVIDER_TIMEOUT_SECONDS``. Every failure becomes a
+`ProviderError` whose message names the provider, the status and what it means, never the key:
+excerpts of a provider's error body are cut short and scrubbed of anything that looks like a
+key or a bearer token.
+"""
+
+import logging
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+import httpx
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+logger = logging.getLogger("askpro.providers")
+
+HEALTHY = "healthy"
+DEGRADED = "degraded"
+UNHEALTHY = "unhealthy"
+UNKNOWN = "unknown"
+
+OK = "ok"
+WARNING = "warning"
+ERROR = "error"
+
+EXCERPT_CHARS = 160
+USER_AGENT = "AskPro-Console connection test"
+_NOT_JSON = object()
+_TAG = re.compile(r"<[^>]*>")
+
+# Anything that looks like a credential, in whatever a provider echoes back.
+# Order matters: a bearer token first, then "api_key: ..." whole, then key-shaped words.
+_SECRET_PATTERNS = (
+    re.compile(r"(?i)bearer\s+\S+"),
+    re.compile(r"(?i)(api[_-]?key|token|secret|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
+    re.compile(r"(?i)\b(?:cal|key|sk|pk|rk|api)_[A-Za-z0-9_\-]{4,}"),
+)
+
+
+@dataclass(frozen=True)
+class Check:
+    """One check of a connection test: `name` is stable (``me``, ``event_type``, ``agent``,
+    ``phone_numbers``, ``config``, ``key``), `label` and `message` are translated text."""
+
+    name: str
+    label: str
+    severity: str  # OK, WARNING or ERROR
+    message: str
+
+    @property
+    def ok(self) -> bool:
+        return self.severity == OK
+
+
+@dataclass(frozen=True)
+class ProviderReport:
+    """The outcome of one provider's checks: health status, a 0-100 score and every check."""
+
+    status: str  # HEALTHY, DEGRADED or UNHEALTHY
+    score: int
+    checks: tuple[Check, ...] = field(default_factory=tuple)
+
+    @property
+    def problems(self) -> tuple[Check, ...]:
+        return tuple(check for check in self.checks if not check.ok)
+
+
+class ProviderError(Exception):
+    """A provider call that did not give a usable answer; `message` is safe to show and store."""
+
+    def __init__(self, message: str, *, status: int | None = None):
+        self.message = message
+        self.status = status
+        super().__init__(message)
+
+
+def scrub(text: str, *secrets: str) -> str:
+    """`text` without the given secrets and without anything shaped like a key or token."""
+    for secret in secrets:
+        if secret:
+            text = text.replace(secret, "[redacted]")
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups == 2:
+            text = pattern.sub(r"\1\2[redacted]", text)
+        else:
+            text = pattern.sub("[redacted]", text)
+    return text
+
+
+def seconds_text(seconds: float) -> str:
+    return f"{seconds:g}"
+
+
+def key_problem(api_key: str) -> str | None:
+    """Why a key cannot be sent in an HTTP header (spaces, line breaks, non-ASCII), or None."""
+    if not api_key:
+        return _("the API key is empty")
+    if not api_key.isascii() or not api_key.isprintable() or any(c.isspace() for c in api_key):
+        return _("the API key contains spaces, line breaks or non-ASCII characters")
+    return None
+
+
+class ProviderClient:
+    """A GET-only JSON client for one provider and one key; use it as a context manager."""
+
+    provider = ""  # the name shown in messages, e.g. "Cal.com"
+
+    def __init__(self, *, api_key: str, base_url: str, timeout: float | None = None):
+        self._api_key = api_key
+        self.timeout = float(timeout if timeout is not None else settings.PROVIDER_TIMEOUT_SECONDS)
+        self._client = httpx.Client(
+            base_url=base_url.rstrip("/"),
+            headers={
+                "Authorization": f"Bearer {api_key}",
+                "Accept": "application/json",
+                "User-Agent": USER_AGENT,
+            },
+            timeout=httpx.Timeout(self.timeout),
+            follow_redirects=False,
+            transport=httpx.HTTPTransport(retries=0),
+        )
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc_info):
+        self.close()
+
+    def close(self) -> None:
+        self._client.close()
+
+    def get_json(
+        self, path: str, *, headers: dict | None = None, not_found: str | None = None
+    ) -> Any:
+        """GET ``path`` once and return the parsed JSON; ProviderError for anything else.
+
+        ``not_found`` is the message for a 404 (e.g. "agent X not found for this key").
+        """
+        try:
+            response = self._client.get(path, headers=headers)
+        except httpx.TimeoutException:
+            raise ProviderError(
+                _("%(provider)s timed out after %(seconds)s s")
+                % {"provider": self.provider, "seconds": seconds_text(self.timeout)}
+            ) from None
+        except httpx.HTTPError as error:
+            # The exception's text may quote the request; only its type is shown.
+            raise ProviderError(
+                _("%(provider)s could not be reached (%(error)s)")
+                % {"provider": self.provider, "error": type(error).__name__}
+            ) from None
+        status = response.status_code
+        logger.debug("%s GET %s answered %s", self.provider, path, status)
+        if not 200 <= status < 300:
+            raise ProviderError(
+                self._status_message(status, path, response, not_found), status=status
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                _("%(provider)s answered %(status)s, but the answer is not JSON")
+                % {"provider": self.provider, "status": status},
+                status=status,
+            ) from None
+
+    def _status_message(
+        self, status: int, path: str, response: httpx.Response, not_found: str | None
+    ) -> str:
+        values = {"provider": self.provider, "status": status, "path": path}
+        if status == 401:
+            message = _("%(provider)s answered 401: the API key was refused") % values
+        elif status == 403:
+            message = _("%(provider)s answered 403: the API key is not allowed to do this") % values
+        elif status == 404 and not_found:
+            message = _("%(provider)s answered 404: %(reason)s") % {**values, "reason": not_found}
+        elif status == 404:
+            message = (
+                _("%(provider)s answered 404 for %(path)s: check the provider's base URL") % values
+            )
+        elif status == 429:
+            message = _("%(provider)s answered 429: too many requests, try again later") % values
+        elif status >= 500:
+            message = (
+                _("%(provider)s answered %(status)s: an error on the provider's side") % values
+            )
+        elif 300 <= status < 400:
+            message = (
+                _("%(provider)s answered %(status)s (a redirect): check the provider's base URL")
+                % values
+            )
+        else:
+            message = _("%(provider)s answered %(status)s") % values
+        excerpt = self._excerpt(response)
+        if excerpt:
+            message = _("%(message)s (the provider says: %(excerpt)s)") % {
+                "message": message,
+                "excerpt": excerpt,
+            }
+        return message
+
+    def _excerpt(self, response: httpx.Response) -> str:
+        """A short, scrubbed excerpt of the provider's own error message."""
+        text = ""
+        try:
+            data = response.json()
+        except ValueError:
+            data = _NOT_JSON
+        if data is _NOT_JSON:
+            text = _TAG.sub(" ", response.text)  # an HTML error page: its words only
+        elif isinstance(data, dict):
+            error = data.get("error")
+            if isinstance(error, dict):
+                text = error.get("message") or error.get("code") or ""
+            elif isinstance(error, str):
+                text = error
+            text = text or data.get("message") or data.get("detail") or ""
+            if not isinstance(text, str):
+                text = str(text)
+        text = " ".join(text.split())
+        if not text:
+            return ""
+        # Scrubbed before cutting, so that a cut cannot leave the start of a key behind.
+        text = scrub(text, self._api_key)
+        if len(text) > EXCERPT_CHARS:
+            text = text[: EXCERPT_CHARS - 1].rstrip() + "…"
+        return text

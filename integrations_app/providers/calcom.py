@@ -1,0 +1,101 @@
+"""Cal.com API v2: does the key work, and does it see the configured event type?
+
+``GET {base}/me`` proves the key; ``GET {base}/event-types/{id}`` with the header
+``cal-api-version: 2024-06-14`` proves the event type (semantics.md §2). The event type is only
+asked for when the key works: one request per endpoint at most, never a retry.
+"""
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from integrations_app.providers.base import (
+    ERROR,
+    HEALTHY,
+    OK,
+    UNHEALTHY,
+    Check,
+    ProviderClient,
+    ProviderError,
+    ProviderReport,
+)
+
+EVENT_TYPES_API_VERSION = "2024-06-14"
+PROVIDER = "Cal.com"
+
+
+class CalcomClient(ProviderClient):
+    provider = PROVIDER
+
+    def __init__(self, *, api_key: str, base_url: str | None = None, timeout: float | None = None):
+        super().__init__(
+            api_key=api_key, base_url=base_url or settings.CALCOM_API_BASE_URL, timeout=timeout
+        )
+
+    def me(self) -> dict:
+        return _data(self.get_json("/me"), self.provider)
+
+    def event_type(self, event_type_id: int) -> dict:
+        not_found = _("event type %(id)s not found for this key") % {"id": event_type_id}
+        data = _data(
+            self.get_json(
+                f"/event-types/{event_type_id}",
+                headers={"cal-api-version": EVENT_TYPES_API_VERSION},
+                not_found=not_found,
+            ),
+            self.provider,
+        )
+        if not data:
+            # Cal.com has answered an unknown id with 200 and "data": null.
+            raise ProviderError(
+                _("%(provider)s: %(reason)s") % {"provider": PROVIDER, "reason": not_found}
+            )
+        return data
+
+
+def _data(answer, provider: str) -> dict:
+    """The ``data`` object of a Cal.com answer ``{"status": "success", "data": {...}}``."""
+    if not isinstance(answer, dict):
+        raise ProviderError(
+            _("%(provider)s answered with JSON of an unexpected shape") % {"provider": provider}
+        )
+    if answer.get("status") == "error":
+        raise ProviderError(
+            _("%(provider)s answered with an error status") % {"provider": provider}
+        )
+    data = answer.get("data", answer)
+    return data if isinstance(data, dict) else {}
+
+
+def run_checks(*, api_key: str, event_type_id: int) -> ProviderReport:
+    key_label = _("API key")
+    event_label = _("event type")
+    with CalcomClient(api_key=api_key) as client:
+        try:
+            me = client.me()
+        except ProviderError as error:
+            return ProviderReport(UNHEALTHY, 0, (Check("me", key_label, ERROR, error.message),))
+        who = me.get("username") or me.get("email") or me.get("id")
+        key_check = Check(
+            "me",
+            key_label,
+            OK,
+            _("the API key works (Cal.com user %(user)s)") % {"user": who}
+            if who
+            else _("the API key works"),
+        )
+        try:
+            event = client.event_type(event_type_id)
+        except ProviderError as error:
+            return ProviderReport(
+                UNHEALTHY, 25, (key_check, Check("event_type", event_label, ERROR, error.message))
+            )
+    title = event.get("title") or event.get("slug")
+    event_check = Check(
+        "event_type",
+        event_label,
+        OK,
+        _("event type %(id)s found (%(title)s)") % {"id": event_type_id, "title": title}
+        if title
+        else _("event type %(id)s found") % {"id": event_type_id},
+    )
+    return ProviderReport(HEALTHY, 100, (key_check, event_check))
