@@ -7,12 +7,16 @@ encrypt in the gateway's format. This admin edits the other columns.
 
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.http import require_POST
 
-from integrations_app import credentials
+from integrations_app import connection_tests, credentials
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
 from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
 from integrations_app.admin.forms import IntegrationForm, NotificationTemplateForm
@@ -91,6 +95,58 @@ class IntegrationAdmin(GatewayAdmin):
     def company_column(self, obj):
         return related_or_missing(obj, "company")
 
+    actions = ["test_selected_connections"]
+    # Each test may wait for two provider timeouts: keep a bulk test short enough for a request.
+    max_bulk_tests = 20
+
+    # --- connection tests: a button on the row and a bulk action --------------------------
+
+    def get_urls(self):
+        view = self.admin_site.admin_view(require_POST(self.test_connection_view))
+        return [
+            path(
+                "<path:object_id>/test-connection/", view, name="integrations_app_integration_test"
+            ),
+            *super().get_urls(),
+        ]
+
+    def test_connection_view(self, request, object_id):
+        integration = get_object_or_404(Integration, pk=object_id)
+        if not self.has_change_permission(request, integration):
+            raise PermissionDenied
+        self._report(
+            request, [connection_tests.test_connection(integration=integration, source="admin")]
+        )
+        return HttpResponseRedirect(
+            reverse("admin:integrations_app_integration_change", args=[integration.pk])
+        )
+
+    @admin.action(description=_("Test the connection"), permissions=["change"])
+    def test_selected_connections(self, request, queryset):
+        queryset = queryset.filter(provider__in=connection_tests.TESTABLE_PROVIDERS)
+        if queryset.count() > self.max_bulk_tests:
+            self.message_user(
+                request,
+                _("Select at most %(count)d integrations to test at once, or run "
+                  "`python manage.py check_integrations`.") % {"count": self.max_bulk_tests},
+                messages.ERROR,
+            )  # fmt: skip
+            return
+        self._report(request, connection_tests.test_connections(queryset=queryset, source="admin"))
+
+    def _report(self, request, results):
+        if not results:
+            self.message_user(request, _("Connection tests exist for Cal.com and Retell AI only."))
+        for result in results:
+            level = (
+                messages.SUCCESS if result.ok
+                else messages.WARNING if result.status == "degraded"
+                else messages.ERROR
+            )  # fmt: skip
+            self.message_user(
+                request, f"{result.company_name} · {result.provider_label}: {result.message}", level
+            )
+
     @admin.display(description=_("API key"))
     def key_state(self, obj):
         return stored_key_state(obj.api_key if obj else None)
@@ -148,6 +204,16 @@ class IntegrationAdmin(GatewayAdmin):
     def save_related(self, request, form, formsets, change):
         if not isinstance(form, CoreIntegrationForm):
             super().save_related(request, form, formsets, change)
+
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        integration = self.get_object(request, object_id)
+        can_test = bool(
+            integration
+            and integration.provider in connection_tests.TESTABLE_PROVIDERS
+            and self.has_change_permission(request, integration)
+        )
+        extra_context = {**(extra_context or {}), "can_test_connection": can_test}
+        return super().change_view(request, object_id, form_url, extra_context)
 
     @method_decorator(sensitive_post_parameters("new_api_key"))
     def changeform_view(self, request, object_id=None, form_url="", extra_context=None):
