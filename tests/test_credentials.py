@@ -6,6 +6,7 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import connection, connections
 from django.urls import reverse
+from django.utils import translation
 
 from integrations_app import credentials
 from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
@@ -16,6 +17,13 @@ from tests import support
 pytestmark = pytest.mark.django_db
 CAL_KEY = "cal_test_canary_0123456789abcdef"
 RETELL_KEY = "key_test_canary_fedcba9876543210"
+
+
+@pytest.fixture(autouse=True)
+def english():
+    """The tiers run in German; these tests read the English texts."""
+    with translation.override("en"):
+        yield
 
 
 @pytest.fixture
@@ -329,3 +337,9 @@ def test_laravel_decrypts_every_column_the_console_wrote(gateway_key, php, admin
     assert [(r.ok, r.value) for r in results] == [
         (True, CAL_KEY), (True, RETELL_KEY), (True, CAL_KEY), (True, RETELL_KEY),
     ]  # fmt: skip
+
+
+def test_refusals_speak_the_users_language(gateway_key, company):
+    with translation.override("de"), pytest.raises(credentials.CredentialError) as refused:
+        save(company, api_key="cal_test_mit leerzeichen")
+    assert "Leerzeichen oder Zeilenumbrüche" in refused.value.message
