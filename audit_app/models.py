@@ -1,1 +1,50 @@
-"""The console's own audit tables arrive with the readiness audit; none yet."""
+"""The console's own audit tables: the record of every fix applied (migrated normally)."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class FixRecord(models.Model):
+    """One applied fix: who, when, which check, and every row created or changed.
+
+    `changes` is a list of {"table", "pk", "action": "create"|"update", "before", "after"}; secrets
+    appear only as fingerprints.
+    """
+
+    check_id = models.CharField(_("check"), max_length=40, db_index=True)
+    fix_id = models.CharField(_("fix"), max_length=60)
+    applied_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        verbose_name=_("applied by"),
+    )
+    applied_at = models.DateTimeField(_("applied at"), auto_now_add=True, db_index=True)
+    source = models.CharField(_("source"), max_length=40, default="dashboard")
+    summary = models.CharField(_("summary"), max_length=255)
+    created_count = models.PositiveIntegerField(_("rows created"), default=0)
+    changed_count = models.PositiveIntegerField(_("rows changed"), default=0)
+    changes = models.JSONField(_("changes"), default=list)
+
+    class Meta:
+        verbose_name = _("applied fix")
+        verbose_name_plural = _("applied fixes")
+        ordering = ["-applied_at", "-id"]
+        permissions = [("apply_fix", _("Can apply audit fixes"))]
+
+    def __str__(self) -> str:
+        return f"{self.check_id} {self.applied_at:%Y-%m-%d %H:%M}"
+
+
+class FixLock(models.Model):
+    """One row per fix, locked while it applies: two clicks at once run one after the other."""
+
+    fix_id = models.CharField(max_length=60, primary_key=True)
+
+    class Meta:
+        verbose_name = _("fix lock")
+
+    def __str__(self) -> str:
+        return self.fix_id

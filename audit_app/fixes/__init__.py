@@ -1,0 +1,1 @@
+"""One-click fixes; importing this package registers them all (see base.py)."""

@@ -1,0 +1,104 @@
+"""What a fix is: it plans exactly what it will write (the preview), then writes that plan.
+
+A fix never decides anything at write time that the preview did not show: `apply_fix` (in
+service.py) re-plans under a lock and refuses when the plan's digest differs from the one the
+user confirmed, so a stale preview is shown again instead of written.
+"""
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass, field
+
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.functional import Promise
+
+from audit_app.registry import Affected
+
+
+@dataclass(frozen=True)
+class PlannedWrite:
+    """One row the fix will create or change; `before`/`after` hold only the columns it writes.
+
+    Secrets appear only as fingerprints. `key` identifies a row to create before it exists
+    (e.g. "branch-for-company-7"); `pk` is the existing row's key for an update.
+    """
+
+    table: str
+    action: str  # "create" or "update"
+    description: str
+    pk: object = None
+    key: str = ""
+    before: dict = field(default_factory=dict)
+    after: dict = field(default_factory=dict)
+
+
+@dataclass
+class Plan:
+    fix: "Fix"
+    writes: list[PlannedWrite] = field(default_factory=list)
+    # Rows the fix cannot handle safely; they stay on a work list for a person.
+    needs_person: list[Affected] = field(default_factory=list)
+    # Data the fix's write() needs that the preview does not show (ids, payloads), never secrets.
+    context: dict = field(default_factory=dict)
+
+    @property
+    def digest(self) -> str:
+        payload = json.dumps(
+            [asdict(w) for w in self.writes], cls=DjangoJSONEncoder, sort_keys=True, default=str
+        )
+        return hashlib.sha256(f"{self.fix.id}:{payload}".encode()).hexdigest()
+
+    @property
+    def empty(self) -> bool:
+        return not self.writes
+
+
+class Fix:
+    """Subclass, set the attributes, implement plan() and write(), decorate with @register_fix."""
+
+    id: str = ""
+    check_id: str = ""
+    title: Promise | str = ""
+    description: Promise | str = ""  # what it writes, in one or two sentences
+    needs_encrypter: bool = False
+
+    def plan(self) -> Plan:
+        """Read-only: every write the fix would make now. Never writes."""
+        raise NotImplementedError
+
+    def write(self, plan: Plan) -> list[dict]:
+        """Write exactly `plan.writes` (inside the caller's transaction and lock).
+
+        Returns the change list for the record: [{"table", "pk", "action", "before", "after"}].
+        """
+        raise NotImplementedError
+
+
+_FIXES: dict[str, Fix] = {}
+
+
+def register_fix(cls: type[Fix]) -> type[Fix]:
+    fix = cls()
+    if not fix.id or fix.id in _FIXES:
+        raise ValueError(f"audit fix id missing or registered twice: {fix.id!r}")
+    _FIXES[fix.id] = fix
+    return cls
+
+
+def all_fixes() -> list[Fix]:
+    _load()
+    return sorted(_FIXES.values(), key=lambda f: f.id)
+
+
+def get_fix(fix_id: str) -> Fix | None:
+    _load()
+    return _FIXES.get(fix_id)
+
+
+def fix_for_check(check_id: str) -> Fix | None:
+    _load()
+    return next((f for f in _FIXES.values() if f.check_id == check_id), None)
+
+
+def _load() -> None:
+    import audit_app.fixes  # noqa: F401

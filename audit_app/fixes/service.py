@@ -1,0 +1,77 @@
+"""Previewing and applying a fix: one transaction, idempotent, safe when two people click."""
+
+from django.db import IntegrityError, transaction
+from django.utils.translation import gettext as _
+
+from audit_app.fixes.base import Plan, get_fix
+from audit_app.models import FixLock, FixRecord
+from integrations_app.history import recorded_as
+
+
+class FixError(Exception):
+    """Nothing was written; `message` says why, in the user's language."""
+
+    def __init__(self, message: str):
+        self.message = message
+        super().__init__(message)
+
+
+class UnknownFix(FixError):
+    pass
+
+
+class NothingToDo(FixError):
+    pass
+
+
+class StalePlan(FixError):
+    """The data changed since the preview: `plan` is the new preview to show instead."""
+
+    def __init__(self, plan: Plan):
+        self.plan = plan
+        super().__init__(_("The data changed since the preview: check the new preview."))
+
+
+def preview(fix_id: str) -> Plan:
+    fix = get_fix(fix_id)
+    if fix is None:
+        raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
+    return fix.plan()
+
+
+def _lock(fix_id: str) -> None:
+    """Serialize runs of one fix: a row lock on its FixLock row (created once)."""
+    try:
+        with transaction.atomic():
+            FixLock.objects.get_or_create(fix_id=fix_id)
+    except IntegrityError:
+        pass  # created by a concurrent first run
+    FixLock.objects.select_for_update().get(fix_id=fix_id)
+
+
+def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard") -> FixRecord:
+    """Apply what the preview with `digest` showed; else UnknownFix, NothingToDo or StalePlan."""
+    fix = get_fix(fix_id)
+    if fix is None:
+        raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
+    with recorded_as(f"fix:{fix_id}"), transaction.atomic():
+        _lock(fix_id)
+        plan = fix.plan()  # again, under the lock: what another run wrote is seen now
+        if plan.empty:
+            raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})
+        if plan.digest != digest:
+            raise StalePlan(plan)
+        changes = fix.write(plan)
+        return FixRecord.objects.create(
+            check_id=fix.check_id,
+            fix_id=fix.id,
+            applied_by=user if getattr(user, "pk", None) else None,
+            source=source,
+            summary=str(fix.title)[:255],
+            created_count=sum(1 for c in changes if c.get("action") == "create"),
+            changed_count=sum(1 for c in changes if c.get("action") == "update"),
+            changes=changes,
+        )
+
+
+__all__ = ["FixError", "NothingToDo", "StalePlan", "UnknownFix", "apply_fix", "preview"]

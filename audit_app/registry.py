@@ -1,0 +1,140 @@
+"""The audit's checks and fixes as data, shaped like Django's system checks.
+
+A check is a small registered object: a stable id (`AUD-PHN-001`), a severity, German/English
+texts (gettext), and one aggregate query (or a small fixed number) yielding the affected rows.
+A fix belongs to one check, previews exactly what it will write, and applies that plan in one
+transaction (see audit_app/fixes/base.py). The dashboard, the `audit` command and the tests all
+read this one registry.
+"""
+
+from dataclasses import dataclass, field
+from enum import StrEnum
+
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+
+class Severity(StrEnum):
+    CRITICAL = "critical"
+    WARNING = "warning"
+    INFO = "info"
+
+    @property
+    def rank(self) -> int:
+        return {"critical": 3, "warning": 2, "info": 1}[self.value]
+
+    @property
+    def label(self) -> Promise:
+        return {
+            "critical": _("critical"),
+            "warning": _("warning"),
+            "info": _("info"),
+        }[self.value]
+
+
+class Category(StrEnum):
+    CALLS = "calls"  # calls cannot arrive
+    BOOKINGS = "bookings"  # bookings break
+    CREDENTIALS = "credentials"
+    SECRETS = "secrets"  # secrets in plain text
+    NOTIFICATIONS = "notifications"
+    INVENTORY = "inventory"
+
+    @property
+    def label(self) -> Promise:
+        return {
+            "calls": _("Calls cannot arrive"),
+            "bookings": _("Bookings break"),
+            "credentials": _("Credentials"),
+            "secrets": _("Secrets in plain text"),
+            "notifications": _("Notifications"),
+            "inventory": _("Table inventory"),
+        }[self.value]
+
+
+@dataclass(frozen=True)
+class Affected:
+    """One affected row: what it is, why, and where to fix it in the admin."""
+
+    table: str
+    pk: object
+    label: str
+    detail: str = ""
+    # (app_label, model_name) of the admin page to link to, or None for tables without one
+    admin: tuple[str, str] | None = None
+
+
+@dataclass
+class Outcome:
+    """What a check found now. `available` is False when it cannot judge (never a false ok)."""
+
+    check: "Check"
+    rows: list[Affected] = field(default_factory=list)
+    available: bool = True
+    unavailable_reason: str = ""
+
+    @property
+    def count(self) -> int:
+        return len(self.rows)
+
+    @property
+    def ok(self) -> bool:
+        return self.available and not self.rows
+
+
+class Check:
+    """Subclass, set the attributes, implement `find()`, decorate with @register."""
+
+    id: str = ""
+    severity: Severity = Severity.WARNING
+    category: Category = Category.CALLS
+    title: Promise | str = ""
+    explanation: Promise | str = ""  # which gateway behaviour makes it matter
+    hint: Promise | str = ""
+    fix_id: str | None = None  # the id of the fix in audit_app.fixes, if one exists
+
+    def find(self) -> list[Affected]:
+        raise NotImplementedError
+
+    def run(self) -> Outcome:
+        return Outcome(check=self, rows=list(self.find()))
+
+
+class CheckUnavailable(Exception):
+    """Raised by find() when the check cannot judge (e.g. no GATEWAY_APP_KEY): shown as such."""
+
+
+_CHECKS: dict[str, Check] = {}
+
+
+def register(cls: type[Check]) -> type[Check]:
+    check = cls()
+    if not check.id or check.id in _CHECKS:
+        raise ValueError(f"audit check id missing or registered twice: {check.id!r}")
+    _CHECKS[check.id] = check
+    return cls
+
+
+def all_checks() -> list[Check]:
+    _load()
+    return sorted(_CHECKS.values(), key=lambda c: (-c.severity.rank, c.id))
+
+
+def get_check(check_id: str) -> Check | None:
+    _load()
+    return _CHECKS.get(check_id)
+
+
+def run_all() -> list[Outcome]:
+    outcomes = []
+    for check in all_checks():
+        try:
+            outcomes.append(check.run())
+        except CheckUnavailable as reason:
+            outcomes.append(Outcome(check=check, available=False, unavailable_reason=str(reason)))
+    return outcomes
+
+
+def _load() -> None:
+    # The check modules register themselves on import.
+    import audit_app.checks  # noqa: F401
