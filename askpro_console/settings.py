@@ -127,3 +127,43 @@ LOGGING = {
 AUDITLOG_STORE_JSON_CHANGES = True
 # Read the old state through the base manager, so changes to soft-deleted rows are recorded too.
 AUDITLOG_USE_BASE_MANAGER = True
+
+# The readiness audit. The table catalogue starts with the database review's classes; edit it
+# here. Tables not named are rated "unclassified". A branch needs at least this many staff.
+AUDIT_TABLE_CATALOGUE = {
+    "business_critical": [
+        "integrations",
+        "calcom_bookings",
+        "calcom_event_types",
+        "webhook_dead_letter_queue",
+        "companies",
+        "branches",
+        "phone_numbers",
+        "staff",
+        "services",
+    ],
+    "operations_critical": [
+        "customer_interactions",
+        "customer_notes",
+        "customer_preferences",
+        "email_logs",
+        "notifications",
+        "sms_message_logs",
+        "whatsapp_message_logs",
+        "notification_templates",
+        "customers",
+        "calls",
+        "appointments",
+    ],
+    "optional": [
+        "billing_line_items",
+        "subscription_items",
+        "ml_models",
+        "knowledge_notebooks",
+    ],
+}
+AUDIT_SPARSE_ROWS = 10
+try:
+    AUDIT_MIN_STAFF_PER_BRANCH = int(_env.number("AUDIT_MIN_STAFF_PER_BRANCH", 2))
+except ConfigError as error:
+    fail(BASE_DIR, error)

@@ -38,6 +38,7 @@ class Category(StrEnum):
     CREDENTIALS = "credentials"
     SECRETS = "secrets"  # secrets in plain text
     NOTIFICATIONS = "notifications"
+    CUSTOMERS = "customers"
     INVENTORY = "inventory"
 
     @property
@@ -48,6 +49,7 @@ class Category(StrEnum):
             "credentials": _("Credentials"),
             "secrets": _("Secrets in plain text"),
             "notifications": _("Notifications"),
+            "customers": _("Customer journey"),
             "inventory": _("Table inventory"),
         }[self.value]
 
