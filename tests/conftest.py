@@ -63,3 +63,32 @@ def php():
     if isinstance(found, str):
         laravel.missing(found)
     return found
+
+
+@pytest.fixture
+def english():
+    """For tests that read English texts: the tiers run in German."""
+    from django.utils import translation
+
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def fake(settings, gateway_key):
+    """Cal.com and Retell faked on localhost (tests/fake_providers.py), answering as healthy."""
+    from tests import fake_providers as fp
+
+    with fp.serving(settings) as providers:
+        fp.calcom_ok(providers.calcom)
+        fp.retell_ok(providers.retell)
+        yield providers
+
+
+@pytest.fixture
+def logs(caplog):
+    """Every log line at DEBUG, httpx included, to prove no secret is logged."""
+    from tests import fake_providers as fp
+
+    with fp.all_logs(caplog) as captured:
+        yield captured

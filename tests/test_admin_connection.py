@@ -10,14 +10,6 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def fake(settings, gateway_key):
-    with fp.serving(settings) as providers:
-        fp.calcom_ok(providers.calcom)
-        fp.retell_ok(providers.retell)
-        yield providers
-
-
-@pytest.fixture
 def company():
     company = fp.make_company()
     fp.make_numbers(company)

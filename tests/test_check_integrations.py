@@ -5,33 +5,13 @@ from io import StringIO
 import pytest
 from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
-from django.utils import timezone, translation
+from django.utils import timezone
 
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.models import Integration
 from tests import fake_providers as fp
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def fake(settings, gateway_key):
-    with fp.serving(settings) as providers:
-        fp.calcom_ok(providers.calcom)
-        fp.retell_ok(providers.retell)
-        yield providers
-
-
-@pytest.fixture
-def logs(caplog):
-    with fp.all_logs(caplog) as captured:
-        yield captured
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 @pytest.fixture

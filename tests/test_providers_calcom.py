@@ -4,22 +4,15 @@ import socket
 import time
 
 import pytest
-from django.utils import translation
 
 from integrations_app import connection_tests
 from integrations_app.models import Integration
 from tests import fake_providers as fp
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 ME_PATH = "/v2/me"
 EVENT_PATH = f"/v2/event-types/{fp.EVENT_TYPE_ID}"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -31,12 +24,6 @@ def fake(settings, gateway_key):
 @pytest.fixture
 def integration():
     return fp.make_integration(fp.make_company(), "calcom")
-
-
-@pytest.fixture
-def logs(caplog):
-    with fp.all_logs(caplog) as captured:
-        yield captured
 
 
 def run(integration, logs):

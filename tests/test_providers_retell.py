@@ -1,22 +1,15 @@
 """Retell AI connection test against a real HTTP server on localhost (tests/fake_providers.py)."""
 
 import pytest
-from django.utils import translation
 
 from integrations_app import connection_tests
 from integrations_app.models import Integration, PhoneNumber
 from tests import fake_providers as fp
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 AGENT_PATH = f"/get-agent/{fp.AGENT_ID}"
 NUMBERS_PATH = "/v2/list-phone-numbers"
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture
@@ -35,12 +28,6 @@ def company():
 @pytest.fixture
 def integration(company):
     return fp.make_integration(company, "retell")
-
-
-@pytest.fixture
-def logs(caplog):
-    with fp.all_logs(caplog) as captured:
-        yield captured
 
 
 def run(integration, logs):

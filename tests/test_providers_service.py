@@ -8,7 +8,6 @@ import pytest
 from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from integrations_app import connection_tests
 from integrations_app.crypto.encrypter import Encrypter
@@ -17,7 +16,7 @@ from integrations_app.models import Integration
 from tests import fake_providers as fp
 from tests.conftest import TEST_PREVIOUS_KEY
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HEALTH_UNTOUCHED = {
     "health_status": "unknown",
@@ -30,31 +29,11 @@ HEALTH_UNTOUCHED = {
 }
 
 
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
-
-
-@pytest.fixture
-def fake(settings, gateway_key):
-    with fp.serving(settings) as providers:
-        fp.calcom_ok(providers.calcom)
-        fp.retell_ok(providers.retell)
-        yield providers
-
-
 @pytest.fixture
 def company():
     company = fp.make_company()
     fp.make_numbers(company)
     return company
-
-
-@pytest.fixture
-def logs(caplog):
-    with fp.all_logs(caplog) as captured:
-        yield captured
 
 
 def health(integration) -> dict:
