@@ -98,6 +98,10 @@ class Check:
     def find(self) -> list[Affected]:
         raise NotImplementedError
 
+    def severity_of(self, row: Affected) -> Severity:
+        """The severity of one affected row; the inventory rates each table by its class."""
+        return self.severity
+
     def run(self) -> Outcome:
         return Outcome(check=self, rows=list(self.find()))
 

@@ -1,1 +1,11 @@
 """The registered checks, one module per area; importing this package registers them all."""
+
+from audit_app.checks import (  # noqa: F401
+    bookings,
+    calls,
+    credentials,
+    customers,
+    inventory,
+    notifications,
+    secrets,
+)

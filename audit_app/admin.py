@@ -1,0 +1,211 @@
+"""The readiness dashboard, the fix pages and the read-only record of applied fixes.
+
+All three hang off the admin of :class:`FixRecord` (``get_urls``), wrapped in
+``admin_site.admin_view``: staff login is required, and the views stay thin (the data comes from
+:mod:`audit_app.dashboard`, the writes from :mod:`audit_app.fixes.service`).
+
+- ``dashboard/``: measures, checks by severity with their rows, table inventory, fix history.
+- ``fix/<fix_id>/``: the preview of one fix, with a confirm form for users who may apply it.
+- ``fix/<fix_id>/apply/``: POST only; needs ``audit_app.apply_fix``; writes the plan whose
+  digest the user confirmed, or shows the new preview when the data changed meanwhile.
+"""
+
+from django.contrib import admin, messages
+from django.contrib.admin import DateFieldListFilter
+from django.http import HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from audit_app import dashboard
+from audit_app.fixes import service
+from audit_app.fixes.base import get_fix
+from audit_app.models import FixRecord
+from audit_app.registry import CheckUnavailable, get_check
+
+APPLY_PERMISSION = "audit_app.apply_fix"
+
+
+@admin.register(FixRecord)
+class FixRecordAdmin(admin.ModelAdmin):
+    """The record of applied fixes: read only; the dashboard and fix pages live here too."""
+
+    list_display = (
+        "applied_at",
+        "check_id",
+        "fix_id",
+        "summary",
+        "applied_by",
+        "source",
+        "created_count",
+        "changed_count",
+    )
+    list_display_links = ("applied_at", "check_id")
+    list_select_related = ("applied_by",)
+    list_filter = (("applied_at", DateFieldListFilter), "check_id", "fix_id", "source")
+    search_fields = ("check_id", "fix_id", "summary", "applied_by__username")
+    show_full_result_count = False
+    fieldsets = (
+        (
+            None,
+            {
+                "fields": (
+                    ("applied_at", "applied_by", "source"),
+                    ("check_id", "fix_id"),
+                    "summary",
+                    ("created_count", "changed_count"),
+                )
+            },
+        ),
+    )
+    readonly_fields = (
+        "applied_at",
+        "applied_by",
+        "source",
+        "check_id",
+        "fix_id",
+        "summary",
+        "created_count",
+        "changed_count",
+    )
+
+    # --- read only ---------------------------------------------------------------------------
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        # The changes, before → after, full width below the fields (no extra query: the
+        # record holds them).
+        if obj is not None:
+            context["record_writes"] = dashboard.record_rows(obj)
+        return super().render_change_form(request, context, add, change, form_url, obj)
+
+    # --- the dashboard and the fix pages ------------------------------------------------------
+    def get_urls(self):
+        wrap = self.admin_site.admin_view
+        return [
+            path("dashboard/", wrap(self.dashboard_view), name="audit_app_dashboard"),
+            path("fix/<str:fix_id>/", wrap(self.preview_view), name="audit_app_fix_preview"),
+            path(
+                "fix/<str:fix_id>/apply/",
+                wrap(require_POST(self.apply_view)),
+                name="audit_app_fix_apply",
+            ),
+            *super().get_urls(),
+        ]
+
+    def _context(self, request, title: str, **extra) -> dict:
+        return {
+            **self.admin_site.each_context(request),
+            "opts": self.opts,
+            "title": title,
+            "subtitle": None,
+            "dashboard_url": reverse("admin:audit_app_dashboard"),
+            **extra,
+        }
+
+    def dashboard_view(self, request):
+        data = dashboard.dashboard_data()
+        context = self._context(
+            request,
+            _("Gateway readiness"),
+            can_view_history=self.has_view_permission(request),
+            can_apply=request.user.has_perm(APPLY_PERMISSION),
+            **data,
+        )
+        return TemplateResponse(request, "admin/audit_app/dashboard.html", context)
+
+    def _unknown_fix(self, request, fix_id: str):
+        context = self._context(
+            request,
+            _("Unknown fix"),
+            message=_("There is no fix %(id)s.") % {"id": fix_id},
+        )
+        return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=404)
+
+    def _preview_response(self, request, fix, plan=None, error: str = "", status: int = 200):
+        check = get_check(fix.check_id)
+        can_apply = request.user.has_perm(APPLY_PERMISSION)
+        context = self._context(
+            request,
+            _("Preview: %(fix)s") % {"fix": fix.title},
+            fix=fix,
+            audit_check=check,
+            plan=plan,
+            writes=dashboard.plan_rows(plan) if plan is not None else [],
+            needs_person=dashboard.affected_rows(plan.needs_person, None) if plan else [],
+            error=error,
+            can_apply=can_apply,
+            apply_url=reverse("admin:audit_app_fix_apply", args=[fix.id]),
+        )
+        return TemplateResponse(request, "admin/audit_app/fix_preview.html", context, status=status)
+
+    def preview_view(self, request, fix_id: str):
+        fix = get_fix(fix_id)
+        if fix is None:
+            return self._unknown_fix(request, fix_id)
+        try:
+            plan = service.preview(fix_id)
+        except service.FixError as failure:
+            return self._preview_response(request, fix, error=failure.message)
+        except CheckUnavailable as reason:
+            return self._preview_response(request, fix, error=str(reason))
+        return self._preview_response(request, fix, plan)
+
+    def apply_view(self, request, fix_id: str):
+        if not request.user.has_perm(APPLY_PERMISSION):
+            context = self._context(
+                request,
+                _("Not allowed"),
+                message=_(
+                    "You may not apply fixes: that needs the permission “%(permission)s”. "
+                    "Nothing was written."
+                )
+                % {"permission": _("Can apply audit fixes")},
+            )
+            return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=403)
+        fix = get_fix(fix_id)
+        if fix is None:
+            return self._unknown_fix(request, fix_id)
+        digest = request.POST.get("digest", "")
+        try:
+            record = service.apply_fix(
+                fix_id=fix_id, digest=digest, user=request.user, source="dashboard"
+            )
+        except service.StalePlan as stale:
+            messages.warning(request, stale.message)
+            return self._preview_response(request, fix, stale.plan, status=409)
+        except service.NothingToDo as nothing:
+            messages.info(request, nothing.message)
+            return HttpResponseRedirect(reverse("admin:audit_app_dashboard"))
+        except service.UnknownFix:
+            return self._unknown_fix(request, fix_id)
+        except service.FixError as failure:
+            messages.error(request, failure.message)
+            return HttpResponseRedirect(reverse("admin:audit_app_fix_preview", args=[fix_id]))
+        except CheckUnavailable as reason:
+            messages.error(request, str(reason))
+            return HttpResponseRedirect(reverse("admin:audit_app_fix_preview", args=[fix_id]))
+        messages.success(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("%(fix)s applied: %(created)s rows created, %(changed)s rows changed.")
+                % {
+                    "fix": fix.title,
+                    "created": record.created_count,
+                    "changed": record.changed_count,
+                },
+                reverse("admin:audit_app_fixrecord_change", args=[record.pk]),
+                _("Show the record"),
+            ),
+        )
+        return HttpResponseRedirect(reverse("admin:audit_app_dashboard"))

@@ -1,0 +1,200 @@
+"""Bookings break: a call's availability and booking functions need the line's company AND
+branch (semantics.md §3-4)."""
+
+from django.conf import settings
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from audit_app.checks.common import (
+    BRANCH_ADMIN,
+    NUMBER_OF_LIVE_COMPANY,
+    STAFF_ADMIN,
+    company_row,
+    number_row,
+)
+from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.models import Branch, Company, PhoneNumber, Staff
+
+NUMBER_FIELDS = ("id", "number", "company__name")
+
+
+@register
+class NumbersWithoutBranch(Check):
+    id = "AUD-PHN-005"
+    severity = Severity.CRITICAL
+    category = Category.BOOKINGS
+    title = _lazy("Numbers without a branch")
+    explanation = _lazy(
+        "The gateway's functions a call uses for availability and booking take both company_id and "
+        "branch_id from the phone_numbers row the call came in on. A number without a branch "
+        "receives the call, but every booking on that line fails."
+    )
+    hint = _lazy(
+        "Give the number a branch of its company (the fix does this where the company has "
+        "exactly one branch)."
+    )
+    fix_id = "attach-numbers-to-branch"
+
+    def find(self) -> list[Affected]:
+        rows = (
+            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY, branch__isnull=True)
+            .order_by("number", "id")
+            .values(*NUMBER_FIELDS)
+        )
+        return [number_row(row, _("branch_id is empty")) for row in rows]
+
+
+@register
+class NumbersWithWrongBranch(Check):
+    id = "AUD-PHN-006"
+    severity = Severity.CRITICAL
+    category = Category.BOOKINGS
+    title = _lazy("Numbers whose branch is deleted or belongs to another company")
+    explanation = _lazy(
+        "A call books at the branch of its phone_numbers row. If that branch is soft-deleted the "
+        "gateway does not find it and the booking fails; if it belongs to another company, the "
+        "call books that company's calendar with the caller's company's services."
+    )
+    hint = _lazy("Attach the number to a live branch of its own company.")
+
+    def find(self) -> list[Affected]:
+        rows = (
+            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY, branch__isnull=False)
+            .order_by("number", "id")
+            .values(
+                *NUMBER_FIELDS,
+                "company_id",
+                "branch_id",
+                "branch__name",
+                "branch__company_id",
+                "branch__company__name",
+                "branch__deleted_at",
+            )
+        )
+        found = []
+        for row in rows:
+            if row["branch__name"] is None:
+                detail = _("branch %(branch)s does not exist") % {"branch": row["branch_id"]}
+            elif row["branch__deleted_at"] is not None:
+                detail = _("branch %(branch)s is deleted") % {"branch": row["branch__name"]}
+            elif row["branch__company_id"] != row["company_id"]:
+                detail = _("branch %(branch)s belongs to another company (%(company)s)") % {
+                    "branch": row["branch__name"],
+                    "company": row["branch__company__name"],
+                }
+            else:
+                continue
+            found.append(number_row(row, detail))
+        return found
+
+
+@register
+class CompaniesWithoutBranch(Check):
+    id = "AUD-BRN-001"
+    severity = Severity.CRITICAL
+    category = Category.BOOKINGS
+    title = _lazy("Companies without a branch")
+    explanation = _lazy(
+        "Bookings, staff and phone numbers hang on a branch: the gateway's booking functions "
+        "need a branch_id and its default-branch lookup finds none. A company without a live "
+        "branch cannot take a booking by phone."
+    )
+    hint = _lazy('Create a main branch ("Hauptfiliale") for the company (the fix does this).')
+    fix_id = "create-main-branch"
+
+    def find(self) -> list[Affected]:
+        branches = Branch.objects.filter(company=OuterRef("pk"))
+        rows = Company.objects.filter(~Exists(branches)).order_by("name", "id").values("id", "name")
+        return [company_row(row, _("no live branch")) for row in rows]
+
+
+def live_staff_count():
+    """Live staff whose branch_id names the branch (the gateway's staff.branch_id)."""
+    return Count("staff", filter=Q(staff__deleted_at__isnull=True), distinct=True)
+
+
+@register
+class UnderstaffedBranches(Check):
+    id = "AUD-BRN-002"
+    severity = Severity.WARNING
+    category = Category.BOOKINGS
+    title = _lazy("Branches with too few staff")
+    explanation = _lazy(
+        "The gateway offers and books appointments with the staff of the branch a call came in "
+        "on. A branch with fewer staff than the minimum has few or no bookable slots, and an "
+        "absence leaves it without any."
+    )
+    hint = _lazy(
+        "Add staff to the branch, or attach existing staff to it (AUDIT_MIN_STAFF_PER_BRANCH "
+        "sets the minimum)."
+    )
+
+    def find(self) -> list[Affected]:
+        minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
+        rows = (
+            Branch.objects.filter(company__deleted_at__isnull=True)
+            .annotate(staff_count=live_staff_count())
+            .filter(staff_count__lt=minimum)
+            .order_by("company__name", "name", "id")
+            .values("id", "name", "company__name", "staff_count")
+        )
+        return [
+            Affected(
+                table="branches",
+                pk=row["id"],
+                label=f"{row['name']} ({row['company__name']})",
+                detail=_("%(count)d staff, minimum %(minimum)d")
+                % {"count": row["staff_count"], "minimum": minimum},
+                admin=BRANCH_ADMIN,
+            )
+            for row in rows
+        ]
+
+
+@register
+class StaffWithoutBranch(Check):
+    id = "AUD-STF-001"
+    severity = Severity.WARNING
+    category = Category.BOOKINGS
+    title = _lazy("Staff whose branch is missing or deleted")
+    explanation = _lazy(
+        "staff.branch_id is NOT NULL but has no foreign key in the gateway: it can name a branch "
+        "that does not exist or is soft-deleted. The gateway looks for staff by branch, so "
+        "such a person never gets a booking."
+    )
+    hint = _lazy(
+        "Attach the person to a live branch of their company (the fix does this where the "
+        "company has exactly one branch)."
+    )
+    fix_id = "attach-staff-to-branch"
+
+    def find(self) -> list[Affected]:
+        # A subquery, not a join: staff.branch_id may name no branch at all.
+        branch = Branch.all_objects.filter(pk=OuterRef("branch_id"))
+        rows = (
+            Staff.objects.filter(company__deleted_at__isnull=True)
+            .annotate(
+                branch_name=Subquery(branch.values("name")[:1]),
+                branch_deleted_at=Subquery(branch.values("deleted_at")[:1]),
+            )
+            .filter(Q(branch_name__isnull=True) | Q(branch_deleted_at__isnull=False))
+            .order_by("company__name", "name", "id")
+            .values("id", "name", "company__name", "branch_id", "branch_name")
+        )
+        found = []
+        for row in rows:
+            if row["branch_name"] is None:
+                detail = _("branch_id %(branch)s names no branch") % {"branch": row["branch_id"]}
+            else:
+                detail = _("branch %(branch)s is deleted") % {"branch": row["branch_name"]}
+            found.append(
+                Affected(
+                    table="staff",
+                    pk=row["id"],
+                    label=f"{row['name']} ({row['company__name']})",
+                    detail=detail,
+                    admin=STAFF_ADMIN,
+                )
+            )
+        return found

@@ -1,0 +1,385 @@
+"""Credentials: the core integrations of each company, and whether its keys can be read.
+
+The key checks decrypt in Python, with the gateway's own keys (GATEWAY_APP_KEY and
+GATEWAY_PREVIOUS_KEYS): without them they cannot judge and say so (CheckUnavailable), never
+"ok". A secret appears in a finding only as its keyed fingerprint.
+"""
+
+import uuid
+from collections import defaultdict
+
+from django.db.models import Exists, OuterRef, Q
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from audit_app.checks.common import (
+    COMPANY_ADMIN,
+    INTEGRATION_ADMIN,
+    active_integrations,
+    company_row,
+)
+from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
+from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
+from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
+from integrations_app.crypto.fingerprint import fingerprint
+from integrations_app.integration_kinds import CALCOM, RETELL
+from integrations_app.models import Company, Integration
+
+# Integrations of live companies, and those without a company (they have no soft delete).
+INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
+# The companies columns the gateway reads with decrypt() (serialized flavour).
+COMPANY_KEY_COLUMNS = ("calcom_api_key", "retell_api_key")
+FLAVOUR_FUNCTIONS = {SERIALIZED: "encrypt()", RAW: "encryptString()"}
+
+
+def gateway_encrypter() -> Encrypter:
+    try:
+        return Encrypter.from_settings()
+    except GatewayKeyError as error:
+        raise CheckUnavailable(
+            _("the gateway's key is needed to read the stored keys: %(error)s") % {"error": error}
+        ) from None
+
+
+class _CoreIntegrationCheck(Check):
+    severity = Severity.CRITICAL
+    category = Category.CREDENTIALS
+    kind = CALCOM
+
+    def find(self) -> list[Affected]:
+        of_company = Integration.objects.filter(company=OuterRef("pk"), provider=self.kind.provider)
+        rows = (
+            Company.objects.annotate(
+                has_active=Exists(active_integrations(of_company)), any_row=Exists(of_company)
+            )
+            .filter(has_active=False)
+            .order_by("name", "id")
+            .values("id", "name", "any_row")
+        )
+        found = []
+        for row in rows:
+            if row["any_row"]:
+                detail = _("%(kind)s integration exists but is not active: it needs credentials")
+            else:
+                detail = _("no %(kind)s integration")
+            found.append(company_row(row, detail % {"kind": self.kind.name}))
+        return found
+
+
+@register
+class CompaniesWithoutCalcom(_CoreIntegrationCheck):
+    id = "AUD-INT-001"
+    kind = CALCOM
+    title = _lazy("Companies without an active Cal.com integration")
+    explanation = _lazy(
+        "Cal.com is where the gateway books and looks up free slots. The gateway's admin "
+        "screens show a company's integrations from the integrations table; without an active "
+        "Cal.com integration nobody can see or test which key and event type the company books "
+        "with, and its team and event types cannot be imported with the company's own key."
+    )
+    hint = _lazy(
+        "Add the company's Cal.com integration with its API key and event type in the "
+        "integration form (the fix creates a placeholder that puts the company on that "
+        "work list)."
+    )
+    fix_id = "calcom-placeholder"
+
+
+@register
+class CompaniesWithoutRetell(_CoreIntegrationCheck):
+    id = "AUD-INT-002"
+    kind = RETELL
+    title = _lazy("Companies without an active Retell integration")
+    explanation = _lazy(
+        "Retell AI answers the company's calls. Without an active Retell integration the "
+        "gateway's admin screens show no agent for the company, and nobody can check that the "
+        "company's numbers are bound to the right agent."
+    )
+    hint = _lazy(
+        "Add the company's Retell AI integration with its agent id in the integration form "
+        "(the fix creates a placeholder that puts the company on that work list)."
+    )
+    fix_id = "retell-placeholder"
+
+
+@register
+class RejectedIntegrationRows(Check):
+    id = "AUD-INT-003"
+    severity = Severity.WARNING
+    category = Category.CREDENTIALS
+    title = _lazy("Integration rows the gateway's rules reject")
+    explanation = _lazy(
+        "The gateway's integrations table needs a tenant_id (NOT NULL, a UUID), a provider "
+        "given by its lowercase key (calcom, retell, webhook, api, oauth2) and a status it "
+        'knows. A row with a display name such as "Cal.com" in provider is never found by the '
+        "gateway's provider lookups, and one without tenant_id could not have been written by "
+        "the gateway itself."
+    )
+    hint = _lazy(
+        "Correct the row in the integration form: provider as its lowercase key, a UUID as "
+        "tenant_id."
+    )
+
+    def find(self) -> list[Affected]:
+        rows = (
+            Integration.objects.filter(INTEGRATION_OF_LIVE_COMPANY)
+            .order_by("company__name", "id")
+            .values("id", "name", "provider", "tenant_id", "status", "company__name")
+        )
+        found = []
+        for row in rows:
+            problems = []
+            if not _is_uuid(row["tenant_id"]):
+                problems.append(_("tenant_id is empty or not a UUID"))
+            if row["provider"] not in Integration.PROVIDERS:
+                problems.append(
+                    _("provider %(provider)r is not one of %(keys)s")
+                    % {"provider": row["provider"], "keys": ", ".join(Integration.PROVIDERS)}
+                )
+            if row["status"] not in Integration.STATUSES:
+                problems.append(_("status %(status)r is not known") % {"status": row["status"]})
+            if problems:
+                found.append(_integration_row(row, "; ".join(str(p) for p in problems)))
+        return found
+
+
+def _is_uuid(value) -> bool:
+    try:
+        uuid.UUID(str(value or ""))
+    except ValueError:
+        return False
+    return len(str(value)) == 36
+
+
+def _integration_row(row: dict, detail: str) -> Affected:
+    company = row.get("company__name") or _("no company")
+    return Affected(
+        table="integrations",
+        pk=row["id"],
+        label=f"{row['name']} ({company})",
+        detail=detail,
+        admin=INTEGRATION_ADMIN,
+    )
+
+
+def _company_key_rows():
+    return (
+        Company.objects.filter(
+            Q(calcom_api_key__gt="") | Q(retell_api_key__gt="") | Q(calcom_v2_api_key__gt="")
+        )
+        .order_by("name", "id")
+        .values("id", "name", "calcom_api_key", "retell_api_key", "calcom_v2_api_key")
+    )
+
+
+def _integration_key_rows():
+    having = Q()
+    for column in Integration.SECRET_FIELDS:
+        having |= Q(**{f"{column}__gt": ""})
+    return (
+        Integration.objects.filter(INTEGRATION_OF_LIVE_COMPANY)
+        .filter(having)
+        .order_by("company__name", "id")
+        .values(
+            "id",
+            "name",
+            "provider",
+            "company_id",
+            "company__name",
+            "is_active",
+            "status",
+            *Integration.SECRET_FIELDS,
+        )
+    )
+
+
+def _read(encrypter: Encrypter, payload: str, expected: str) -> tuple[str | None, str | None]:
+    """(plaintext, problem): the value as the gateway reads it, or why it cannot."""
+    try:
+        found = encrypter.inspect(payload)
+    except DecryptionError as error:
+        return None, error.message
+    if found.flavour != expected:
+        return None, _(
+            "stored with %(stored)s but the gateway reads it as written by %(expected)s"
+        ) % {"stored": FLAVOUR_FUNCTIONS[found.flavour], "expected": FLAVOUR_FUNCTIONS[expected]}
+    return found.value, None
+
+
+@register
+class UnreadableKeys(Check):
+    id = "AUD-KEY-001"
+    severity = Severity.CRITICAL
+    category = Category.CREDENTIALS
+    title = _lazy("Keys the gateway cannot decrypt")
+    explanation = _lazy(
+        "The gateway decrypts companies.calcom_api_key and retell_api_key with decrypt() "
+        "(serialized) and the integrations' secret columns with decryptString() (raw), under "
+        "APP_KEY and then APP_PREVIOUS_KEYS. A value no key opens, or one stored in the other "
+        "flavour, is silently treated as empty for a company column (the platform key is used "
+        "instead) and throws for an integration; a wrong flavour may hand the literal "
+        's:NN:"..."; wrapper to the provider as the key.'
+    )
+    hint = _lazy(
+        "Enter the key again in the company's integration form: the console encrypts it under "
+        "the current key in the column's flavour."
+    )
+
+    def find(self) -> list[Affected]:
+        encrypter = gateway_encrypter()
+        found = []
+        for row in _company_key_rows():
+            problems = []
+            for column in COMPANY_KEY_COLUMNS:
+                if row[column]:
+                    _value, problem = _read(encrypter, row[column], SERIALIZED)
+                    if problem:
+                        problems.append(f"companies.{column}: {problem}")
+            if problems:
+                found.append(company_row(row, "; ".join(problems)))
+        for row in _integration_key_rows():
+            problems = []
+            for column in Integration.SECRET_FIELDS:
+                if row[column]:
+                    _value, problem = _read(encrypter, row[column], RAW)
+                    if problem:
+                        problems.append(f"integrations.{column}: {problem}")
+            if problems:
+                found.append(_integration_row(row, "; ".join(problems)))
+        return found
+
+
+@register
+class DivergingCompanyKeys(Check):
+    id = "AUD-KEY-002"
+    severity = Severity.WARNING
+    category = Category.CREDENTIALS
+    title = _lazy("A company key that differs between its integration and the company")
+    explanation = _lazy(
+        "The gateway's team import reads companies.calcom_api_key and its booking sync "
+        "companies.calcom_v2_api_key; the integrations table is read by no runtime path. When "
+        "the integration holds another key than the company columns, the key that was tested "
+        "in the console is not the one the gateway books with."
+    )
+    hint = _lazy(
+        "Save the company's key once more in the integration form: it is written to the "
+        "integration and to the company columns the gateway reads."
+    )
+
+    def find(self) -> list[Affected]:
+        encrypter = gateway_encrypter()
+        company_keys = {}
+        for row in _company_key_rows():
+            keys = {}
+            for column in COMPANY_KEY_COLUMNS:
+                if row[column]:
+                    value, _problem = _read(encrypter, row[column], SERIALIZED)
+                    if value:
+                        keys[f"companies.{column}"] = value
+            if row["calcom_v2_api_key"]:
+                keys["companies.calcom_v2_api_key"] = row["calcom_v2_api_key"]
+            company_keys[row["id"]] = (row, keys)
+        compared = {
+            CALCOM.provider: ("companies.calcom_api_key", "companies.calcom_v2_api_key"),
+            RETELL.provider: ("companies.retell_api_key",),
+        }
+        found = []
+        for row in _integration_key_rows():
+            if not (row["is_active"] and row["api_key"] and row["provider"] in compared):
+                continue
+            if row["company_id"] not in company_keys:
+                continue
+            value, _problem = _read(encrypter, row["api_key"], RAW)
+            if not value:
+                continue  # AUD-KEY-001
+            _company, keys = company_keys[row["company_id"]]
+            differing = [
+                _("%(column)s holds %(fp)s") % {"column": column, "fp": fingerprint(keys[column])}
+                for column in compared[row["provider"]]
+                if column in keys and keys[column] != value
+            ]
+            if differing:
+                detail = _("integrations.api_key holds %(fp)s, but %(others)s") % {
+                    "fp": fingerprint(value),
+                    "others": ", ".join(str(d) for d in differing),
+                }
+                found.append(_integration_row(row, detail))
+        return found
+
+
+@register
+class SharedKeys(Check):
+    id = "AUD-KEY-003"
+    severity = Severity.WARNING
+    category = Category.CREDENTIALS
+    title = _lazy("One key shared by several companies")
+    explanation = _lazy(
+        "A key belongs to one company's provider account, and the gateway calls the provider "
+        "with the key it finds for the company. When several companies hold the same "
+        "key (the same fingerprint), their bookings, event types and call data land in one "
+        "account, and revoking the key for one company breaks them all. The database review "
+        "proposed exactly that: one platform key for every company."
+    )
+    hint = _lazy(
+        "Enter each company's own key in its integration form; the platform key belongs in the "
+        "gateway's environment, not in a company's row."
+    )
+
+    def find(self) -> list[Affected]:
+        encrypter = gateway_encrypter()
+        holders = defaultdict(dict)  # key -> {company_id: (name, [columns])}
+        for row in _company_key_rows():
+            for column in COMPANY_KEY_COLUMNS:
+                if row[column]:
+                    value, _problem = _read(encrypter, row[column], SERIALIZED)
+                    if value:
+                        _hold(holders, value, row["id"], row["name"], f"companies.{column}")
+            if row["calcom_v2_api_key"]:
+                _hold(
+                    holders,
+                    row["calcom_v2_api_key"],
+                    row["id"],
+                    row["name"],
+                    "companies.calcom_v2_api_key",
+                )
+        for row in _integration_key_rows():
+            if row["company_id"] is None or row["company__name"] is None:
+                continue
+            for column in Integration.SECRET_FIELDS:
+                if row[column]:
+                    value, _problem = _read(encrypter, row[column], RAW)
+                    if value:
+                        _hold(
+                            holders, value, row["company_id"], row["company__name"],
+                            f"integrations.{column}",
+                        )  # fmt: skip
+        found = []
+        for value, companies in holders.items():
+            if len(companies) < 2:
+                continue
+            fp = fingerprint(value)
+            for company_id, (name, columns) in sorted(companies.items(), key=lambda i: i[1][0]):
+                others = ", ".join(
+                    sorted(n for cid, (n, _c) in companies.items() if cid != company_id)
+                )
+                detail = _("key %(fp)s in %(columns)s is also held by %(others)s") % {
+                    "fp": fp,
+                    "columns": ", ".join(sorted(columns)),
+                    "others": others,
+                }
+                found.append(
+                    Affected(
+                        table="companies",
+                        pk=company_id,
+                        label=name,
+                        detail=detail,
+                        admin=COMPANY_ADMIN,
+                    )
+                )
+        return found
+
+
+def _hold(holders, value: str, company_id, name: str, column: str) -> None:
+    _name, columns = holders[value].setdefault(company_id, (name, []))
+    if column not in columns:
+        columns.append(column)

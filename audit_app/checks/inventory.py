@@ -1,0 +1,164 @@
+"""The table inventory: empty and sparse tables over ALL tables of the database.
+
+Each table is rated by settings.AUDIT_TABLE_CATALOGUE (the database review's classes). Row
+counts are exact: one `SELECT 'name', COUNT(*) FROM name UNION ALL ...` per chunk of tables
+(information_schema.TABLE_ROWS is only an estimate for InnoDB). The console's own tables are
+left out.
+"""
+
+from django.conf import settings
+from django.db import connection
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.models import GATEWAY_MODELS
+
+# Tables per UNION ALL statement (SQLite allows 500 compound SELECTs by default).
+CHUNK = 200
+CONSOLE_PREFIXES = ("django_", "auth_", "auditlog_", "audit_app_")
+
+BUSINESS_CRITICAL = "business_critical"
+OPERATIONS_CRITICAL = "operations_critical"
+OPTIONAL = "optional"
+UNCLASSIFIED = "unclassified"
+
+CLASS_SEVERITY = {
+    BUSINESS_CRITICAL: Severity.CRITICAL,
+    OPERATIONS_CRITICAL: Severity.WARNING,
+    OPTIONAL: Severity.INFO,
+    UNCLASSIFIED: Severity.INFO,
+}
+CLASS_LABELS = {
+    BUSINESS_CRITICAL: _lazy("business-critical"),
+    OPERATIONS_CRITICAL: _lazy("operations-critical"),
+    OPTIONAL: _lazy("optional"),
+    UNCLASSIFIED: _lazy("unclassified"),
+}
+CLASS_ORDER = (BUSINESS_CRITICAL, OPERATIONS_CRITICAL, OPTIONAL, UNCLASSIFIED)
+ADMIN_PAGES = {m._meta.db_table: ("integrations_app", m._meta.model_name) for m in GATEWAY_MODELS}
+
+
+def table_class(table: str) -> str:
+    for name in CLASS_ORDER[:-1]:
+        if table in settings.AUDIT_TABLE_CATALOGUE.get(name, ()):
+            return name
+    return UNCLASSIFIED
+
+
+def is_console_table(table: str, managed: set[str]) -> bool:
+    return table in managed or table.startswith(CONSOLE_PREFIXES)
+
+
+def gateway_table_names() -> list[str]:
+    """Every table of the database but the console's own (no query beyond introspection)."""
+    managed = set(connection.introspection.django_table_names(include_views=False))
+    return sorted(
+        t
+        for t in connection.introspection.table_names(include_views=False)
+        if not is_console_table(t, managed)
+    )
+
+
+def table_row_counts(tables: list[str] | None = None) -> dict[str, int]:
+    """Exact row count of each table: one UNION ALL query per CHUNK tables."""
+    tables = gateway_table_names() if tables is None else tables
+    quote = connection.ops.quote_name
+    counts = {}
+    with connection.cursor() as cursor:
+        for start in range(0, len(tables), CHUNK):
+            chunk = tables[start : start + CHUNK]
+            sql = " UNION ALL ".join(
+                f"SELECT %s, COUNT(*) FROM {quote(table)}"  # noqa: S608 - names from introspection
+                for table in chunk
+            )
+            cursor.execute(sql, chunk)
+            counts.update({name: int(count) for name, count in cursor.fetchall()})
+    return counts
+
+
+class _InventoryCheck(Check):
+    """Rated per table: severity_of(row) gives each row the severity of its table's class."""
+
+    category = Category.INVENTORY
+    severity = Severity.CRITICAL  # an empty business-critical table; see severity_of()
+
+    def matches(self, count: int) -> bool:
+        raise NotImplementedError
+
+    def describe(self, count: int, label) -> str:
+        raise NotImplementedError
+
+    def find(self) -> list[Affected]:
+        found = []
+        for table, count in table_row_counts().items():
+            if not self.matches(count):
+                continue
+            rating = table_class(table)
+            found.append(
+                (
+                    CLASS_ORDER.index(rating),
+                    table,
+                    Affected(
+                        table=table,
+                        pk=None,
+                        label=table,
+                        detail=self.describe(count, CLASS_LABELS[rating]),
+                        admin=ADMIN_PAGES.get(table),
+                    ),
+                )
+            )
+        return [row for _order, _table, row in sorted(found, key=lambda f: (f[0], f[1]))]
+
+    @staticmethod
+    def severity_of(row: Affected) -> Severity:
+        """The severity of one finding: by the class of its table in the catalogue."""
+        return CLASS_SEVERITY[table_class(row.table)]
+
+
+@register
+class EmptyTables(_InventoryCheck):
+    id = "AUD-TBL-001"
+    title = _lazy("Empty tables")
+    explanation = _lazy(
+        "An empty table is a part of the gateway that has never run for anyone: no "
+        "integrations means no company's provider setup is registered, no Cal.com event types "
+        "or bookings means calls cannot book, an empty dead-letter queue may mean failed "
+        "webhooks are not kept. Rated by the table catalogue of the database review: "
+        "business-critical tables are critical, operations-critical ones a warning, the "
+        "rest information."
+    )
+    hint = _lazy(
+        "Check the business-critical tables first; adjust the classes in "
+        "settings.AUDIT_TABLE_CATALOGUE."
+    )
+
+    def matches(self, count: int) -> bool:
+        return count == 0
+
+    def describe(self, count: int, label) -> str:
+        return _("%(class)s: empty") % {"class": label}
+
+
+@register
+class SparseTables(_InventoryCheck):
+    id = "AUD-TBL-002"
+    title = _lazy("Sparse tables")
+    explanation = _lazy(
+        "A table with only a handful of rows is a part of the gateway that has barely been "
+        "used or only holds test data (the review: 4 phone numbers for 13 companies, 8 staff "
+        "for 9 branches). Rated by the table catalogue like the empty tables."
+    )
+    hint = _lazy(
+        "Check whether the rows are real data; settings.AUDIT_SPARSE_ROWS sets the threshold."
+    )
+
+    def matches(self, count: int) -> bool:
+        return 0 < count < settings.AUDIT_SPARSE_ROWS
+
+    def describe(self, count: int, label) -> str:
+        return _("%(class)s: %(count)d rows (fewer than %(threshold)d)") % {
+            "class": label,
+            "count": count,
+            "threshold": settings.AUDIT_SPARSE_ROWS,
+        }

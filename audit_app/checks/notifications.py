@@ -1,0 +1,61 @@
+"""Notifications: the templates the gateway's appointment workflows send (semantics.md §5)."""
+
+from django.db.models import Exists, OuterRef
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
+
+from audit_app.checks.common import company_row
+from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.models import Company, NotificationTemplate
+
+# (key, channel) of the templates every company needs, as the gateway's workflows look them up.
+REQUIRED_TEMPLATES = (
+    ("appointment_confirmation", "email"),
+    ("appointment_reminder_24h", "sms"),
+)
+
+
+@register
+class MissingTemplates(Check):
+    id = "AUD-NTF-001"
+    severity = Severity.WARNING
+    category = Category.NOTIFICATIONS
+    title = _lazy("Companies without appointment confirmation and reminder templates")
+    explanation = _lazy(
+        "After a booking the gateway sends the company's active notification template with key "
+        "appointment_confirmation on the e-mail channel, and a day before the appointment the "
+        "one with key appointment_reminder_24h by SMS. Without an active template for "
+        "(company, key, channel) nothing is sent: the caller gets no confirmation and no "
+        "reminder."
+    )
+    hint = _lazy(
+        "Add the templates in the notification template admin (the fix writes German and "
+        "English defaults in the gateway's format)."
+    )
+    fix_id = "default-templates"
+
+    def find(self) -> list[Affected]:
+        annotations = {
+            f"has_{index}": Exists(
+                NotificationTemplate.objects.filter(
+                    company=OuterRef("pk"), key=key, channel=channel, is_active=True
+                )
+            )
+            for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
+        }
+        rows = (
+            Company.objects.annotate(**annotations)
+            .order_by("name", "id")
+            .values("id", "name", *annotations)
+        )
+        found = []
+        for row in rows:
+            missing = [
+                f"{key} ({channel})"
+                for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
+                if not row[f"has_{index}"]
+            ]
+            if missing:
+                detail = _("no active template %(templates)s") % {"templates": ", ".join(missing)}
+                found.append(company_row(row, detail))
+        return found

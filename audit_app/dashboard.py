@@ -1,0 +1,284 @@
+"""What the readiness dashboard and the fix pages show, read once per page.
+
+Everything here is prepared in Python so the templates only print: no template tag or filter
+touches the database, and the number of queries stays fixed whatever the data size (the checks
+and measures are aggregate; links are built with ``reverse()``, which does not query).
+"""
+
+import json
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.contrib.admin.utils import quote
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import number_format
+from django.utils.translation import gettext as _
+
+from audit_app import measures as audit_measures
+from audit_app.fixes.base import Fix, Plan, get_fix
+from audit_app.models import FixRecord
+from audit_app.registry import Affected, Category, Outcome, Severity, run_all
+from integrations_app.models import GATEWAY_MODELS
+
+# A check may find thousands of rows; the page lists this many and says how many more there are.
+ROWS_SHOWN = 200
+HISTORY_SHOWN = 20
+# The order of the severity groups on the page.
+SEVERITIES = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
+SEVERITY_COLOURS = {
+    Severity.CRITICAL: "#ba2121",
+    Severity.WARNING: "#b26a00",
+    Severity.INFO: "#2f6f9f",
+}
+
+
+def admin_change_url(app_model: tuple[str, str] | None, pk) -> str:
+    """The admin change page of a row, or "" when its table has no admin page."""
+    if not app_model or pk is None:
+        return ""
+    app_label, model_name = app_model
+    try:
+        return reverse(f"admin:{app_label}_{model_name}_change", args=[quote(str(pk))])
+    except NoReverseMatch:
+        return ""
+
+
+@dataclass
+class AffectedRow:
+    affected: Affected
+    url: str
+
+
+def affected_rows(rows: list[Affected], limit: int | None = ROWS_SHOWN) -> list[AffectedRow]:
+    shown = rows if limit is None else rows[:limit]
+    return [AffectedRow(a, admin_change_url(a.admin, a.pk)) for a in shown]
+
+
+@dataclass
+class CheckRow:
+    """A check as one severity group shows it: all its rows, or those rated at that severity
+    (the inventory rates each table by its class, so one check may appear in several groups)."""
+
+    outcome: Outcome
+    fix: Fix | None
+    rows: list[AffectedRow]
+    count: int  # affected rows in this group
+    more: int  # affected rows not listed
+    anchor: str = ""  # the element id: check-<ID>, with the severity where the check is split
+
+    @property
+    def check(self):
+        return self.outcome.check
+
+    @property
+    def is_inventory(self) -> bool:
+        return self.outcome.check.category == Category.INVENTORY
+
+    @property
+    def state(self) -> str:
+        if not self.outcome.available:
+            return "unavailable"
+        return "findings" if self.count else "ok"
+
+
+@dataclass
+class SeverityGroup:
+    severity: Severity
+    checks: list[CheckRow] = field(default_factory=list)
+
+    @property
+    def label(self):
+        return self.severity.label
+
+    @property
+    def colour(self) -> str:
+        return SEVERITY_COLOURS[self.severity]
+
+    @property
+    def with_findings(self) -> int:
+        return sum(1 for c in self.checks if c.state == "findings")
+
+    @property
+    def affected(self) -> int:
+        return sum(c.count for c in self.checks)
+
+    @property
+    def unavailable(self) -> int:
+        return sum(1 for c in self.checks if c.state == "unavailable")
+
+
+@dataclass
+class Tile:
+    key: str
+    label: str
+    numerator: float
+    denominator: float
+    percent: float
+    text: str
+
+    @property
+    def width(self) -> str:
+        """The bar's CSS width; always with a dot, whatever the locale."""
+        return f"{max(0.0, min(100.0, float(self.percent))):.1f}%"
+
+    @property
+    def tone(self) -> str:
+        if self.percent >= 100:
+            return "good"
+        return "fair" if self.percent >= 50 else "poor"
+
+
+def _tile(key: str, measure) -> Tile:
+    numerator, denominator, percent = measure.numerator, measure.denominator, measure.percent
+    if key == "staff_per_branch":
+        average = numerator / denominator if denominator else 0
+        text = _("%(average)s staff per branch on average (minimum %(minimum)s)") % {
+            "average": number_format(average, 1),
+            "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH,
+        }
+    else:
+        text = _("%(numerator)s of %(denominator)s companies") % {
+            "numerator": numerator,
+            "denominator": denominator,
+        }
+    return Tile(key, str(measure.label), numerator, denominator, float(percent), text)
+
+
+def change_columns(before: dict | None, after: dict | None) -> list[dict]:
+    """Column by column: the value before and after, printable (JSON for structures)."""
+    before, after = before or {}, after or {}
+    names = [*after, *(n for n in before if n not in after)]
+    return [
+        {
+            "name": name,
+            "before": _printable(before.get(name)) if name in before else "",
+            "after": _printable(after.get(name)) if name in after else "",
+            "changed": before.get(name) != after.get(name),
+        }
+        for name in names
+    ]
+
+
+def _printable(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
+    return str(value)
+
+
+def action_label(action: str) -> str:
+    return {"create": _("create"), "update": _("update")}.get(action, action)
+
+
+@dataclass
+class WriteRow:
+    table: str
+    action: str
+    action_label: str
+    description: str
+    pk: object
+    columns: list[dict]
+    url: str = ""  # the row's admin page, once it exists
+
+
+def _admin_of_table(table: str) -> tuple[str, str] | None:
+    """(app_label, model_name) of the gateway model on `table`, for a link to its admin page."""
+    for model in GATEWAY_MODELS:
+        if model._meta.db_table == table:
+            return model._meta.app_label, model._meta.model_name
+    return None
+
+
+def plan_rows(plan: Plan) -> list[WriteRow]:
+    return [
+        WriteRow(
+            w.table,
+            w.action,
+            action_label(w.action),
+            w.description,
+            w.pk if w.pk is not None else w.key,
+            change_columns(w.before, w.after),
+            admin_change_url(_admin_of_table(w.table), w.pk),
+        )
+        for w in plan.writes
+    ]
+
+
+def record_rows(record: FixRecord) -> list[WriteRow]:
+    return [
+        WriteRow(
+            c.get("table", ""),
+            c.get("action", ""),
+            action_label(c.get("action", "")),
+            c.get("description", ""),
+            c.get("pk"),
+            change_columns(c.get("before"), c.get("after")),
+            admin_change_url(_admin_of_table(c.get("table", "")), c.get("pk")),
+        )
+        for c in (record.changes or [])
+        if isinstance(c, dict)
+    ]
+
+
+def check_rows(outcome: Outcome) -> list[tuple[Severity, CheckRow]]:
+    """The check in the group of its severity, or split by the severity of each row."""
+    check = outcome.check
+    fix = get_fix(check.fix_id) if check.fix_id else None
+    by_severity: dict[Severity, list[Affected]] = {}
+    for row in outcome.rows:
+        by_severity.setdefault(check.severity_of(row), []).append(row)
+    if not by_severity:
+        by_severity = {check.severity: []}
+    parts = []
+    for severity in sorted(by_severity, key=lambda s: -s.rank):
+        rows = by_severity[severity]
+        anchor = f"check-{check.id}" if not parts else f"check-{check.id}-{severity.value}"
+        part = CheckRow(
+            outcome=outcome,
+            fix=fix,
+            rows=affected_rows(rows),
+            count=len(rows),
+            more=max(0, len(rows) - ROWS_SHOWN),
+            anchor=anchor,
+        )
+        parts.append((severity, part))
+    return parts
+
+
+def dashboard_data() -> dict:
+    """Measures, row counts, checks by severity, the table inventory and the latest fixes."""
+    outcomes = run_all()
+    groups = {severity: SeverityGroup(severity) for severity in SEVERITIES}
+    for outcome in outcomes:
+        for severity, part in check_rows(outcome):
+            groups[severity].checks.append(part)
+    for group in groups.values():
+        group.checks.sort(key=lambda part: part.check.id)
+    computed = audit_measures.compute()
+    row_counts = audit_measures.row_counts()
+    history = list(FixRecord.objects.select_related("applied_by")[:HISTORY_SHOWN])
+    return {
+        "tiles": [_tile(key, measure) for key, measure in computed.items()],
+        "row_counts": list(row_counts.items()),
+        "groups": list(groups.values()),
+        # The inventory lists every empty or sparse table (at most one row per table).
+        "inventory": [
+            {
+                "check": outcome.check,
+                "outcome": outcome,
+                "rows": [
+                    (row, outcome.check.severity_of(row.affected))
+                    for row in affected_rows(outcome.rows, None)
+                ],
+            }
+            for outcome in outcomes
+            if outcome.check.category == Category.INVENTORY
+        ],
+        "history": history,
+        "totals": {
+            "checks": len(outcomes),
+            "with_findings": sum(1 for o in outcomes if o.available and o.rows),
+            "unavailable": sum(1 for o in outcomes if not o.available),
+        },
+    }

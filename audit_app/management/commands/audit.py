@@ -1,0 +1,301 @@
+"""`manage.py audit`: the readiness audit for people (text, markdown) and monitoring (json).
+
+Exit status: 0 when nothing at or above --fail-on was found, 1 otherwise. A check that is not
+available (e.g. the credential checks without GATEWAY_APP_KEY) is listed as such and counts as
+failing when its own severity is at or above --fail-on: the audit cannot say it is fine.
+
+`audit --fix CHECK_ID [--yes]` applies the fix of one check through the same service as the
+dashboard's button: the preview first, a confirmation ("yes"/"ja") unless --yes, then the write.
+"""
+
+import json
+import sys
+
+from django.core.management.base import BaseCommand, CommandError
+from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.translation import gettext as _
+
+from audit_app import report
+from audit_app.fixes.base import Plan, fix_for_check
+from audit_app.fixes.service import FixError, NothingToDo, StalePlan, apply_fix, preview
+from audit_app.registry import Severity, get_check, run_all
+
+CONFIRMATIONS = ("yes", "ja", "y", "j")
+
+
+class Command(BaseCommand):
+    @property
+    def help(self):
+        return _(
+            "Audit the gateway database for what keeps the gateway from working: the review's "
+            "measures and every registered check with its affected rows. Exits with status 1 "
+            "when a check at or above --fail-on has findings (or cannot run). With --fix CHECK_ID "
+            "it previews and applies that check's fix."
+        )
+
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--format",
+            choices=("text", "json", "markdown"),
+            default="text",
+            help=_("output format"),
+        )
+        parser.add_argument(
+            "--fail-on",
+            choices=report.FAIL_ON,
+            default="critical",
+            help=_("exit with status 1 when a check at or above this severity has findings"),
+        )
+        parser.add_argument(
+            "--rows",
+            type=int,
+            default=5,
+            metavar="N",
+            help=_("affected rows listed per check in text and markdown (JSON lists all)"),
+        )
+        parser.add_argument("--fix", metavar="CHECK_ID", help=_("apply the fix of this check"))
+        parser.add_argument(
+            "--yes", action="store_true", help=_("apply the fix without asking for confirmation")
+        )
+
+    def handle(self, *args, **options):
+        if options["fix"]:
+            return self.fix(options["fix"].strip(), confirmed=options["yes"])
+        outcomes = run_all()
+        document = report.build(outcomes)
+        if options["format"] == "json":
+            self.stdout.write(
+                json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
+            )
+        elif options["format"] == "markdown":
+            self.markdown(document, outcomes, options["rows"])
+        else:
+            self.text(document, outcomes, options["rows"])
+        if report.failing(outcomes, options["fail_on"]):
+            raise SystemExit(1)
+
+    # -- text ------------------------------------------------------------------------------
+
+    def text(self, document, outcomes, limit):
+        self.stdout.write(
+            _("Gateway readiness audit of %(database)s, %(time)s")
+            % {"database": document["database"], "time": document["generated_at"]}
+        )
+        self.stdout.write("")
+        self.stdout.write(_("Measures"))
+        for key, measure in document["measures"].items():
+            self.stdout.write(f"  {measure['label']:<28} {self.fraction(key, measure)}")
+        self.stdout.write("")
+        self.stdout.write(_("Rows in the business tables"))
+        width = max(len(t) for t in document["row_counts"])
+        for table, count in document["row_counts"].items():
+            self.stdout.write(f"  {table:<{width}}  {count:>6}")
+        self.stdout.write("")
+        self.stdout.write(_("Checks"))
+        for outcome in outcomes:
+            check = outcome.check
+            head = f"  {str(check.severity.label).upper():<9} {check.id:<12} {check.title}"
+            if not outcome.available:
+                line = _("%(head)s: not available (%(reason)s)") % {
+                    "head": head,
+                    "reason": outcome.unavailable_reason,
+                }
+                self.stdout.write(self.style.WARNING(line))
+                continue
+            if outcome.ok:
+                self.stdout.write(self.style.SUCCESS(_("%(head)s: ok") % {"head": head}))
+                continue
+            line = _("%(head)s: %(count)d") % {"head": head, "count": outcome.count}
+            if check.fix_id:
+                line += "  " + _("[fix: %(fix)s]") % {"fix": check.fix_id}
+            style = self.style.ERROR if check.severity == Severity.CRITICAL else self.style.WARNING
+            self.stdout.write(style(line))
+            for row in outcome.rows[:limit]:
+                self.stdout.write(f"      - {row.label}: {row.detail}")
+            if outcome.count > limit:
+                self.stdout.write(
+                    "      " + _("… and %(more)d more") % {"more": outcome.count - limit}
+                )
+        self.stdout.write("")
+        self.stdout.write(self.summary(outcomes))
+
+    def fraction(self, key, measure) -> str:
+        if key == "staff_per_branch":
+            average = measure["numerator"] / measure["denominator"] if measure["denominator"] else 0
+            return _(
+                "%(staff)d staff on %(branches)d branches: %(average).1f per branch "
+                "(%(percent)s %%)"
+            ) % {
+                "staff": measure["numerator"],
+                "branches": measure["denominator"],
+                "average": average,
+                "percent": measure["percent"],
+            }
+        return _("%(numerator)d of %(denominator)d (%(percent)s %%)") % {
+            "numerator": measure["numerator"],
+            "denominator": measure["denominator"],
+            "percent": measure["percent"],
+        }
+
+    def summary(self, outcomes) -> str:
+        return _(
+            "%(checks)d checks: %(findings)d with findings, %(unavailable)d not available, "
+            "%(ok)d ok."
+        ) % {
+            "checks": len(outcomes),
+            "findings": sum(1 for o in outcomes if o.available and o.rows),
+            "unavailable": sum(1 for o in outcomes if not o.available),
+            "ok": sum(1 for o in outcomes if o.ok),
+        }
+
+    # -- markdown --------------------------------------------------------------------------
+
+    def markdown(self, document, outcomes, limit):
+        write = self.stdout.write
+        write(_("# Gateway readiness audit"))
+        write("")
+        write(
+            _("Database `%(database)s`, %(time)s.")
+            % {"database": document["database"], "time": document["generated_at"]}
+        )
+        write("")
+        write(_("## Measures"))
+        write("")
+        write("| {} | {} |".format(_("measure"), _("value")))
+        write("|---|---|")
+        for key, measure in document["measures"].items():
+            write(f"| {measure['label']} | {self.fraction(key, measure)} |")
+        write("")
+        write(_("## Rows in the business tables"))
+        write("")
+        write("| {} | {} |".format(_("table"), _("rows")))
+        write("|---|---:|")
+        for table, count in document["row_counts"].items():
+            write(f"| `{table}` | {count} |")
+        write("")
+        write(_("## Checks"))
+        write("")
+        write(
+            "| {} | {} | {} | {} | {} |".format(
+                _("severity"), _("id"), _("check"), _("affected"), _("fix")
+            )
+        )
+        write("|---|---|---|---:|---|")
+        for outcome in outcomes:
+            check = outcome.check
+            count = str(outcome.count) if outcome.available else _("not available")
+            fix = f"`{check.fix_id}`" if check.fix_id else ""
+            write(f"| {check.severity.label} | {check.id} | {_md(check.title)} | {count} | {fix} |")
+        for outcome in outcomes:
+            if outcome.ok:
+                continue
+            check = outcome.check
+            write("")
+            write(f"### {check.id} {_md(check.title)}")
+            write("")
+            write(_md(check.explanation))
+            write("")
+            if not outcome.available:
+                write(_("Not available: %(reason)s") % {"reason": _md(outcome.unavailable_reason)})
+                continue
+            for row in outcome.rows[:limit]:
+                write(f"- {_md(row.label)}: {_md(row.detail)}")
+            if outcome.count > limit:
+                write("- " + _("… and %(more)d more") % {"more": outcome.count - limit})
+            write("")
+            write(_("*Hint:* %(hint)s") % {"hint": _md(check.hint)})
+        write("")
+        write(self.summary(outcomes))
+
+    # -- --fix -----------------------------------------------------------------------------
+
+    def fix(self, check_id: str, confirmed: bool):
+        check = get_check(check_id)
+        if check is None:
+            raise CommandError(_("There is no check %(id)s.") % {"id": check_id})
+        fix = fix_for_check(check.id)
+        if fix is None:
+            raise CommandError(_("Check %(id)s has no fix.") % {"id": check.id})
+        try:
+            plan = preview(fix.id)
+        except FixError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(
+            _("Fix %(fix)s for %(check)s: %(title)s")
+            % {"fix": fix.id, "check": check.id, "title": fix.title}
+        )
+        self.show_plan(plan)
+        if plan.empty:
+            self.stdout.write(_("Nothing to do: nothing was written."))
+            return
+        if not confirmed and not self.confirm(len(plan.writes)):
+            raise CommandError(_("Not confirmed: nothing was written."))
+        try:
+            record = apply_fix(fix_id=fix.id, digest=plan.digest, user=None, source="command")
+        except NothingToDo as error:
+            self.stdout.write(error.message)
+            return
+        except StalePlan as stale:
+            self.stdout.write(self.style.WARNING(stale.message))
+            self.show_plan(stale.plan)
+            raise CommandError(
+                _("Nothing was written: run the command again to apply the new preview.")
+            ) from None
+        except FixError as error:
+            raise CommandError(error.message) from None
+        self.stdout.write(
+            self.style.SUCCESS(
+                _("Applied: %(created)d rows created, %(changed)d rows changed (record %(id)s).")
+                % {
+                    "created": record.created_count,
+                    "changed": record.changed_count,
+                    "id": record.pk,
+                }
+            )
+        )
+
+    def confirm(self, writes: int) -> bool:
+        self.stdout.write(
+            _("Write these %(count)d changes? Type yes to apply: ") % {"count": writes}, ending=""
+        )
+        self.stdout.flush()
+        try:
+            answer = input()
+        except EOFError:
+            answer = ""
+        if not sys.stdin.isatty():
+            self.stdout.write("")  # the answer was not echoed: end the prompt's line
+        return answer.strip().lower() in CONFIRMATIONS
+
+    def show_plan(self, plan: Plan) -> None:
+        if plan.writes:
+            self.stdout.write(_("Planned writes (%(count)d):") % {"count": len(plan.writes)})
+        for write in plan.writes:
+            action = {"create": _("create"), "update": _("update")}.get(write.action, write.action)
+            target = write.pk if write.pk is not None else write.key
+            self.stdout.write(f"  {action} {write.table} {target}: {write.description}")
+            for column in [*write.after, *(c for c in write.before if c not in write.after)]:
+                before = write.before.get(column, "—") if column in write.before else "—"
+                after = write.after.get(column, "—")
+                if write.action == "create":
+                    self.stdout.write(f"      {column} = {_value(after)}")
+                else:
+                    self.stdout.write(f"      {column}: {_value(before)} → {_value(after)}")
+        if plan.needs_person:
+            self.stdout.write(
+                _("Needs a person (%(count)d, not written):") % {"count": len(plan.needs_person)}
+            )
+            for row in plan.needs_person:
+                self.stdout.write(f"  - {row.label}: {row.detail}")
+
+
+def _value(value) -> str:
+    if value is None:
+        return "NULL"
+    if isinstance(value, dict | list):
+        return json.dumps(value, ensure_ascii=False, sort_keys=True, cls=DjangoJSONEncoder)
+    return str(value)
+
+
+def _md(text) -> str:
+    return str(text).replace("|", "\\|").replace("\n", " ")

@@ -1,0 +1,151 @@
+"""The review's measures (askproai/report-summary.md), in a fixed number of queries.
+
+compute(): integration, phone, routable phone and branch coverage of the live companies, and
+staff per branch; row_counts(): live rows of the review's business tables.
+"""
+
+from dataclasses import dataclass
+
+from django.conf import settings
+from django.db import connection
+from django.db.models import Count, Exists, OuterRef, Q
+from django.utils.functional import Promise
+from django.utils.translation import gettext_lazy as _
+
+from audit_app.checks.common import active_integrations, number_problem
+from integrations_app.models import (
+    Appointment,
+    Branch,
+    Call,
+    Company,
+    Customer,
+    Integration,
+    PhoneNumber,
+    Service,
+    Staff,
+)
+from integrations_app.models.base import SoftDeleteModel
+
+
+@dataclass(frozen=True)
+class Measure:
+    label: Promise | str
+    numerator: int
+    denominator: int
+    percent: float  # 0.0-100.0, one decimal; 0.0 when the denominator is 0
+    help: Promise | str = ""
+
+
+def _percent(numerator: float, denominator: float) -> float:
+    return round(100.0 * numerator / denominator, 1) if denominator else 0.0
+
+
+def compute() -> dict[str, Measure]:
+    """The measures by key; three queries whatever the data size."""
+    # 1. Companies: with an active integration, a phone number, a live branch.
+    companies = Company.objects.annotate(
+        has_integration=Exists(
+            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
+        ),
+        has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
+        has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
+    ).aggregate(
+        total=Count("pk"),
+        with_integration=Count("pk", filter=Q(has_integration=True)),
+        with_number=Count("pk", filter=Q(has_number=True)),
+        with_branch=Count("pk", filter=Q(has_branch=True)),
+    )
+    total = companies["total"]
+
+    # 2. Numbers the gateway can match AND book on, per live company (decided in Python).
+    routable = set()
+    numbers = PhoneNumber.objects.filter(
+        company__isnull=False, company__deleted_at__isnull=True, branch__isnull=False
+    ).values(
+        "company_id", "number", "number_normalized", "branch__company_id", "branch__deleted_at"
+    )
+    for row in numbers:
+        if (
+            row["branch__deleted_at"] is None
+            and row["branch__company_id"] == row["company_id"]
+            and number_problem(row["number"], row["number_normalized"]) is None
+        ):
+            routable.add(row["company_id"])
+
+    # 3. Live staff on live branches of live companies.
+    staffing = Branch.objects.filter(company__deleted_at__isnull=True).aggregate(
+        branches=Count("pk", distinct=True),
+        staff=Count("staff", filter=Q(staff__deleted_at__isnull=True), distinct=True),
+    )
+    branches, staff = staffing["branches"], staffing["staff"]
+    minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
+    average = staff / branches if branches else 0.0
+    staff_percent = round(min(100.0, 100.0 * average / minimum), 1) if minimum else 100.0
+
+    return {
+        "integration_coverage": Measure(
+            _("Integration coverage"),
+            companies["with_integration"],
+            total,
+            _percent(companies["with_integration"], total),
+            _("companies with at least one active integration"),
+        ),
+        "phone_coverage": Measure(
+            _("Phone coverage"),
+            companies["with_number"],
+            total,
+            _percent(companies["with_number"], total),
+            _("companies with at least one phone number"),
+        ),
+        "routable_phone_coverage": Measure(
+            _("Routable phone coverage"),
+            len(routable),
+            total,
+            _percent(len(routable), total),
+            _(
+                "companies with at least one number the gateway can match (E.164 in "
+                "number_normalized) and book on (a live branch of the company)"
+            ),
+        ),
+        "branch_coverage": Measure(
+            _("Branch coverage"),
+            companies["with_branch"],
+            total,
+            _percent(companies["with_branch"], total),
+            _("companies with at least one live branch"),
+        ),
+        "staff_per_branch": Measure(
+            _("Staff per branch"),
+            staff,
+            branches,
+            staff_percent if branches else 0.0,
+            _("live staff on live branches, against the minimum per branch"),
+        ),
+    }
+
+
+# The review's business tables, in its order.
+BUSINESS_TABLES = (
+    Company,
+    Branch,
+    Customer,
+    Call,
+    Appointment,
+    PhoneNumber,
+    Staff,
+    Service,
+    Integration,
+)
+
+
+def row_counts() -> dict[str, int]:
+    """Live rows of each business table (soft-deleted rows left out), in one query."""
+    quote = connection.ops.quote_name
+    parts = []
+    for model in BUSINESS_TABLES:
+        where = " WHERE deleted_at IS NULL" if issubclass(model, SoftDeleteModel) else ""
+        parts.append(f"(SELECT COUNT(*) FROM {quote(model._meta.db_table)}{where})")  # noqa: S608
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT " + ", ".join(parts))
+        values = cursor.fetchone()
+    return {model._meta.db_table: int(v) for model, v in zip(BUSINESS_TABLES, values, strict=True)}

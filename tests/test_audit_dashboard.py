@@ -1,0 +1,219 @@
+"""The readiness dashboard: staff only, German by default, the review's figures, fixed queries."""
+
+import re
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from audit_app.registry import CheckUnavailable, all_checks, get_check, run_all
+from integrations_app.models import Branch, Company
+from tests import admin_rows
+
+pytestmark = pytest.mark.django_db
+
+DASHBOARD = "/admin/audit_app/fixrecord/dashboard/"
+
+
+@pytest.fixture
+def demo():
+    call_command("seed_demo", stdout=StringIO())
+
+
+def english(client, url):
+    return client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+
+
+def check_block(page: str, check_id: str) -> str:
+    """The <details> of one check on the dashboard."""
+    match = re.search(rf'<details[^>]*id="check-{check_id}".*?</details>', page, re.S)
+    assert match, f"{check_id} not on the dashboard"
+    return match.group(0)
+
+
+def test_the_url_is_stable():
+    assert reverse("admin:audit_app_dashboard") == DASHBOARD
+
+
+def test_anonymous_users_are_sent_to_the_login(client):
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_non_staff_users_are_sent_to_the_login(client):
+    user = get_user_model().objects.create_user("kunde", password="pw-kunde-123")
+    client.force_login(user)
+    response = client.get(DASHBOARD)
+    assert response.status_code == 302
+    assert response["Location"].startswith("/admin/login/")
+
+
+def test_dashboard_opens_for_staff_in_german_by_default(admin_client):
+    response = admin_client.get(DASHBOARD)
+    assert response.status_code == 200
+    page = response.text
+    assert '<html lang="de"' in page
+    # Every registered check is on the page, in one of the three severity groups.
+    for check in all_checks():
+        assert f'id="check-{check.id}"' in page
+    for severity in ("critical", "warning", "info"):
+        assert f'id="severity-{severity}"' in page
+    for section in ("measures", "row-counts", "inventory", "history"):
+        assert f'id="{section}"' in page
+
+
+def test_dashboard_loads_nothing_from_outside_and_runs_no_script(admin_client):
+    page = admin_client.get(DASHBOARD).text
+    # No script, style sheet, image or font from another host.
+    assert not re.search(r"<(script|link|img|iframe)[^>]+(src|href)=\"(https?:)?//", page)
+    assert "@import" not in page and "@font-face" not in page and "url(http" not in page
+    # The dashboard itself needs no script (the admin's own static scripts aside).
+    content = page.split('id="content-main"', 1)[1]
+    assert "<script" not in content
+
+
+def test_index_and_header_link_to_the_dashboard(admin_client):
+    index = admin_client.get("/admin/").text
+    assert index.count(f'href="{DASHBOARD}"') >= 2  # the panel on the index and the header
+    company_list = admin_client.get(admin_rows.changelist_url(Company)).text
+    assert f'href="{DASHBOARD}"' in company_list
+
+
+def test_demo_data_shows_the_reviews_figures(admin_client, demo):
+    response = english(admin_client, DASHBOARD)
+    assert response.status_code == 200
+    page = response.text
+    tiles = {tile.key: tile for tile in response.context["tiles"]}
+    assert (tiles["integration_coverage"].numerator, tiles["integration_coverage"].denominator) == (
+        0,
+        13,
+    )
+    assert (tiles["phone_coverage"].numerator, tiles["phone_coverage"].denominator) == (4, 13)
+    assert 'id="measure-integration_coverage" data-numerator="0" data-denominator="13"' in page
+    assert 'id="measure-phone_coverage" data-numerator="4" data-denominator="13"' in page
+    assert "0 of 13 companies" in page
+    assert "4 of 13 companies" in page
+    # Bars are drawn by the server: width as CSS, with a dot even in German.
+    assert 'style="width: 0.0%"' in page
+    assert 'style="width: 30.8%"' in page
+    german = admin_client.get(DASHBOARD).text
+    assert 'style="width: 30.8%"' in german
+    # The business tables' row counts, as in the review.
+    counts = dict(response.context["row_counts"])
+    assert counts["companies"] == 13
+    assert counts["integrations"] == 0
+    assert counts["phone_numbers"] == 4
+
+
+def test_checks_expand_to_their_rows_with_admin_links(admin_client, demo):
+    page = english(admin_client, DASHBOARD).text
+    block = check_block(page, "AUD-BRN-001")
+    assert 'data-count="6"' in block
+    without_branch = Company.objects.exclude(pk__in=Branch.objects.values("company_id")).order_by(
+        "pk"
+    )
+    assert without_branch.count() == 6
+    for company in without_branch:
+        url = reverse("admin:integrations_app_company_change", args=[company.pk])
+        assert f'href="{url}"' in block
+    # A check with a fix links to its preview.
+    assert f'href="{reverse("admin:audit_app_fix_preview", args=["create-main-branch"])}"' in block
+
+
+def test_checks_are_grouped_by_severity_with_counts(admin_client, demo):
+    response = english(admin_client, DASHBOARD)
+    groups = {g.severity.value: g for g in response.context["groups"]}
+    for severity, group in groups.items():
+        for part in group.checks:
+            assert all(part.check.severity_of(r.affected).value == severity for r in part.rows), (
+                part.check.id
+            )
+        assert group.affected == sum(part.count for part in group.checks)
+    # Every affected row is counted once, in the group of its severity.
+    total = sum(outcome.count for outcome in run_all())
+    assert sum(group.affected for group in groups.values()) == total
+    critical = re.search(r'id="severity-critical".*?<h2>(.*?)</h2>', response.text, re.S).group(1)
+    assert f"({groups['critical'].affected} rows)" in " ".join(critical.split())
+
+
+def test_the_inventory_is_split_by_the_class_of_each_table(admin_client, demo):
+    page = english(admin_client, DASHBOARD).text
+    # integrations is business-critical (critical), customer_interactions operations-critical.
+    critical = check_block(page, "AUD-TBL-001")
+    warning = check_block(page, "AUD-TBL-001-warning")
+    assert critical in page.split('id="severity-critical"', 1)[1].split('id="severity-warning"')[0]
+    assert warning in page.split('id="severity-warning"', 1)[1].split('id="severity-info"')[0]
+    section = page.split('id="inventory"', 1)[1].split('id="history"', 1)[0]
+    assert re.search(r'class="askpro-inventory-critical"><td><code>integrations</code>', section)
+    assert re.search(
+        r'class="askpro-inventory-warning"><td><code>customer_interactions</code>', section
+    )
+
+
+def test_a_check_that_cannot_judge_is_shown_as_not_available(admin_client, monkeypatch):
+    check = get_check("AUD-PHN-001")
+
+    def unavailable():
+        raise CheckUnavailable("GATEWAY_APP_KEY is not set")
+
+    monkeypatch.setattr(check, "find", unavailable)
+    page = english(admin_client, DASHBOARD).text
+    block = check_block(page, "AUD-PHN-001")
+    assert "askpro-state-unavailable" in block
+    assert "not available" in block
+    assert "GATEWAY_APP_KEY is not set" in block
+    assert "askpro-ok" not in block
+
+
+def test_the_table_inventory_names_the_class(admin_client, demo):
+    response = english(admin_client, DASHBOARD)
+    inventory = {item["check"].id: item for item in response.context["inventory"]}
+    assert set(inventory) >= {"AUD-TBL-001"}
+    empty = [row for row, _severity in inventory["AUD-TBL-001"]["rows"]]
+    assert any(row.affected.label == "integrations" for row in empty)
+    section = response.text.split('id="inventory"', 1)[1].split('id="history"', 1)[0]
+    assert "integrations" in section
+    integrations_row = next(r for r in empty if r.affected.label == "integrations")
+    assert integrations_row.affected.detail
+    assert integrations_row.affected.detail in section
+
+
+def measure_queries(client) -> int:
+    with CaptureQueriesContext(connection) as queries:
+        response = client.get(DASHBOARD)
+    assert response.status_code == 200
+    return len(queries)
+
+
+def test_the_dashboard_runs_a_fixed_number_of_queries(admin_client):
+    made = admin_rows.build(0, 10)
+    admin_rows.staff_without_branch(made["companies"][0])
+    measure_queries(admin_client)  # warm caches (content types, session)
+    small = measure_queries(admin_client)
+
+    made = admin_rows.build(10, 300)
+    admin_rows.staff_without_branch(made["companies"][-1], name="Zora Ohnefiliale")
+    # companies without branch, number or staff: rows for many checks at once
+    Company.objects.bulk_create(
+        Company(name=f"Leer {i}", slug=f"leer-{i}", email=f"l{i}@example.test") for i in range(250)
+    )
+    large = measure_queries(admin_client)
+    print(f"\ndashboard queries: {small} (10 companies) / {large} (560 companies)")
+    assert small == large
+
+
+def test_the_history_shows_applied_fixes(admin_client, demo):
+    from audit_app.fixes.service import apply_fix, preview
+
+    plan = preview("create-main-branch")
+    record = apply_fix(fix_id="create-main-branch", digest=plan.digest, user=None)
+    page = english(admin_client, DASHBOARD).text
+    history = page.split('id="history"', 1)[1]
+    assert f'id="fixrecord-{record.pk}"' in history
+    assert "AUD-BRN-001" in history
+    assert f'href="{reverse("admin:audit_app_fixrecord_change", args=[record.pk])}"' in history
