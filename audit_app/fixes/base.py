@@ -43,9 +43,9 @@ class Plan:
 
     @property
     def digest(self) -> str:
-        payload = json.dumps(
-            [asdict(w) for w in self.writes], cls=DjangoJSONEncoder, sort_keys=True, default=str
-        )
+        """What will be written, and nothing else: the language of the preview does not count."""
+        writes = [{k: v for k, v in asdict(w).items() if k != "description"} for w in self.writes]
+        payload = json.dumps(writes, cls=DjangoJSONEncoder, sort_keys=True, default=str)
         return hashlib.sha256(f"{self.fix.id}:{payload}".encode()).hexdigest()
 
     @property
