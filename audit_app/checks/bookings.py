@@ -4,7 +4,7 @@ branch (semantics.md §3-4)."""
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
     BRANCH_ADMIN,
@@ -24,13 +24,13 @@ class NumbersWithoutBranch(Check):
     id = "AUD-PHN-005"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = _lazy("Numbers without a branch")
-    explanation = _lazy(
+    title = gettext_lazy("Numbers without a branch")
+    explanation = gettext_lazy(
         "The gateway's functions a call uses for availability and booking take both company_id and "
         "branch_id from the phone_numbers row the call came in on. A number without a branch "
         "receives the call, but every booking on that line fails."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Give the number a branch of its company (the fix does this where the company has "
         "exactly one branch)."
     )
@@ -50,13 +50,13 @@ class NumbersWithWrongBranch(Check):
     id = "AUD-PHN-006"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = _lazy("Numbers whose branch is deleted or belongs to another company")
-    explanation = _lazy(
+    title = gettext_lazy("Numbers whose branch is deleted or belongs to another company")
+    explanation = gettext_lazy(
         "A call books at the branch of its phone_numbers row. If that branch is soft-deleted the "
         "gateway does not find it and the booking fails; if it belongs to another company, the "
         "call books that company's calendar with the caller's company's services."
     )
-    hint = _lazy("Attach the number to a live branch of its own company.")
+    hint = gettext_lazy("Attach the number to a live branch of its own company.")
 
     def find(self) -> list[Affected]:
         rows = (
@@ -94,13 +94,15 @@ class CompaniesWithoutBranch(Check):
     id = "AUD-BRN-001"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = _lazy("Companies without a branch")
-    explanation = _lazy(
+    title = gettext_lazy("Companies without a branch")
+    explanation = gettext_lazy(
         "Bookings, staff and phone numbers hang on a branch: the gateway's booking functions "
         "need a branch_id and its default-branch lookup finds none. A company without a live "
         "branch cannot take a booking by phone."
     )
-    hint = _lazy('Create a main branch ("Hauptfiliale") for the company (the fix does this).')
+    hint = gettext_lazy(
+        'Create a main branch ("Hauptfiliale") for the company (the fix does this).'
+    )
     fix_id = "create-main-branch"
 
     def find(self) -> list[Affected]:
@@ -119,13 +121,13 @@ class UnderstaffedBranches(Check):
     id = "AUD-BRN-002"
     severity = Severity.WARNING
     category = Category.BOOKINGS
-    title = _lazy("Branches with too few staff")
-    explanation = _lazy(
+    title = gettext_lazy("Branches with too few staff")
+    explanation = gettext_lazy(
         "The gateway offers and books appointments with the staff of the branch a call came in "
         "on. A branch with fewer staff than the minimum has few or no bookable slots, and an "
         "absence leaves it without any."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Add staff to the branch, or attach existing staff to it (AUDIT_MIN_STAFF_PER_BRANCH "
         "sets the minimum)."
     )
@@ -157,13 +159,13 @@ class StaffWithoutBranch(Check):
     id = "AUD-STF-001"
     severity = Severity.WARNING
     category = Category.BOOKINGS
-    title = _lazy("Staff whose branch is missing or deleted")
-    explanation = _lazy(
+    title = gettext_lazy("Staff whose branch is missing or deleted")
+    explanation = gettext_lazy(
         "staff.branch_id is NOT NULL but has no foreign key in the gateway: it can name a branch "
         "that does not exist or is soft-deleted. The gateway looks for staff by branch, so "
         "such a person never gets a booking."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Attach the person to a live branch of their company (the fix does this where the "
         "company has exactly one branch)."
     )

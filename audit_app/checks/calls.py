@@ -4,7 +4,7 @@ from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
     NUMBER_OF_LIVE_COMPANY,
@@ -25,13 +25,13 @@ class CompaniesWithoutNumber(Check):
     id = "AUD-PHN-001"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = _lazy("Companies without any phone number")
-    explanation = _lazy(
+    title = gettext_lazy("Companies without any phone number")
+    explanation = gettext_lazy(
         "On an inbound call the gateway looks up the dialled number in phone_numbers. A company "
         "without a row there cannot be called: every call to it is rejected with HTTP 404 "
         '("not configured") or, by a later fallback, booked under company 1.'
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Import or add the company's numbers in the phone number admin, in E.164 form and with "
         "a branch."
     )
@@ -43,10 +43,10 @@ class CompaniesWithoutNumber(Check):
 
 
 PROBLEMS = {
-    "empty": _lazy("number_normalized is empty: the gateway's lookup never matches it"),
-    "not_e164": _lazy("number_normalized %(normalized)s is not in E.164 form"),
-    "unparsable": _lazy("number %(number)s is not a phone number the gateway can parse"),
-    "differs": _lazy(
+    "empty": gettext_lazy("number_normalized is empty: the gateway's lookup never matches it"),
+    "not_e164": gettext_lazy("number_normalized %(normalized)s is not in E.164 form"),
+    "unparsable": gettext_lazy("number %(number)s is not a phone number the gateway can parse"),
+    "differs": gettext_lazy(
         "number_normalized %(normalized)s is not the E.164 form of the number (%(e164)s)"
     ),
 }
@@ -57,15 +57,15 @@ class UnmatchableNumbers(Check):
     id = "AUD-PHN-002"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = _lazy("Numbers the gateway cannot match")
-    explanation = _lazy(
+    title = gettext_lazy("Numbers the gateway cannot match")
+    explanation = gettext_lazy(
         "On a call the gateway normalises the dialled number to E.164 and looks for a row whose "
         "number_normalized equals it (or equals it without the plus, or whose number equals "
         'it). Nothing fills number_normalized on save: a number entered as "+49 30 1234567" '
         "without it, or with a value that is not its E.164 form, is never found and the call is "
         "rejected with HTTP 404."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Fill number_normalized and phone_number with the E.164 form of the number (the fix "
         "does this where the number parses unambiguously)."
     )
@@ -95,13 +95,13 @@ class DuplicateNumbers(Check):
     id = "AUD-PHN-003"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = _lazy("Two or more numbers with the same E.164 form")
-    explanation = _lazy(
+    title = gettext_lazy("Two or more numbers with the same E.164 form")
+    explanation = gettext_lazy(
         "The gateway takes the first phone_numbers row that matches the dialled number, without "
         "any ordering and without looking at is_active or deleted_at. When two rows share an "
         "E.164 form, which company and branch a call reaches is undefined."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Keep one row per number: remove the duplicate, or correct the number that was "
         "entered wrongly."
     )
@@ -145,13 +145,13 @@ class InactiveNumbersStillRouting(Check):
     id = "AUD-PHN-004"
     severity = Severity.WARNING
     category = Category.CALLS
-    title = _lazy("Numbers marked inactive or deleted that still route")
-    explanation = _lazy(
+    title = gettext_lazy("Numbers marked inactive or deleted that still route")
+    explanation = gettext_lazy(
         "The gateway's lookup does not filter on is_active or deleted_at: a number switched off "
         "or marked deleted in phone_numbers still receives calls and books for its company. "
         "Only changing or removing the row stops the routing."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "If the line is gone, delete the row; if it moved, change its company and branch; "
         "otherwise mark it active again."
     )

@@ -10,7 +10,7 @@ from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
     COMPANY_ADMIN,
@@ -70,14 +70,14 @@ class _CoreIntegrationCheck(Check):
 class CompaniesWithoutCalcom(_CoreIntegrationCheck):
     id = "AUD-INT-001"
     kind = CALCOM
-    title = _lazy("Companies without an active Cal.com integration")
-    explanation = _lazy(
+    title = gettext_lazy("Companies without an active Cal.com integration")
+    explanation = gettext_lazy(
         "Cal.com is where the gateway books and looks up free slots. The gateway's admin "
         "screens show a company's integrations from the integrations table; without an active "
         "Cal.com integration nobody can see or test which key and event type the company books "
         "with, and its team and event types cannot be imported with the company's own key."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Add the company's Cal.com integration with its API key and event type in the "
         "integration form (the fix creates a placeholder that puts the company on that "
         "work list)."
@@ -89,13 +89,13 @@ class CompaniesWithoutCalcom(_CoreIntegrationCheck):
 class CompaniesWithoutRetell(_CoreIntegrationCheck):
     id = "AUD-INT-002"
     kind = RETELL
-    title = _lazy("Companies without an active Retell integration")
-    explanation = _lazy(
+    title = gettext_lazy("Companies without an active Retell integration")
+    explanation = gettext_lazy(
         "Retell AI answers the company's calls. Without an active Retell integration the "
         "gateway's admin screens show no agent for the company, and nobody can check that the "
         "company's numbers are bound to the right agent."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Add the company's Retell AI integration with its agent id in the integration form "
         "(the fix creates a placeholder that puts the company on that work list)."
     )
@@ -107,15 +107,15 @@ class RejectedIntegrationRows(Check):
     id = "AUD-INT-003"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = _lazy("Integration rows the gateway's rules reject")
-    explanation = _lazy(
+    title = gettext_lazy("Integration rows the gateway's rules reject")
+    explanation = gettext_lazy(
         "The gateway's integrations table needs a tenant_id (NOT NULL, a UUID), a provider "
         "given by its lowercase key (calcom, retell, webhook, api, oauth2) and a status it "
         'knows. A row with a display name such as "Cal.com" in provider is never found by the '
         "gateway's provider lookups, and one without tenant_id could not have been written by "
         "the gateway itself."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Correct the row in the integration form: provider as its lowercase key, a UUID as "
         "tenant_id."
     )
@@ -211,8 +211,8 @@ class UnreadableKeys(Check):
     id = "AUD-KEY-001"
     severity = Severity.CRITICAL
     category = Category.CREDENTIALS
-    title = _lazy("Keys the gateway cannot decrypt")
-    explanation = _lazy(
+    title = gettext_lazy("Keys the gateway cannot decrypt")
+    explanation = gettext_lazy(
         "The gateway decrypts companies.calcom_api_key and retell_api_key with decrypt() "
         "(serialized) and the integrations' secret columns with decryptString() (raw), under "
         "APP_KEY and then APP_PREVIOUS_KEYS. A value no key opens, or one stored in the other "
@@ -220,7 +220,7 @@ class UnreadableKeys(Check):
         "instead) and throws for an integration; a wrong flavour may hand the literal "
         's:NN:"..."; wrapper to the provider as the key.'
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Enter the key again in the company's integration form: the console encrypts it under "
         "the current key in the column's flavour."
     )
@@ -254,14 +254,14 @@ class DivergingCompanyKeys(Check):
     id = "AUD-KEY-002"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = _lazy("A company key that differs between its integration and the company")
-    explanation = _lazy(
+    title = gettext_lazy("A company key that differs between its integration and the company")
+    explanation = gettext_lazy(
         "The gateway's team import reads companies.calcom_api_key and its booking sync "
         "companies.calcom_v2_api_key; the integrations table is read by no runtime path. When "
         "the integration holds another key than the company columns, the key that was tested "
         "in the console is not the one the gateway books with."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Save the company's key once more in the integration form: it is written to the "
         "integration and to the company columns the gateway reads."
     )
@@ -312,15 +312,15 @@ class SharedKeys(Check):
     id = "AUD-KEY-003"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = _lazy("One key shared by several companies")
-    explanation = _lazy(
+    title = gettext_lazy("One key shared by several companies")
+    explanation = gettext_lazy(
         "A key belongs to one company's provider account, and the gateway calls the provider "
         "with the key it finds for the company. When several companies hold the same "
         "key (the same fingerprint), their bookings, event types and call data land in one "
         "account, and revoking the key for one company breaks them all. The database review "
         "proposed exactly that: one platform key for every company."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Enter each company's own key in its integration form; the platform key belongs in the "
         "gateway's environment, not in a company's row."
     )

@@ -1,8 +1,7 @@
 """Customer journey: what the gateway records about a caller (semantics.md §4)."""
 
 from django.db.models import Count, Exists, Min, OuterRef, Q
-from django.utils.translation import gettext_lazy as _lazy
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit_app.checks.common import CUSTOMER_ADMIN
 from audit_app.registry import Affected, Category, Check, Severity, register
@@ -14,13 +13,13 @@ class CallersWithoutInteraction(Check):
     id = "AUD-CUS-001"
     severity = Severity.INFO
     category = Category.CUSTOMERS
-    title = _lazy("Customers with calls but no interaction recorded")
-    explanation = _lazy(
+    title = gettext_lazy("Customers with calls but no interaction recorded")
+    explanation = gettext_lazy(
         "The gateway's customer history (customer_interactions) is what its agents and staff "
         "see of a caller: previous contacts, follow-ups, the journey. A customer who called but "
         "has no interaction recorded appears to the next call as a stranger."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Record the first contact (the fix adds a phone_call interaction at the time of the "
         "customer's first call)."
     )

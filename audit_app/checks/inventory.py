@@ -9,7 +9,7 @@ left out.
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.models import GATEWAY_MODELS
@@ -30,10 +30,10 @@ CLASS_SEVERITY = {
     UNCLASSIFIED: Severity.INFO,
 }
 CLASS_LABELS = {
-    BUSINESS_CRITICAL: _lazy("business-critical"),
-    OPERATIONS_CRITICAL: _lazy("operations-critical"),
-    OPTIONAL: _lazy("optional"),
-    UNCLASSIFIED: _lazy("unclassified"),
+    BUSINESS_CRITICAL: gettext_lazy("business-critical"),
+    OPERATIONS_CRITICAL: gettext_lazy("operations-critical"),
+    OPTIONAL: gettext_lazy("optional"),
+    UNCLASSIFIED: gettext_lazy("unclassified"),
 }
 CLASS_ORDER = (BUSINESS_CRITICAL, OPERATIONS_CRITICAL, OPTIONAL, UNCLASSIFIED)
 ADMIN_PAGES = {m._meta.db_table: ("integrations_app", m._meta.model_name) for m in GATEWAY_MODELS}
@@ -119,8 +119,8 @@ class _InventoryCheck(Check):
 @register
 class EmptyTables(_InventoryCheck):
     id = "AUD-TBL-001"
-    title = _lazy("Empty tables")
-    explanation = _lazy(
+    title = gettext_lazy("Empty tables")
+    explanation = gettext_lazy(
         "An empty table is a part of the gateway that has never run for anyone: no "
         "integrations means no company's provider setup is registered, no Cal.com event types "
         "or bookings means calls cannot book, an empty dead-letter queue may mean failed "
@@ -128,7 +128,7 @@ class EmptyTables(_InventoryCheck):
         "business-critical tables are critical, operations-critical ones a warning, the "
         "rest information."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Check the business-critical tables first; adjust the classes in "
         "settings.AUDIT_TABLE_CATALOGUE."
     )
@@ -143,13 +143,13 @@ class EmptyTables(_InventoryCheck):
 @register
 class SparseTables(_InventoryCheck):
     id = "AUD-TBL-002"
-    title = _lazy("Sparse tables")
-    explanation = _lazy(
+    title = gettext_lazy("Sparse tables")
+    explanation = gettext_lazy(
         "A table with only a handful of rows is a part of the gateway that has barely been "
         "used or only holds test data (the review: 4 phone numbers for 13 companies, 8 staff "
         "for 9 branches). Rated by the table catalogue like the empty tables."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Check whether the rows are real data; settings.AUDIT_SPARSE_ROWS sets the threshold."
     )
 

@@ -2,7 +2,7 @@
 
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
@@ -20,15 +20,15 @@ class MissingTemplates(Check):
     id = "AUD-NTF-001"
     severity = Severity.WARNING
     category = Category.NOTIFICATIONS
-    title = _lazy("Companies without appointment confirmation and reminder templates")
-    explanation = _lazy(
+    title = gettext_lazy("Companies without appointment confirmation and reminder templates")
+    explanation = gettext_lazy(
         "After a booking the gateway sends the company's active notification template with key "
         "appointment_confirmation on the e-mail channel, and a day before the appointment the "
         "one with key appointment_reminder_24h by SMS. Without an active template for "
         "(company, key, channel) nothing is sent: the caller gets no confirmation and no "
         "reminder."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Add the templates in the notification template admin (the fix writes German and "
         "English defaults in the gateway's format)."
     )

@@ -7,7 +7,7 @@ import re
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy as _lazy
+from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
@@ -22,15 +22,15 @@ class PlainTextSecretColumns(Check):
     id = "AUD-SEC-001"
     severity = Severity.CRITICAL
     category = Category.SECRETS
-    title = _lazy("Secrets in plain-text columns")
-    explanation = _lazy(
+    title = gettext_lazy("Secrets in plain-text columns")
+    explanation = gettext_lazy(
         "companies.calcom_v2_api_key (read in plain text by the gateway's booking sync), "
         "branches.calcom_api_key and companies.webhook_signing_secret (never read) are not "
         "encrypted: anyone with a database dump, a backup or read access has the key. The "
         "gateway reads encrypted company keys only from companies.calcom_api_key and "
         "retell_api_key."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Move the key into the company's integration (encrypted) and clear the plain copy (the "
         "fix does this); then rotate the key at the provider, since it was exposed."
     )
@@ -116,14 +116,14 @@ class KeysInIntegrationJson(Check):
     id = "AUD-SEC-002"
     severity = Severity.CRITICAL
     category = Category.SECRETS
-    title = _lazy("Key-like values in an integration's credentials or config JSON")
-    explanation = _lazy(
+    title = gettext_lazy("Key-like values in an integration's credentials or config JSON")
+    explanation = gettext_lazy(
         "integrations.credentials and integrations.config are plain JSON: the gateway only "
         "hides credentials from serialization, it does not encrypt them, and it reads no key "
         "from there. The database review proposed pasting the platform API key into the "
         "credentials of every company; a key stored there is exposed and unused."
     )
-    hint = _lazy(
+    hint = gettext_lazy(
         "Enter the key in the integration form (it is stored encrypted in api_key), remove it "
         "from the JSON and rotate it at the provider."
     )
