@@ -92,6 +92,18 @@ class Settings:
             )
         return value
 
+    def count(self, name: str, default: int) -> int:
+        """A positive whole number (a size or a row limit)."""
+        raw = self.string(name)
+        if not raw:
+            return default
+        if not raw.isdigit() or int(raw) == 0:
+            raise ConfigError(
+                self._("%(name)s=%(value)r is not a positive whole number")
+                % {"name": name, "value": raw}
+            )
+        return int(raw)
+
     def optional_id(self, name: str) -> int | None:
         raw = self.string(name)
         if not raw:

@@ -39,6 +39,9 @@ try:
     # The gateway `users.id` written into integrations.created_by/updated_by (console users are
     # not gateway users; who really changed what is in the console's history). Empty: NULL.
     GATEWAY_CONSOLE_USER_ID = _env.optional_id("GATEWAY_CONSOLE_USER_ID")
+    # The phone-number import refuses larger files with one clear message.
+    PHONE_IMPORT_MAX_BYTES = _env.count("PHONE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
+    PHONE_IMPORT_MAX_ROWS = _env.count("PHONE_IMPORT_MAX_ROWS", 100_000)
 except ConfigError as error:
     fail(BASE_DIR, error)
 
@@ -167,3 +170,6 @@ try:
     AUDIT_MIN_STAFF_PER_BRANCH = int(_env.number("AUDIT_MIN_STAFF_PER_BRANCH", 2))
 except ConfigError as error:
     fail(BASE_DIR, error)
+
+# Error reports (and DEBUG pages) never show variables or POST fields marked sensitive.
+DEFAULT_EXCEPTION_REPORTER_FILTER = "askpro_console.error_reports.AlwaysSafeExceptionReporterFilter"

@@ -17,7 +17,6 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
-from django.views.decorators.http import require_POST
 
 from audit_app import dashboard
 from audit_app.fixes import service
@@ -96,7 +95,7 @@ class FixRecordAdmin(admin.ModelAdmin):
             path("fix/<str:fix_id>/", wrap(self.preview_view), name="audit_app_fix_preview"),
             path(
                 "fix/<str:fix_id>/apply/",
-                wrap(require_POST(self.apply_view)),
+                wrap(self.apply_view),
                 name="audit_app_fix_apply",
             ),
             *super().get_urls(),
@@ -161,6 +160,24 @@ class FixRecordAdmin(admin.ModelAdmin):
         return self._preview_response(request, fix, plan)
 
     def apply_view(self, request, fix_id: str):
+        if request.method != "POST":
+            # A link or a reload never writes: say so, and point to the preview's button.
+            context = self._context(
+                request,
+                _("Nothing was written"),
+                message=_(
+                    "A fix is applied only with the confirm button on its preview. "
+                    "Nothing was written."
+                ),
+                preview_url=reverse("admin:audit_app_fix_preview", args=[fix_id])
+                if get_fix(fix_id)
+                else "",
+            )
+            response = TemplateResponse(
+                request, "admin/audit_app/fix_error.html", context, status=405
+            )
+            response["Allow"] = "POST"
+            return response
         if not request.user.has_perm(APPLY_PERMISSION):
             context = self._context(
                 request,

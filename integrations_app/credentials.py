@@ -32,6 +32,8 @@ from integrations_app.models import Company, Integration
 from integrations_app.services import record_secret_changes
 
 KEEP = None  # api_key=KEEP leaves the stored key as it is
+MAX_ID = 2_147_483_647  # companies.calcom_team_id is int(11); Cal.com's ids are 32-bit
+MAX_TEXT = 255  # the varchar(255) columns the settings go into
 _KEY_PREFIX = {CALCOM.provider: "cal_", RETELL.provider: "key_"}
 _WHITESPACE = re.compile(r"\s")
 
@@ -95,6 +97,20 @@ def _live_company(company_id) -> Company:
 
 
 def _validate_settings(provider: str, settings: IntegrationSettings) -> None:
+    for name, value in (("event_type_id", settings.event_type_id), ("team_id", settings.team_id)):
+        if value is not None and not 1 <= value <= MAX_ID:
+            raise CredentialError(
+                _("%(field)s must be a whole number from 1 to %(max)d.")
+                % {"field": name, "max": MAX_ID},
+                name,
+            )
+    for name, value in (("team_slug", settings.team_slug), ("agent_id", settings.agent_id)):
+        if value and len(value) > MAX_TEXT:
+            raise CredentialError(
+                _("%(field)s is longer than %(max)d characters.")
+                % {"field": name, "max": MAX_TEXT},
+                name,
+            )
     if provider == CALCOM.provider and settings.is_active and not settings.event_type_id:
         raise CredentialError(_("Cal.com needs the event type id to book."), "event_type_id")
     if provider == RETELL.provider and settings.is_active and not settings.agent_id:

@@ -134,9 +134,12 @@ def test_a_wrong_digest_writes_nothing(admin_client, demo):
 
 
 def test_get_on_the_apply_url_is_refused(admin_client, demo):
-    response = admin_client.get(APPLY)
-    assert response.status_code == 405
+    response = admin_client.get(APPLY, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 405 and response["Allow"] == "POST"
+    assert "applied only with the confirm button" in response.text
+    assert "Nothing was written" in response.text
     assert branch_count() == 9
+    assert not FixRecord.objects.exists()
 
 
 def test_unknown_fix_is_a_clear_404(admin_client):

@@ -1,10 +1,12 @@
 """Secrets never leak: a canary key set through the real write path appears on no page or log."""
 
 import logging
+from io import StringIO
 
 import pytest
 from auditlog.models import LogEntry
 from django.contrib import admin
+from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
 
 from integrations_app import credentials
@@ -15,8 +17,14 @@ CANARIES = ("cal_test_canary_5f3a9c1e7b2d4", "key_test_canary_8e6d4b2a0c9f1")
 
 
 def admin_pages(rows):
-    """Every admin page of the console: index, changelists, add, change, history, delete."""
+    """Every admin page of the console: index, changelists, add, change, history, delete, and
+    the audit's dashboard and fix previews."""
+    from audit_app.fixes.base import all_fixes
+
     yield reverse("admin:index")
+    yield reverse("admin:audit_app_dashboard")
+    for fix in all_fixes():
+        yield reverse("admin:audit_app_fix_preview", args=[fix.id])
     for model, model_admin in admin.site._registry.items():
         opts = model._meta
         base = f"admin:{opts.app_label}_{opts.model_name}"
@@ -70,5 +78,52 @@ def test_the_canary_appears_on_no_page_and_in_no_log(gateway_key, admin_client, 
             assert ciphertext[:40] not in body, url  # not even the encrypted form
         pages += 1
     assert pages > 40
+    for output_format in ("json", "markdown", "text"):
+        out = StringIO()
+        call_command("audit", "--format", output_format, "--fail-on", "never", stdout=out)
+        for canary in CANARIES:
+            assert canary not in out.getvalue() and canary[-10:] not in out.getvalue()
     for canary in CANARIES:
         assert canary not in caplog.text and canary[-10:] not in caplog.text
+
+
+def test_an_error_report_never_shows_the_key_even_with_debug(
+    gateway_key, admin_client, company_for_report, monkeypatch
+):
+    """Django's error report (the DEBUG page, the mail to admins) hides the pasted key."""
+    import sys
+
+    from django.test import override_settings
+    from django.views.debug import ExceptionReporter
+
+    def broken(**kwargs):
+        raise RuntimeError("the database went away")
+
+    monkeypatch.setattr(credentials, "save_core_integration", broken)
+    admin_client.raise_request_exception = True
+    url = reverse("admin:integrations_app_integration_add") + "?provider=calcom"
+    data = {"company": company_for_report.pk, "new_api_key": CANARIES[0], "event_type_id": "4711",
+            "environment": "production", "is_active": "on"}  # fmt: skip
+    with override_settings(DEBUG=True), pytest.raises(RuntimeError):
+        try:
+            admin_client.post(url, data)
+        except RuntimeError:
+            exc_info = sys.exc_info()
+            raise
+    # Report from where Django's request handling starts, as in production: the frames above
+    # it are the test's and the test client's, which hold the POST data the test built.
+    exc_type, exc_value, tb = exc_info
+    while tb is not None and "django/core/handlers" not in tb.tb_frame.f_code.co_filename:
+        tb = tb.tb_next
+    assert tb is not None
+    with override_settings(DEBUG=True):
+        html = ExceptionReporter(None, exc_type, exc_value, tb).get_traceback_html()
+        text = ExceptionReporter(None, exc_type, exc_value, tb).get_traceback_text()
+    assert "save_model" in html  # the frame that held the form's data is in the report
+    for report in (html, text):
+        assert CANARIES[0] not in report and CANARIES[0][-10:] not in report
+
+
+@pytest.fixture
+def company_for_report():
+    return Company.objects.create(name="Praxis Fehlerbericht")

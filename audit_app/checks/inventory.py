@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.models import GATEWAY_MODELS
+from integrations_app.models.base import SoftDeleteModel
 
 # Tables per UNION ALL statement (SQLite allows 500 compound SELECTs by default).
 CHUNK = 200
@@ -60,16 +61,23 @@ def gateway_table_names() -> list[str]:
     )
 
 
+def soft_delete_tables() -> set[str]:
+    """The tables the gateway soft-deletes in (semantics.md §4): their deleted rows never count."""
+    return {m._meta.db_table for m in GATEWAY_MODELS if issubclass(m, SoftDeleteModel)}
+
+
 def table_row_counts(tables: list[str] | None = None) -> dict[str, int]:
-    """Exact row count of each table: one UNION ALL query per CHUNK tables."""
+    """Exact count of the live rows of each table: one UNION ALL query per CHUNK tables."""
     tables = gateway_table_names() if tables is None else tables
     quote = connection.ops.quote_name
+    soft = soft_delete_tables()
     counts = {}
     with connection.cursor() as cursor:
         for start in range(0, len(tables), CHUNK):
             chunk = tables[start : start + CHUNK]
             sql = " UNION ALL ".join(
                 f"SELECT %s, COUNT(*) FROM {quote(table)}"  # noqa: S608 - names from introspection
+                + (" WHERE deleted_at IS NULL" if table in soft else "")
                 for table in chunk
             )
             cursor.execute(sql, chunk)

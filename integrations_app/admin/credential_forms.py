@@ -54,10 +54,12 @@ class CoreIntegrationForm(forms.ModelForm):
     )
     remove_api_key = forms.BooleanField(label=_("remove the stored key"), required=False)
     event_type_id = forms.IntegerField(
-        label=_("Cal.com event type id"), required=False, min_value=1
+        label=_("Cal.com event type id"), required=False, min_value=1, max_value=credentials.MAX_ID
     )
     team_slug = forms.SlugField(label=_("Cal.com team slug"), required=False, max_length=255)
-    team_id = forms.IntegerField(label=_("Cal.com team id"), required=False, min_value=1)
+    team_id = forms.IntegerField(
+        label=_("Cal.com team id"), required=False, min_value=1, max_value=credentials.MAX_ID
+    )
     agent_id = forms.CharField(label=_("Retell agent id"), required=False, max_length=255)
     environment = forms.ChoiceField(label=_("environment"), choices=ENVIRONMENTS)
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True)

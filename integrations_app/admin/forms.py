@@ -5,6 +5,8 @@ from django.core.exceptions import ValidationError
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app.crypto.key_like import key_like_paths
+from integrations_app.integration_kinds import CORE_PROVIDERS
 from integrations_app.models import Integration, NotificationTemplate, PhoneNumber
 from integrations_app.phone import to_e164
 
@@ -155,9 +157,12 @@ class IntegrationForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         current = self.instance
         if "provider" in self.fields:
+            # Cal.com and Retell have their own form, which encrypts the key and writes the
+            # company columns the gateway reads; this generic form never creates one.
+            generic = [p for p in Integration.PROVIDERS if p not in CORE_PROVIDERS]
             self.fields["provider"] = forms.ChoiceField(
                 label=self.fields["provider"].label,
-                choices=choices_with_current(Integration.PROVIDERS, current.provider),
+                choices=choices_with_current(generic, current.provider),
             )
         if "status" in self.fields:
             self.fields["status"] = forms.ChoiceField(
@@ -165,6 +170,19 @@ class IntegrationForm(forms.ModelForm):
                 choices=choices_with_current(Integration.STATUSES, current.status),
                 initial="active",
             )
+
+    def clean_config(self):
+        config = self.cleaned_data.get("config")
+        found = key_like_paths(config, "config") if config is not None else []
+        if found:
+            raise ValidationError(
+                _(
+                    "%(paths)s looks like a key: secrets never go into the plain configuration. "
+                    "Enter the key in the integration's key field instead."
+                ),
+                params={"paths": ", ".join(path for path, _value in found)},
+            )
+        return config
 
 
 class NotificationTemplateForm(forms.ModelForm):

@@ -13,7 +13,7 @@ from django.shortcuts import get_object_or_404
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
-from django.views.decorators.debug import sensitive_post_parameters
+from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
 from integrations_app import connection_tests, credentials
@@ -187,6 +187,7 @@ class IntegrationAdmin(GatewayAdmin):
             return ()
         return readonly
 
+    @method_decorator(sensitive_variables())  # the form's data holds the new key
     def save_model(self, request, obj, form, change):
         if not isinstance(form, CoreIntegrationForm):
             return super().save_model(request, obj, form, change)
@@ -200,6 +201,7 @@ class IntegrationAdmin(GatewayAdmin):
             integration_id=obj.pk if change else None,
         )
         obj.pk, obj._state.adding = saved.pk, False
+        obj.refresh_from_db()  # the admin's message names the saved row
 
     def save_related(self, request, form, formsets, change):
         if not isinstance(form, CoreIntegrationForm):

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import padding
 from cryptography.hazmat.primitives.ciphers import Cipher, algorithms, modes
+from django.views.decorators.debug import sensitive_variables
 
 from integrations_app.crypto import php_string
 from integrations_app.crypto.errors import DecryptionError
@@ -44,6 +45,7 @@ class Encrypter:
 
     # -- the two flavours -------------------------------------------------------------------
 
+    @sensitive_variables()
     def encrypt(self, value: str) -> str:
         """Laravel's encrypt(): for companies.* and tenants.* secret columns."""
         return self._encrypt(php_string.serialize(value))
@@ -52,6 +54,7 @@ class Encrypter:
         """Laravel's decrypt(); DecryptionError for a raw-flavour value."""
         return php_string.unserialize(self._decrypt(payload)[0])
 
+    @sensitive_variables()
     def encrypt_string(self, value: str) -> str:
         """Laravel's encryptString(): for the integrations.* secret columns."""
         return self._encrypt(value.encode("utf-8"))
@@ -76,6 +79,7 @@ class Encrypter:
 
     # -- the payload ------------------------------------------------------------------------
 
+    @sensitive_variables()
     def _encrypt(self, plaintext: bytes) -> str:
         key = self._keys[0]
         iv = os.urandom(_IV_BYTES)
@@ -88,6 +92,7 @@ class Encrypter:
         payload = {"iv": iv_b64, "value": value_b64, "mac": _mac(key, iv_b64, value_b64), "tag": ""}
         return base64.b64encode(json.dumps(payload, separators=(",", ":")).encode()).decode()
 
+    @sensitive_variables()
     def _decrypt(self, payload: str) -> tuple[bytes, int]:
         fields = _fields(payload)
         iv_b64, value_b64, mac = fields["iv"], fields["value"], fields["mac"]
