@@ -343,3 +343,58 @@ def test_refusals_speak_the_users_language(gateway_key, company):
     with translation.override("de"), pytest.raises(credentials.CredentialError) as refused:
         save(company, api_key="cal_test_mit leerzeichen")
     assert "Leerzeichen oder Zeilenumbrüche" in refused.value.message
+
+
+def test_the_generic_form_never_creates_a_core_integration_or_stores_a_key(
+    gateway_key, admin_client, company
+):
+    save(company)  # an active Cal.com integration exists
+    url = reverse("admin:integrations_app_integration_add") + "?provider=webhook"
+    base = {"company": company.pk, "name": "Hook", "type": "webhook", "status": "active",
+            "is_active": "on", "environment": "production"}  # fmt: skip
+    second = admin_client.post(url, base | {"provider": "calcom"}, HTTP_ACCEPT_LANGUAGE="en")
+    assert second.status_code == 200 and "provider" in second.context["adminform"].form.errors
+    plain = admin_client.post(
+        url,
+        base | {"provider": "webhook", "config": '{"api_key": "cal_test_plain_in_config_1234"}'},
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert plain.status_code == 200
+    assert "looks like a key" in str(plain.context["adminform"].form.errors)
+    assert Integration.objects.count() == 1
+
+
+@pytest.mark.parametrize(
+    ("field", "value", "message"),
+    [
+        ("team_id", "3000000000", "less than or equal to 2147483647"),
+        ("event_type_id", "99999999999999999999", "less than or equal to 2147483647"),
+        ("agent_id", "a" * 300, "at most 255 characters"),
+    ],
+)
+def test_values_the_columns_cannot_hold_are_form_errors(
+    gateway_key, admin_client, company, field, value, message
+):
+    provider = "retell" if field == "agent_id" else "calcom"
+    url = reverse("admin:integrations_app_integration_add") + f"?provider={provider}"
+    data = {"company": company.pk, "environment": "production", "is_active": "on",
+            "new_api_key": RETELL_KEY if provider == "retell" else CAL_KEY,
+            "event_type_id": "4711", "agent_id": "agent_test_1"}  # fmt: skip
+    response = admin_client.post(url, data | {field: value}, HTTP_ACCEPT_LANGUAGE="en")
+    assert response.status_code == 200
+    assert message in str(response.context["adminform"].form.errors)
+    assert not Integration.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("settings_", "message"),
+    [
+        ({"team_id": 3_000_000_000}, "from 1 to 2147483647"),
+        ({"event_type_id": -5}, "from 1 to 2147483647"),
+        ({"team_slug": "s" * 300}, "longer than 255"),
+    ],
+)
+def test_the_service_refuses_what_the_form_refuses(gateway_key, company, settings_, message):
+    with pytest.raises(credentials.CredentialError, match=message):
+        save(company, **settings_)
+    assert not Integration.objects.exists()
