@@ -310,6 +310,7 @@ def test_the_dataset_is_deterministic_and_built_without_the_database():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_refuses_a_database_that_holds_a_company():
     Company.objects.create(name="Bestandskunde GmbH")
     before, history = table_counts(), LogEntry.objects.count()
@@ -320,6 +321,7 @@ def test_refuses_a_database_that_holds_a_company():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_refuses_even_when_the_only_row_is_soft_deleted():
     Company.objects.create(name="Ehemals GmbH").delete()
     assert not Company.objects.exists()
@@ -329,6 +331,7 @@ def test_refuses_even_when_the_only_row_is_soft_deleted():
 
 
 @pytest.mark.django_db
+@pytest.mark.usefixtures("english")
 def test_refuses_when_the_gateway_tables_are_missing(monkeypatch):
     monkeypatch.setattr(demo_data.write, "existing_gateway_tables", lambda: [])
     with pytest.raises(CommandError, match="run `python manage.py gateway_schema create` first"):

@@ -1,0 +1,90 @@
+"""The columns of a phone-number file, with their English and German headers, and cell values."""
+
+from dataclasses import dataclass
+
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from integrations_app.phone_import.errors import ImportFileError
+
+
+@dataclass(frozen=True)
+class Column:
+    key: str
+    label: object  # lazy: the column's name in the user's language
+    headers: tuple[str, ...]  # accepted headers, lower case
+    required: bool = False
+
+
+COLUMNS = (
+    Column("company", gettext_lazy("company"), ("company", "firma"), required=True),
+    Column("branch", gettext_lazy("branch"), ("branch", "filiale")),
+    Column("number", gettext_lazy("number"), ("number", "nummer"), required=True),
+    Column("type", gettext_lazy("type"), ("type", "typ")),
+    Column("primary", gettext_lazy("primary"), ("primary", "primär", "primaer")),
+    Column("active", gettext_lazy("active"), ("active", "aktiv")),
+    Column("description", gettext_lazy("description"), ("description", "beschreibung")),
+)
+BY_KEY = {column.key: column for column in COLUMNS}
+_BY_HEADER = {header: column for column in COLUMNS for header in column.headers}
+
+TRUE_WORDS = {"1", "ja", "yes", "true"}
+FALSE_WORDS = {"0", "nein", "no", "false"}
+# Accepted spellings of the database enum `type` (the value is the key).
+TYPE_WORDS = {
+    "direct": "direct",
+    "durchwahl": "direct",
+    "hotline": "hotline",
+}
+
+
+def accepted_headers() -> str:
+    return ", ".join(f"{c.headers[0]}/{c.headers[1].capitalize()}" for c in COLUMNS)
+
+
+def map_headers(headers: list[str]) -> dict[str, int]:
+    """The column key of each known header, by position; an unknown or repeated header fails."""
+    found: dict[str, int] = {}
+    unknown = []
+    for position, header in enumerate(headers):
+        text = header.strip()
+        if not text:
+            continue  # an empty header over an empty column (Excel leaves those)
+        column = _BY_HEADER.get(text.casefold())
+        if column is None:
+            unknown.append(text)
+            continue
+        if column.key in found:
+            raise ImportFileError(
+                _("The column “%(header)s” appears twice in the header row.") % {"header": text}
+            )
+        found[column.key] = position
+    if unknown:
+        raise ImportFileError(
+            _("Unknown column(s) %(headers)s in the header row. Accepted columns: %(accepted)s.")
+            % {
+                "headers": ", ".join(f"“{h}”" for h in unknown),
+                "accepted": accepted_headers(),
+            }
+        )
+    missing = [str(c.label) for c in COLUMNS if c.required and c.key not in found]
+    if missing:
+        raise ImportFileError(
+            _("The file has no column %(columns)s. Accepted columns: %(accepted)s.")
+            % {"columns": ", ".join(f"“{m}”" for m in missing), "accepted": accepted_headers()}
+        )
+    return found
+
+
+def parse_boolean(text: str) -> bool | None:
+    """True or False for 1/0, ja/nein, yes/no, true/false (any case); None if not one of them."""
+    word = text.strip().casefold()
+    if word in TRUE_WORDS:
+        return True
+    if word in FALSE_WORDS:
+        return False
+    return None
+
+
+def parse_type(text: str) -> str | None:
+    return TYPE_WORDS.get(text.strip().casefold())

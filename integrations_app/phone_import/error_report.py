@@ -1,0 +1,37 @@
+"""The errors of an import as a CSV file, beside the original rows, safe to open in Excel."""
+
+import csv
+import io
+
+from django.utils.translation import gettext as _
+
+from integrations_app.phone_import.validate import ImportPlan
+
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
+
+def neutralise(value) -> str:
+    """The cell as text that a spreadsheet shows instead of running (a leading single quote)."""
+    text = "" if value is None else str(value)
+    return "'" + text if text.startswith(FORMULA_STARTS) else text
+
+
+def error_csv(plan: ImportPlan, *, delimiter: str | None = None) -> bytes:
+    """One line per error: the row's original cells, then row, column and reason.
+
+    UTF-8 with BOM (Excel opens it with the right characters), in the delimiter of the file
+    that was imported unless another is given.
+    """
+    table = plan.table
+    out = io.StringIO(newline="")
+    writer = csv.writer(out, delimiter=delimiter or table.delimiter, lineterminator="\r\n")
+    width = len(table.headers)
+    writer.writerow([neutralise(h) for h in [*table.headers, _("row"), _("column"), _("error")]])
+    for result in plan.rows:
+        original = (list(result.cells) + [""] * width)[:width]
+        for error in result.errors:
+            writer.writerow(
+                [neutralise(v) for v in [*original, error.row, error.column, error.message]]
+            )
+    return out.getvalue().encode("utf-8-sig")

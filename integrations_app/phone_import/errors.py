@@ -1,0 +1,20 @@
+"""What can be wrong with an import: the file as a whole, or one cell of one row."""
+
+from dataclasses import dataclass
+
+
+class ImportFileError(Exception):
+    """The file cannot be read as a phone-number table: one clear message, nothing is checked."""
+
+
+@dataclass(frozen=True)
+class RowError:
+    """One reason a row cannot be imported, where a user finds it in the spreadsheet.
+
+    ``row`` is the spreadsheet's own row number (the header is row 1); ``column`` is the header
+    as written in the file (or the column's name when the file has no such column).
+    """
+
+    row: int
+    column: str
+    message: str

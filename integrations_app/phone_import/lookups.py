@@ -1,0 +1,97 @@
+"""What the validation needs from the database, loaded once whatever the number of rows.
+
+Three queries: every company, every branch (deleted ones included, to say why a row cannot use
+them), every phone number with the E.164 forms the gateway would match it by (semantics.md §3).
+"""
+
+import re
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from integrations_app.models import Branch, Company, PhoneNumber
+from integrations_app.phone import to_e164
+
+# The columns an import writes; `before` and `after` of a row hold exactly these.
+WRITTEN = (
+    "company_id",
+    "branch_id",
+    "number",
+    "number_normalized",
+    "phone_number",
+    "country_code",
+    "type",
+    "is_primary",
+    "is_active",
+    "description",
+)
+_PLAIN = re.compile(r"^\+?[1-9]\d{5,14}$")
+
+
+@dataclass(frozen=True)
+class CompanyRow:
+    id: int
+    name: str
+    deleted: bool
+
+
+@dataclass(frozen=True)
+class BranchRow:
+    id: str
+    company_id: int
+    name: str
+    deleted: bool
+
+
+@dataclass
+class Lookups:
+    companies_by_id: dict[int, CompanyRow] = field(default_factory=dict)
+    companies_by_name: dict[str, list[CompanyRow]] = field(
+        default_factory=lambda: defaultdict(list)
+    )
+    branches_by_id: dict[str, BranchRow] = field(default_factory=dict)
+    branches_of: dict[int, list[BranchRow]] = field(default_factory=lambda: defaultdict(list))
+    # E.164 -> the existing rows the gateway would find by it, as {column: value} with "pk"
+    numbers: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
+    primaries: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+
+    def live_branches(self, company_id: int) -> list[BranchRow]:
+        return [b for b in self.branches_of.get(company_id, ()) if not b.deleted]
+
+
+def routing_forms(row: dict) -> set[str]:
+    """The E.164 numbers an existing row answers to, in any of its three routing columns."""
+    forms = set()
+    for column in ("number", "number_normalized", "phone_number"):
+        value = (row.get(column) or "").strip()
+        if not value:
+            continue
+        if _PLAIN.match(value):
+            forms.add("+" + value.lstrip("+"))
+        else:
+            e164 = to_e164(value)
+            if e164:
+                forms.add(e164)
+    return forms
+
+
+def load() -> Lookups:
+    found = Lookups()
+    for pk, name, deleted_at in Company.all_objects.order_by().values_list(
+        "id", "name", "deleted_at"
+    ):
+        company = CompanyRow(pk, (name or "").strip(), deleted_at is not None)
+        found.companies_by_id[pk] = company
+        found.companies_by_name[company.name].append(company)
+    for pk, company_id, name, deleted_at in Branch.all_objects.order_by().values_list(
+        "id", "company_id", "name", "deleted_at"
+    ):
+        branch = BranchRow(pk, company_id, (name or "").strip(), deleted_at is not None)
+        found.branches_by_id[pk.lower()] = branch
+        found.branches_of[company_id].append(branch)
+    for row in PhoneNumber.objects.order_by().values("id", *WRITTEN):
+        row["pk"] = row.pop("id")
+        for e164 in routing_forms(row):
+            found.numbers[e164].append(row)
+        if row["is_primary"] and row["company_id"] is not None:
+            found.primaries[row["company_id"]].add(row["pk"])
+    return found

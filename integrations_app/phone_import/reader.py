@@ -1,0 +1,160 @@
+"""Reading a phone-number file as people have it: CSV from Excel or elsewhere, or XLSX.
+
+CSV: comma or semicolon (German Excel), detected from the header line; UTF-8 with or without
+BOM, else Windows-1252; quoted fields; empty lines skipped (their row numbers still count).
+XLSX: the first worksheet, read with openpyxl. The header is the first non-empty row. Row
+numbers are the spreadsheet's own, so a user finds a row at once.
+"""
+
+import csv
+import io
+import zipfile
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from integrations_app.phone_import.columns import map_headers
+from integrations_app.phone_import.errors import ImportFileError
+
+_ZIP = b"PK\x03\x04"
+_OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary Excel format (.xls)
+_DELIMITERS = (";", ",", "\t")
+
+
+@dataclass
+class Table:
+    """The header as written, where each known column is, and the data rows with their numbers."""
+
+    headers: list[str]
+    positions: dict[str, int]  # column key -> position in a row
+    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (row number, cells)
+    delimiter: str = ","
+
+    def header_of(self, key: str) -> str | None:
+        position = self.positions.get(key)
+        return None if position is None else self.headers[position].strip()
+
+    def cell(self, cells: list[str], key: str) -> str:
+        position = self.positions.get(key)
+        if position is None or position >= len(cells):
+            return ""
+        return cells[position].strip()
+
+
+def read_table(data: bytes, *, max_bytes: int | None = None, max_rows: int | None = None) -> Table:
+    """The table in ``data`` (the bytes of a CSV or XLSX file), or ImportFileError."""
+    max_bytes = max_bytes or settings.PHONE_IMPORT_MAX_BYTES
+    max_rows = max_rows or settings.PHONE_IMPORT_MAX_ROWS
+    if len(data) > max_bytes:
+        raise ImportFileError(
+            _("The file is larger than %(limit)s: split it into smaller files.")
+            % {"limit": _size(max_bytes)}
+        )
+    if not data.strip():
+        raise ImportFileError(_("The file is empty."))
+    if data.startswith(_ZIP):
+        records = _xlsx_records(data)
+        delimiter = ","
+    elif data.startswith(_OLE2):
+        raise ImportFileError(
+            _("This is an old Excel file (.xls): save it as .xlsx or as CSV and upload it again.")
+        )
+    else:
+        text = _decode(data)
+        delimiter = _delimiter(text)
+        records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
+    try:
+        return _table(records, delimiter, max_rows)
+    except csv.Error as error:
+        raise ImportFileError(
+            _("The file cannot be read as CSV: %(error)s") % {"error": error}
+        ) from None
+
+
+def _size(limit: int) -> str:
+    if limit >= 1024 * 1024:
+        return f"{limit / (1024 * 1024):g} MiB"
+    return f"{limit / 1024:g} KiB" if limit >= 1024 else f"{limit} B"
+
+
+def _decode(data: bytes) -> str:
+    if b"\x00" in data[:4096]:
+        raise ImportFileError(_("This is not a CSV or Excel (.xlsx) file."))
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        pass
+    try:
+        text = data.decode("cp1252")
+    except UnicodeDecodeError:
+        raise ImportFileError(
+            _("The file is neither UTF-8 nor Windows-1252 text: save it as CSV (UTF-8).")
+        ) from None
+    if any(ch < " " and ch not in "\t\r\n" for ch in text[:4096]):
+        raise ImportFileError(_("This is not a CSV or Excel (.xlsx) file."))
+    return text
+
+
+def _delimiter(text: str) -> str:
+    """The delimiter of the header line: the most frequent of ; , and tab (a tie: comma)."""
+    header = next((line for line in text.splitlines() if line.strip()), "")
+    counts = {d: header.count(d) for d in _DELIMITERS}
+    best = max(_DELIMITERS, key=lambda d: (counts[d], d == ","))
+    return best if counts[best] else ","
+
+
+def _xlsx_records(data: bytes):
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
+        raise ImportFileError(
+            _("The file looks like an Excel file but cannot be read: save it again as .xlsx.")
+        ) from None
+    sheet = workbook.worksheets[0] if workbook.worksheets else None
+    if sheet is None:
+        raise ImportFileError(_("The file is empty."))
+
+    def records():
+        try:
+            for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+                yield number, [_cell_text(v) for v in values]
+        finally:
+            workbook.close()
+
+    return records()
+
+
+def _cell_text(value) -> str:
+    """An Excel cell as the text a user sees: whole numbers without ".0", booleans as 1/0."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _table(records, delimiter: str, max_rows: int) -> Table:
+    table = None
+    for number, cells in records:
+        if not any(cell.strip() for cell in cells):
+            continue
+        if table is None:
+            headers = [cell.strip() for cell in cells]
+            table = Table(headers=headers, positions=map_headers(headers), delimiter=delimiter)
+            continue
+        if len(table.rows) >= max_rows:
+            raise ImportFileError(
+                _("The file has more than %(limit)d rows: split it into smaller files.")
+                % {"limit": max_rows}
+            )
+        table.rows.append((number, cells))
+    if table is None:
+        raise ImportFileError(_("The file is empty."))
+    if not table.rows:
+        raise ImportFileError(_("The file has a header row but no rows to import."))
+    return table

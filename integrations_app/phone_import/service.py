@@ -1,0 +1,87 @@
+"""The one path of a phone-number import, for the admin and the command alike.
+
+read (reader.py) -> check every row (validate.py) -> write all or nothing (write.py) -> record.
+"""
+
+import hashlib
+from dataclasses import dataclass
+
+import phonenumbers
+from django.db import router, transaction
+from django.utils.translation import gettext as _
+
+from integrations_app.history import recorded_as
+from integrations_app.models import PhoneImport, PhoneNumber
+from integrations_app.phone_import.errors import ImportFileError
+from integrations_app.phone_import.reader import read_table
+from integrations_app.phone_import.validate import ImportPlan, validate
+from integrations_app.phone_import.write import write_plan
+
+
+@dataclass
+class ImportResult:
+    plan: ImportPlan
+    record: PhoneImport | None  # None for a dry run
+    checksum: str
+
+    @property
+    def written(self) -> bool:
+        return self.record is not None and self.record.outcome == "imported"
+
+
+def check_region(region: str) -> str:
+    code = (region or "").strip().upper()
+    if code not in phonenumbers.SUPPORTED_REGIONS:
+        raise ImportFileError(
+            _("“%(region)s” is not a region code such as DE, AT or CH.") % {"region": region}
+        )
+    return code
+
+
+def preview_phone_numbers(*, data: bytes, region: str = "DE") -> ImportPlan:
+    """Every row's status and errors; writes nothing (ImportFileError for an unreadable file)."""
+    region = check_region(region)
+    return validate(read_table(data), region=region)
+
+
+def import_phone_numbers(
+    *,
+    data: bytes,
+    file_name: str,
+    region: str = "DE",
+    user=None,
+    source: str = "admin",
+    dry_run: bool = False,
+    expected_digest: str | None = None,
+) -> ImportResult:
+    """Check ``data`` and, unless ``dry_run`` or any row has an error, write every row.
+
+    All or nothing, in one transaction with its record. With ``expected_digest`` (the digest of
+    a preview the user confirmed) nothing is written if the plan is no longer the same: the
+    result's plan is then the new preview (``record`` None).
+    """
+    region = check_region(region)
+    table = read_table(data)
+    checksum = hashlib.sha256(data).hexdigest()
+    with recorded_as(source), transaction.atomic(using=router.db_for_write(PhoneNumber)):
+        plan = validate(table, region=region)
+        if dry_run or (expected_digest is not None and plan.digest != expected_digest):
+            return ImportResult(plan=plan, record=None, checksum=checksum)
+        counts = plan.counts
+        record = PhoneImport.objects.create(
+            imported_by=user if getattr(user, "pk", None) else None,
+            source=source,
+            file_name=file_name[:255],
+            checksum=checksum,
+            region=region,
+            outcome="rejected" if plan.has_errors else "imported",
+            row_count=len(plan.rows),
+            new_count=counts["new"],
+            updated_count=counts["update"],
+            unchanged_count=counts["unchanged"],
+            error_count=counts["error"],
+        )
+        if not plan.has_errors:
+            write_plan(plan, record)
+            record.save(update_fields=["changes"])
+    return ImportResult(plan=plan, record=record, checksum=checksum)

@@ -1,0 +1,317 @@
+"""The phone-number import (issue 6): every error at once, all or nothing, routable numbers."""
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime
+
+import pytest
+from auditlog.models import LogEntry
+from django.db import connection
+from django.db.models import Q
+from django.test.utils import CaptureQueriesContext
+from django.utils import translation
+
+from integrations_app.models import PhoneImport, PhoneNumber
+from integrations_app.phone import to_e164
+from integrations_app.phone_import import (
+    error_csv,
+    import_phone_numbers,
+    neutralise,
+    preview_phone_numbers,
+)
+from tests import audit_rows as r
+from tests.phone_import_files import csv_bytes, xlsx_bytes
+
+pytestmark = pytest.mark.django_db
+
+GONE = datetime(2024, 1, 1, tzinfo=UTC)
+HEADER_DE = ["Firma", "Filiale", "Nummer", "Typ", "Primär", "Aktiv", "Beschreibung"]
+
+
+@pytest.fixture(autouse=True)
+def english():
+    with translation.override("en"):
+        yield
+
+
+@pytest.fixture
+def world():
+    """Two companies with one branch each, one with two branches, one without, one deleted."""
+    baeckerei = r.company("Bäckerei Müller & Söhne")
+    koeln = r.branch(baeckerei, "Köln Süd")
+    praxis = r.company("Praxis Dr. Lindenberg")
+    mitte = r.branch(praxis, "Mitte")
+    pankow = r.branch(praxis, "Pankow")
+    old = r.branch(praxis, "Alt", deleted_at=GONE)
+    kanzlei = r.company("Kanzlei Ohne Filiale")
+    gone = r.company("Gelöschte GmbH", deleted_at=GONE)
+    return {
+        "baeckerei": baeckerei, "koeln": koeln, "praxis": praxis, "mitte": mitte,
+        "pankow": pankow, "old": old, "kanzlei": kanzlei, "gone": gone,
+    }  # fmt: skip
+
+
+def run(data, **kwargs):
+    return import_phone_numbers(data=data, file_name="nummern.csv", **kwargs)
+
+
+def gateway_finds(to_number: str) -> PhoneNumber | None:
+    """The gateway's inbound-call lookup (semantics.md §3), by any written form of a number."""
+    e164 = to_e164(to_number)
+    return PhoneNumber.objects.filter(
+        Q(number_normalized=e164) | Q(number_normalized=e164.lstrip("+")) | Q(number=e164)
+    ).first()
+
+
+def excel_export(world) -> bytes:
+    """A semicolon-separated Windows-1252 export from German Excel, numbers typed every way."""
+    return csv_bytes(
+        [HEADER_DE,
+         ["Bäckerei Müller & Söhne", "", "0221 4710 123", "Durchwahl", "ja", "1", "Laden Süd"],
+         [str(world["praxis"].pk), "Mitte", "+49 (30) 23125-101", "Hotline", "nein", "ja", ""],
+         ["Praxis Dr. Lindenberg", str(world["pankow"].pk), "0049 30 23125102", "", "", "", ""],
+         ["Praxis Dr. Lindenberg", "pankow", "030/23125103", "direct", "1", "yes", "Empfang"]],
+        delimiter=";", encoding="cp1252",
+    )  # fmt: skip
+
+
+def test_excel_export_with_mixed_formats_is_imported_and_routes(world):
+    data = excel_export(world)
+    result = run(data)
+    plan = result.plan
+    assert [row.errors for row in plan.rows] == [[], [], [], []], plan.errors
+    assert plan.counts == {"new": 4, "update": 0, "unchanged": 0, "error": 0}
+    assert result.written
+    expected = {
+        "+492214710123": (world["baeckerei"], world["koeln"], "direct", True, True, "Laden Süd"),
+        "+493023125101": (world["praxis"], world["mitte"], "hotline", False, True, None),
+        "+493023125102": (world["praxis"], world["pankow"], "direct", False, True, None),
+        "+493023125103": (world["praxis"], world["pankow"], "direct", True, True, "Empfang"),
+    }
+    for e164, (company, branch, kind, primary, active, description) in expected.items():
+        # every written form the gateway or a person may use finds the row, company and branch
+        for form in (e164, "0" + e164[3:], "+49 " + e164[3:], "0049" + e164[3:]):
+            row = gateway_finds(form)
+            assert row is not None, form
+            assert (row.company_id, row.branch_id) == (company.pk, branch.pk)
+        # each condition of the gateway's lookup on its own, and the legacy column
+        for condition in (
+            Q(number_normalized=e164), Q(number_normalized=e164.lstrip("+")) | Q(number=e164),
+            Q(number=e164), Q(phone_number=e164),
+        ):  # fmt: skip
+            assert PhoneNumber.objects.filter(condition).count() == 1
+        row = PhoneNumber.objects.get(phone_number=e164)
+        assert row.number == row.number_normalized == row.phone_number == e164
+        assert (row.type, row.is_primary, row.is_active, row.description) == (
+            kind, primary, active, description,
+        )  # fmt: skip
+        assert str(uuid.UUID(row.pk, version=4)) == row.pk
+        assert row.created_at is not None and row.updated_at is not None
+        assert row.country_code == "+49"
+
+
+def test_the_same_number_in_three_forms_is_one_number(world):
+    data = csv_bytes(
+        [["company", "number"],
+         ["Bäckerei Müller & Söhne", "030 1234567"],
+         ["Bäckerei Müller & Söhne", "+49 (30) 123-4567"],
+         ["Bäckerei Müller & Söhne", "0049301234567"]]
+    )  # fmt: skip
+    plan = preview_phone_numbers(data=data)
+    assert [r.status for r in plan.rows] == ["error"] * 3
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "number"), (3, "number"), (4, "number")]
+    assert "also row 3, 4" in plan.errors[0].message
+
+
+def test_every_error_at_once_with_spreadsheet_row_numbers(world):
+    other = r.company("Andere AG")
+    r.number(other, "+493023125199", r.branch(other, "Zentrale"))
+    data = csv_bytes(
+        [HEADER_DE,
+         ["Unbekannte GmbH", "", "030 23125 110", "", "", "", ""],         # 2 unknown company
+         ["Gelöschte GmbH", "", "030 23125 111", "", "", "", ""],          # 3 deleted company
+         ["Praxis Dr. Lindenberg", "Zentrale", "030 23125 112", "", "", "", ""],  # 4 no branch
+         ["Praxis Dr. Lindenberg", "Alt", "030 23125 113", "", "", "", ""],  # 5 deleted branch
+         ["Praxis Dr. Lindenberg", "", "030 23125 114", "", "", "", ""],   # 6 several branches
+         ["Kanzlei Ohne Filiale", "", "030 23125 115", "", "", "", ""],    # 7 no branch at all
+         ["Bäckerei Müller & Söhne", str(world["mitte"].pk), "030 23125 116", "", "", "", ""],  # 8
+         ["Bäckerei Müller & Söhne", "", "12", "", "", "", ""],            # 9 invalid number
+         [],                                                               # 10 empty row
+         ["Bäckerei Müller & Söhne", "", "030 23125 199", "", "", "", ""],  # 11 other company's
+         ["Bäckerei Müller & Söhne", "", "030 23125 117", "Fax", "vielleicht", "2", ""],  # 12
+         ["Bäckerei Müller & Söhne", "", "030 23125 118", "", "", "", ""],  # 13 twice
+         ["Bäckerei Müller & Söhne", "", "+49 30 23125118", "", "", "", ""],  # 14 twice
+         ["Bäckerei Müller & Söhne", "", "030 23125 119", "", "ja", "", ""],  # 15 two primaries
+         ["Bäckerei Müller & Söhne", "", "030 23125 120", "", "1", "", ""],  # 16 two primaries
+         ["", "", "", "", "", "", ""],                                     # 17 empty row
+         ["", "Köln Süd", "030 23125 121", "", "", "", ""],                # 18 no company
+         ["Bäckerei Müller & Söhne", "", "", "", "", "", ""],              # 19 no number
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125 122", "", "", "", ""]],  # 20 fine
+        delimiter=";", encoding="cp1252",
+    )  # fmt: skip
+    before = PhoneNumber.objects.count()
+    result = run(data)
+    found = [(e.row, e.column) for e in result.plan.errors]
+    assert found == [
+        (2, "Firma"), (3, "Firma"), (4, "Filiale"), (5, "Filiale"), (6, "Filiale"),
+        (7, "Filiale"), (8, "Filiale"), (9, "Nummer"), (11, "Nummer"), (12, "Typ"),
+        (12, "Primär"), (12, "Aktiv"), (13, "Nummer"), (14, "Nummer"), (15, "Primär"),
+        (16, "Primär"), (18, "Firma"), (19, "Nummer"),
+    ]  # fmt: skip
+    messages = {(e.row, e.column): e.message for e in result.plan.errors}
+    assert "no company “Unbekannte GmbH”" in messages[(2, "Firma")]
+    assert "is deleted" in messages[(3, "Firma")] and "is deleted" in messages[(5, "Filiale")]
+    assert "has no branch “Zentrale”" in messages[(4, "Filiale")]
+    assert "has 2 branches" in messages[(6, "Filiale")]
+    assert "has no branch: create one" in messages[(7, "Filiale")]
+    assert "belongs to another company" in messages[(8, "Filiale")]
+    assert "not a valid phone number" in messages[(9, "Nummer")]
+    assert "belongs to another company (Andere AG)" in messages[(11, "Nummer")]
+    assert "use direct or hotline" in messages[(12, "Typ")]
+    assert "ja/nein" in messages[(12, "Primär")]
+    assert "also row 14" in messages[(13, "Nummer")]
+    assert "2 primary numbers" in messages[(15, "Primär")]
+    assert [r.status for r in result.plan.rows][-1] == "new"
+    # all or nothing: the good row 20 is not written either; the attempt is recorded
+    assert PhoneNumber.objects.count() == before
+    assert not result.written
+    record = PhoneImport.objects.get()
+    assert (record.outcome, record.error_count, record.new_count, record.changes) == (
+        "rejected", 16, 1, [],
+    )  # fmt: skip
+
+
+def test_same_company_is_an_update_that_changes_only_what_differs(world):
+    existing = r.number(world["praxis"], "+49 30 23125 130", None, normalized=None)
+    untouched = r.number(world["baeckerei"], "+493023125131", world["koeln"], description="x")
+    stamp = PhoneNumber.objects.get(pk=untouched.pk).updated_at
+    data = csv_bytes(
+        [["company", "branch", "number", "type", "description"],
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125130", "hotline", "Empfang"],
+         ["Bäckerei Müller & Söhne", "", "030 23125131", "", ""]]
+    )  # fmt: skip
+    result = run(data)
+    assert [r.status for r in result.plan.rows] == ["update", "unchanged"]
+    row = PhoneNumber.objects.get(pk=existing.pk)
+    assert row.number == row.number_normalized == row.phone_number == "+493023125130"
+    assert (row.branch_id, row.type, row.description) == (world["mitte"].pk, "hotline", "Empfang")
+    assert PhoneNumber.objects.get(pk=untouched.pk).updated_at == stamp
+    change = result.record.changes[0]
+    assert change["action"] == "update" and change["pk"] == existing.pk
+    assert change["before"]["number"] == "+49 30 23125 130"
+    assert change["before"]["number_normalized"] is None
+    assert change["after"]["type"] == "hotline"
+    assert set(change["after"]) == {
+        "branch_id", "number", "number_normalized", "phone_number", "type", "description",
+    }  # fmt: skip
+    entry = LogEntry.objects.get(object_pk=existing.pk, action=LogEntry.Action.UPDATE)
+    assert entry.additional_data == {
+        "source": "admin", "phone_import": result.record.pk,
+    }  # fmt: skip
+    assert entry.changes["type"] == ["direct", "hotline"]
+
+
+def test_reimport_of_the_same_file_is_unchanged_and_writes_nothing(world):
+    data = excel_export(world)
+    first = run(data)
+    assert first.written
+    rows = {p.pk: (p.updated_at, p.number) for p in PhoneNumber.objects.all()}
+    entries = LogEntry.objects.count()
+    again = run(data)
+    assert again.plan.counts == {"new": 0, "update": 0, "unchanged": 4, "error": 0}
+    assert {p.pk: (p.updated_at, p.number) for p in PhoneNumber.objects.all()} == rows
+    assert LogEntry.objects.count() == entries
+    assert again.record.changes == [] and again.record.checksum == first.record.checksum
+
+
+def test_primary_may_move_within_the_file(world):
+    old = r.number(world["baeckerei"], "+493023125140", world["koeln"], is_primary=True)
+    data = csv_bytes(
+        [["company", "number", "primary"],
+         ["Bäckerei Müller & Söhne", "030 23125140", "nein"],
+         ["Bäckerei Müller & Söhne", "030 23125141", "ja"]]
+    )  # fmt: skip
+    assert not run(data).plan.has_errors
+    assert not PhoneNumber.objects.get(pk=old.pk).is_primary
+    assert PhoneNumber.objects.get(number="+493023125141").is_primary
+
+
+def test_a_second_primary_beside_one_in_the_database_is_an_error(world):
+    r.number(world["baeckerei"], "+493023125150", world["koeln"], is_primary=True)
+    data = csv_bytes(
+        [["company", "number", "primary"], ["Bäckerei Müller & Söhne", "03023125151", "true"]]
+    )
+    plan = run(data).plan
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "primary")]
+
+
+def test_region_is_settable(world):
+    data = csv_bytes([["company", "number"], ["Bäckerei Müller & Söhne", "01 58800"]])
+    assert preview_phone_numbers(data=data).has_errors  # not a German number
+    result = run(data, region="AT")
+    assert not result.plan.has_errors, result.plan.errors
+    row = PhoneNumber.objects.get()
+    assert (row.number, row.country_code) == ("+43158800", "+43")
+
+
+def test_bom_utf8_comma_file_and_xlsx_import_the_same(world):
+    rows = [["company", "branch", "number", "active"],
+            ["Praxis Dr. Lindenberg", "Pankow", "030 23125160", "no"]]  # fmt: skip
+    assert run(csv_bytes(rows, bom=True)).plan.counts["new"] == 1
+    result = run(xlsx_bytes([rows[0], ["Praxis Dr. Lindenberg", "Pankow", "+493023125160", 0]]))
+    assert result.plan.counts["unchanged"] == 1
+    row = gateway_finds("030 23125160")
+    assert (row.branch_id, row.is_active) == (world["pankow"].pk, False)
+
+
+def test_dry_run_writes_nothing(world):
+    result = run(excel_export(world), dry_run=True)
+    assert result.plan.counts["new"] == 4 and result.record is None
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+
+def test_a_changed_database_after_the_preview_is_not_written(world):
+    data = excel_export(world)
+    preview = preview_phone_numbers(data=data)
+    r.number(world["baeckerei"], "+492214710123", world["koeln"])
+    result = run(data, expected_digest=preview.digest)
+    assert result.record is None and PhoneNumber.objects.count() == 1
+    assert run(data, expected_digest=result.plan.digest).written
+
+
+def test_validation_queries_do_not_grow_with_rows(world):
+    def file_of(count):
+        return csv_bytes(
+            [["company", "branch", "number"]]
+            + [["Praxis Dr. Lindenberg", "Mitte", f"+4930{2000000 + i}"] for i in range(count)]
+        )
+
+    counts = []
+    for size in (10, 300):
+        with CaptureQueriesContext(connection) as queries:
+            plan = preview_phone_numbers(data=file_of(size))
+        assert plan.counts["new"] == size, plan.errors[:3]
+        counts.append(len(queries))
+    assert counts[0] == counts[1] == 3
+
+
+def test_error_csv_beside_the_original_rows_with_formulas_neutralised(world):
+    data = csv_bytes(
+        [["company", "number", "description"],
+         ["=HYPERLINK(\"x\")", "+49 30 1", "@SUM(A1)"],
+         ["Bäckerei Müller & Söhne", "-1", "\tTab"]],
+        delimiter=";",
+    )  # fmt: skip
+    plan = preview_phone_numbers(data=data)
+    text = error_csv(plan).decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
+    assert lines[0] == ["company", "number", "description", "row", "column", "error"]
+    assert lines[1][:5] == ['\'=HYPERLINK("x")', "'+49 30 1", "'@SUM(A1)", "2", "company"]
+    assert lines[1][5].startswith("There is no company")
+    number_error = [line for line in lines if line[4] == "number" and line[3] == "3"][0]
+    assert number_error[:3] == ["Bäckerei Müller & Söhne", "'-1", "'\tTab"]
+    assert len(lines) == 1 + len(plan.errors)
+    for bad in ("=1", "+1", "-1", "@1", "\t1", "\r1"):
+        assert neutralise(bad) == "'" + bad
+    assert neutralise("030 1") == "030 1" and neutralise(None) == ""
