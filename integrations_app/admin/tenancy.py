@@ -3,6 +3,9 @@
 from django.contrib import admin
 from django.db.models import OuterRef, Subquery
 from django.utils.translation import gettext_lazy as _
+from import_export.admin import ExportMixin
+from import_export.formats.base_formats import CSV, XLSX
+from import_export.forms import ExportForm
 
 from integrations_app import selectors, services
 from integrations_app.admin.base import (
@@ -17,7 +20,9 @@ from integrations_app.admin.forms import (
     PhoneNumberInlineFormSet,
 )
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
+from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
+from integrations_app.phone_import.resource import PhoneNumberResource
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
 
@@ -261,8 +266,13 @@ class ServiceAdmin(GatewayAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(GatewayAdmin):
+class PhoneNumberAdmin(PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
     form = PhoneNumberForm
+    # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
+    # django-import-export with the same columns, every cell neutralised (resource.py).
+    resource_classes = [PhoneNumberResource]
+    export_form_class = ExportForm
+    import_export_change_list_template = "admin/integrations_app/phonenumber/change_list.html"
     save_service = staticmethod(services.save_phone_number)
     list_display = (
         "number",
@@ -285,6 +295,12 @@ class PhoneNumberAdmin(GatewayAdmin):
         (_("Retell"), {"fields": ("retell_phone_id", "retell_agent_id")}),
     )
     readonly_fields = ("number_normalized", "phone_number")
+
+    def get_export_formats(self):
+        return [CSV, XLSX]
+
+    def has_export_permission(self, request):
+        return self.has_view_permission(request)
 
     @admin.display(description=_("company"), ordering="company__name")
     def company_column(self, obj):

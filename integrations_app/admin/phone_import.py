@@ -1,0 +1,334 @@
+"""The phone-number import pages of the admin: upload, stored preview, errors CSV, confirm.
+
+Thin views over :mod:`integrations_app.phone_import` (the one import path, shared with the
+``import_phone_numbers`` command). The preview is stored server-side in the session (the
+uploaded bytes, compressed, with the digest of the plan shown): Confirm imports exactly those
+bytes and only if the plan is still the one the user saw; otherwise the new preview is shown
+and nothing is written. A re-upload is never trusted for a confirm.
+"""
+
+import base64
+import secrets
+import zlib
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.core.exceptions import PermissionDenied
+from django.forms.utils import ErrorDict
+from django.http import HttpResponse, HttpResponseRedirect
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.text import capfirst
+from django.utils.translation import gettext
+from django.utils.translation import gettext_lazy as _
+from django.views.decorators.http import require_POST
+
+from integrations_app.phone_import import (
+    ImportFileError,
+    error_csv,
+    import_phone_numbers,
+    preview_phone_numbers,
+)
+from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
+
+SESSION_KEY = "askpro_phone_import"
+STATUS_LABELS = {
+    NEW: _("new"),
+    UPDATE: _("update"),
+    UNCHANGED: _("unchanged"),
+    ERROR: _("error"),
+}
+
+
+class PhoneImportForm(forms.Form):
+    file = forms.FileField(
+        label=_("File"),
+        help_text=_(
+            "CSV (comma or semicolon, UTF-8 or Windows-1252) or Excel (.xlsx); the header is "
+            "the first row."
+        ),
+    )
+    region = forms.CharField(
+        label=_("Default region"),
+        initial="DE",
+        max_length=2,
+        help_text=_("For numbers without a country code, e.g. DE, AT or CH."),
+    )
+
+
+def _pack(data: bytes) -> str:
+    return base64.b64encode(zlib.compress(data)).decode("ascii")
+
+
+def _unpack(text: str) -> bytes:
+    return zlib.decompress(base64.b64decode(text))
+
+
+class PhoneImportAdminMixin:
+    """Import pages for the PhoneNumber admin (add and change permission needed)."""
+
+    import_upload_template = "admin/integrations_app/phonenumber/import_upload.html"
+    import_preview_template = "admin/integrations_app/phonenumber/import_preview.html"
+
+    def get_urls(self):
+        info = self.opts.app_label, self.opts.model_name
+        view = self.admin_site.admin_view
+        return [
+            path("import/", view(self.phone_import_view), name="{}_{}_phone_import".format(*info)),
+            path(
+                "import/preview/",
+                view(self.phone_import_preview_view),
+                name="{}_{}_phone_import_preview".format(*info),
+            ),
+            path(
+                "import/errors.csv",
+                view(self.phone_import_errors_view),
+                name="{}_{}_phone_import_errors".format(*info),
+            ),
+            path(
+                "import/confirm/",
+                view(require_POST(self.phone_import_confirm_view)),
+                name="{}_{}_phone_import_confirm".format(*info),
+            ),
+            *super().get_urls(),
+        ]
+
+    # --- helpers -------------------------------------------------------------------------
+    def has_import_permission(self, request) -> bool:
+        return self.has_add_permission(request) and self.has_change_permission(request)
+
+    def _check_import_permission(self, request):
+        if not self.has_import_permission(request):
+            raise PermissionDenied
+
+    def _import_url(self, name: str) -> str:
+        info = self.opts.app_label, self.opts.model_name
+        return reverse(
+            f"admin:%s_%s_{name}" % info,
+            current_app=self.admin_site.name,
+        )
+
+    def _context(self, request, title, **extra):
+        return {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "subtitle": None,
+            "opts": self.opts,
+            "module_name": str(capfirst(self.opts.verbose_name_plural)),
+            "has_view_permission": self.has_view_permission(request),
+            **extra,
+        }
+
+    def _stored(self, request) -> dict | None:
+        stored = request.session.get(SESSION_KEY)
+        return stored if isinstance(stored, dict) and "data" in stored else None
+
+    def _store(self, request, *, data: bytes, file_name: str, region: str, plan) -> dict:
+        stored = {
+            "token": secrets.token_urlsafe(16),
+            "data": _pack(data),
+            "file_name": file_name,
+            "region": region,
+            "digest": plan.digest,
+            "has_errors": plan.has_errors,
+        }
+        request.session[SESSION_KEY] = stored
+        return stored
+
+    def _upload_page(self, request, form):
+        request.current_app = self.admin_site.name
+        context = self._context(
+            request,
+            gettext("Import phone numbers"),
+            form=form,
+            max_rows=settings.PHONE_IMPORT_MAX_ROWS,
+        )
+        return TemplateResponse(request, self.import_upload_template, context)
+
+    def _preview_page(self, request, stored: dict, plan):
+        rows = [
+            {
+                "row": result.row,
+                "status": result.status,
+                "status_label": STATUS_LABELS.get(result.status, result.status),
+                "cells": (list(result.cells) + [""] * len(plan.table.headers))[
+                    : len(plan.table.headers)
+                ],
+                "errors": result.errors,
+            }
+            for result in plan.rows
+        ]
+        counts = plan.counts
+        summary = [(STATUS_LABELS[status], counts[status]) for status in (NEW, UPDATE, UNCHANGED)]
+        summary.append((STATUS_LABELS[ERROR], counts[ERROR]))
+        request.current_app = self.admin_site.name
+        context = self._context(
+            request,
+            gettext("Preview of the import of “%(file)s”") % {"file": stored["file_name"]},
+            stored=stored,
+            plan=plan,
+            headers=plan.table.headers,
+            rows=rows,
+            errors=plan.errors,
+            summary=summary,
+            has_errors=plan.has_errors,
+            nothing_to_write=not plan.has_errors and not (counts[NEW] or counts[UPDATE]),
+            errors_url=self._import_url("phone_import_errors"),
+            confirm_url=self._import_url("phone_import_confirm"),
+            upload_url=self._import_url("phone_import"),
+        )
+        return TemplateResponse(request, self.import_preview_template, context)
+
+    # --- views ---------------------------------------------------------------------------
+    def phone_import_view(self, request):
+        """The upload form; a readable file is checked and its preview stored and shown."""
+        self._check_import_permission(request)
+        if request.method != "POST":
+            return self._upload_page(request, PhoneImportForm())
+        form = PhoneImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self._upload_page(request, form)
+        upload = form.cleaned_data["file"]
+        # One byte over the limit is enough for the reader to say the file is too large.
+        data = upload.read(settings.PHONE_IMPORT_MAX_BYTES + 1)
+        region = form.cleaned_data["region"]
+        try:
+            plan = preview_phone_numbers(data=data, region=region)
+        except ImportFileError as error:
+            form.add_error(None, str(error))
+            return self._upload_page(request, form)
+        stored = self._store(
+            request, data=data, file_name=upload.name, region=plan.region, plan=plan
+        )
+        return self._preview_page(request, stored, plan)
+
+    def phone_import_preview_view(self, request):
+        """The stored preview again (as the database is now)."""
+        self._check_import_permission(request)
+        stored = self._stored(request)
+        if stored is None:
+            return self._no_preview(request)
+        try:
+            plan = preview_phone_numbers(data=_unpack(stored["data"]), region=stored["region"])
+        except ImportFileError as error:
+            return self._upload_page(request, self._form_with_error(str(error)))
+        if plan.digest != stored["digest"]:
+            stored = self._store(
+                request,
+                data=_unpack(stored["data"]),
+                file_name=stored["file_name"],
+                region=stored["region"],
+                plan=plan,
+            )
+        return self._preview_page(request, stored, plan)
+
+    def phone_import_errors_view(self, request):
+        """The errors of the stored preview as a CSV beside the original rows."""
+        self._check_import_permission(request)
+        stored = self._stored(request)
+        if stored is None:
+            return self._no_preview(request)
+        try:
+            plan = preview_phone_numbers(data=_unpack(stored["data"]), region=stored["region"])
+        except ImportFileError as error:
+            return self._upload_page(request, self._form_with_error(str(error)))
+        stem = stored["file_name"].rsplit(".", 1)[0] or "import"
+        name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:80]
+        response = HttpResponse(error_csv(plan), content_type="text/csv; charset=utf-8")
+        response["Content-Disposition"] = f'attachment; filename="{name}-errors.csv"'
+        return response
+
+    def phone_import_confirm_view(self, request):
+        """Import exactly the stored preview, or show the new one if the database changed."""
+        self._check_import_permission(request)
+        stored = self._stored(request)
+        if stored is None or request.POST.get("token") != stored.get("token"):
+            messages.error(
+                request,
+                gettext("This preview is no longer current: check the preview and confirm again."),
+            )
+            if stored is None:
+                return HttpResponseRedirect(self._import_url("phone_import"))
+            return HttpResponseRedirect(self._import_url("phone_import_preview"))
+        if stored.get("has_errors"):
+            messages.error(
+                request,
+                gettext(
+                    "The file has errors, so nothing was imported: correct the file and upload "
+                    "it again."
+                ),
+            )
+            return HttpResponseRedirect(self._import_url("phone_import_preview"))
+        data = _unpack(stored["data"])
+        try:
+            result = import_phone_numbers(
+                data=data,
+                file_name=stored["file_name"],
+                region=stored["region"],
+                user=request.user,
+                source="admin",
+                expected_digest=stored["digest"],
+            )
+        except ImportFileError as error:
+            request.session.pop(SESSION_KEY, None)
+            return self._upload_page(request, self._form_with_error(str(error)))
+        if result.record is None:
+            stored = self._store(
+                request,
+                data=data,
+                file_name=stored["file_name"],
+                region=stored["region"],
+                plan=result.plan,
+            )
+            messages.warning(
+                request,
+                gettext(
+                    "The phone numbers changed since the preview, so nothing was imported. "
+                    "This is the new preview: check it and confirm again."
+                ),
+            )
+            return self._preview_page(request, stored, result.plan)
+        request.session.pop(SESSION_KEY, None)
+        record = result.record
+        if record.outcome != "imported":  # errors appeared with the same digest: not possible
+            messages.error(request, gettext("The file has errors, so nothing was imported."))
+            return HttpResponseRedirect(self._import_url("phone_import"))
+        messages.success(
+            request,
+            gettext(
+                "Imported “%(file)s”: %(new)d new, %(updated)d updated, %(unchanged)d unchanged."
+            )
+            % {
+                "file": record.file_name,
+                "new": record.new_count,
+                "updated": record.updated_count,
+                "unchanged": record.unchanged_count,
+            },
+        )
+        return HttpResponseRedirect(
+            reverse(
+                f"admin:{self.opts.app_label}_{self.opts.model_name}_changelist",
+                current_app=self.admin_site.name,
+            )
+        )
+
+    def _no_preview(self, request):
+        messages.warning(request, gettext("There is no preview: upload a file first."))
+        return HttpResponseRedirect(self._import_url("phone_import"))
+
+    def _form_with_error(self, message: str) -> PhoneImportForm:
+        form = PhoneImportForm()
+        form.is_bound = True
+        form.cleaned_data = {}
+        form._errors = ErrorDict()
+        form.add_error(None, message)
+        return form
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "has_import_permission": self.has_import_permission(request),
+            "phone_import_url": self._import_url("phone_import"),
+        }
+        return super().changelist_view(request, extra_context)

@@ -1,0 +1,246 @@
+"""The phone-number import and export pages of the admin (issue 6, points 1, 4, 5, 6)."""
+
+import csv
+import io
+
+import pytest
+from django.contrib.auth.models import Permission
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.urls import reverse
+from openpyxl import load_workbook
+
+from integrations_app.models import PhoneImport, PhoneNumber
+from tests import audit_rows as r
+from tests.phone_import_files import csv_bytes, xlsx_bytes
+from tests.test_phone_import import GONE, HEADER_DE, gateway_finds
+
+pytestmark = pytest.mark.django_db
+
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
+UPLOAD = "admin:integrations_app_phonenumber_phone_import"
+PREVIEW = "admin:integrations_app_phonenumber_phone_import_preview"
+ERRORS = "admin:integrations_app_phonenumber_phone_import_errors"
+CONFIRM = "admin:integrations_app_phonenumber_phone_import_confirm"
+EXPORT = "admin:integrations_app_phonenumber_export"
+CHANGELIST = "admin:integrations_app_phonenumber_changelist"
+
+
+@pytest.fixture
+def world():
+    baeckerei = r.company("Bäckerei Müller & Söhne")
+    koeln = r.branch(baeckerei, "Köln Süd")
+    praxis = r.company("Praxis Dr. Lindenberg")
+    mitte = r.branch(praxis, "Mitte")
+    pankow = r.branch(praxis, "Pankow")
+    r.branch(praxis, "Alt", deleted_at=GONE)
+    return {"baeckerei": baeckerei, "koeln": koeln, "praxis": praxis, "mitte": mitte,
+            "pankow": pankow}  # fmt: skip
+
+
+def excel_file(world, *, fixed: bool) -> bytes:
+    """German Excel: semicolons, Windows-1252, numbers typed every way; unfixed has 3 errors."""
+    rows = [
+        HEADER_DE,
+        ["Bäckerei Müller & Söhne", "", "0221 4710 123", "Durchwahl", "ja", "1", "=HYPERLINK(1)"],
+        [str(world["praxis"].pk), "Mitte", "+49 (30) 23125-101", "Hotline", "nein", "ja", ""],
+        ["Praxis Dr. Lindenberg", "Pankow" if fixed else "", "0049 30 23125102", "", "", "", ""],
+        ["Praxis Dr. Lindenberg", "pankow", "030/23125103" if fixed else "12", "", "", "", ""],
+        ["Bäckerei Müller & Söhne" if fixed else "Bäckerei Meier", "", "030 23125104", "", "",
+         "", "Laden" if fixed else "@SUM(A1)"],
+    ]  # fmt: skip
+    return csv_bytes(rows, delimiter=";", encoding="cp1252")
+
+
+def upload(client, data: bytes, name="nummern.csv", region="DE"):
+    return client.post(
+        reverse(UPLOAD),
+        {"file": SimpleUploadedFile(name, data, content_type="text/csv"), "region": region},
+        **EN,
+    )
+
+
+def statuses(response) -> dict[int, str]:
+    return {row["row"]: row["status"] for row in response.context["rows"]}
+
+
+def confirm(client, response):
+    return client.post(reverse(CONFIRM), {"token": response.context["stored"]["token"]}, **EN)
+
+
+def test_the_changelist_links_import_and_export(admin_client):
+    page = admin_client.get(reverse(CHANGELIST), **EN).content.decode()
+    assert reverse(UPLOAD) in page and reverse(EXPORT) in page
+    assert admin_client.get(reverse(UPLOAD), **EN).status_code == 200
+
+
+def test_preview_shows_every_row_and_every_error_and_writes_nothing(admin_client, world):
+    response = upload(admin_client, excel_file(world, fixed=False))
+    assert response.status_code == 200
+    assert statuses(response) == {2: "new", 3: "new", 4: "error", 5: "error", 6: "error"}
+    errors = response.context["errors"]
+    assert sorted((e.row, e.column) for e in errors) == [
+        (4, "Filiale"), (5, "Nummer"), (6, "Firma")
+    ]  # fmt: skip
+    page = response.content.decode()
+    assert "Bäckerei Meier" in page and reverse(ERRORS) in page
+    assert 'name="confirm"' not in page  # no confirm for a file with errors
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+    # a confirm of a plan with errors is refused and writes nothing
+    refused = confirm(admin_client, response)
+    assert refused.status_code == 302
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+
+def test_the_errors_download_as_a_neutralised_csv_beside_the_rows(admin_client, world):
+    upload(admin_client, excel_file(world, fixed=False))
+    response = admin_client.get(reverse(ERRORS), **EN)
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("text/csv")
+    assert "attachment" in response["Content-Disposition"]
+    text = response.content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text), delimiter=";"))
+    assert lines[0] == [*HEADER_DE, "row", "column", "error"]
+    assert [line[7:9] for line in lines[1:]] == [["4", "Filiale"], ["5", "Nummer"], ["6", "Firma"]]
+    assert lines[2][2] == "12" and lines[2][0] == "Praxis Dr. Lindenberg"
+    assert lines[3][6] == "'@SUM(A1)" and all(line[9] for line in lines[1:])
+    assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
+
+
+def test_the_fixed_file_is_previewed_confirmed_written_and_routes(admin_client, world):
+    response = upload(admin_client, excel_file(world, fixed=True))
+    assert set(statuses(response).values()) == {"new"}, response.context["errors"]
+    assert 'name="confirm"' in response.content.decode()
+    done = confirm(admin_client, response)
+    assert done.status_code == 302 and done["Location"] == reverse(CHANGELIST)
+    record = PhoneImport.objects.get()
+    assert (record.outcome, record.new_count, record.file_name) == ("imported", 5, "nummern.csv")
+    assert record.imported_by.username == "admin"
+    for to_number, company, branch in (
+        ("+492214710123", "baeckerei", "koeln"),
+        ("030 23125101", "praxis", "mitte"),
+        ("004930 23125102", "praxis", "pankow"),
+        ("+49 30 23125103", "praxis", "pankow"),
+        ("03023125104", "baeckerei", "koeln"),
+    ):
+        row = gateway_finds(to_number)
+        assert (row.company_id, row.branch_id) == (world[company].pk, world[branch].pk)
+    # the stored preview is gone: a second confirm writes nothing
+    again = confirm(admin_client, response)
+    assert again.status_code == 302 and PhoneImport.objects.count() == 1
+
+    # the same file again: every row unchanged, and confirming writes nothing new
+    same = upload(admin_client, excel_file(world, fixed=True))
+    assert set(statuses(same).values()) == {"unchanged"}
+    assert PhoneNumber.objects.count() == 5
+
+
+def test_a_database_change_between_preview_and_confirm_shows_the_new_preview(admin_client, world):
+    response = upload(admin_client, excel_file(world, fixed=True))
+    assert statuses(response)[6] == "new"
+    r.number(world["baeckerei"], "+493023125104", world["koeln"])  # someone adds it meanwhile
+    changed = confirm(admin_client, response)
+    assert changed.status_code == 200
+    assert statuses(changed)[6] == "unchanged" or statuses(changed)[6] == "update"
+    assert "changed since the preview" in changed.content.decode()
+    assert PhoneNumber.objects.count() == 1 and not PhoneImport.objects.exists()
+    # the new preview can be confirmed
+    assert confirm(admin_client, changed).status_code == 302
+    assert PhoneNumber.objects.count() == 5 and PhoneImport.objects.count() == 1
+
+
+def test_a_re_upload_is_never_trusted_for_the_confirm(admin_client, world):
+    first = upload(admin_client, excel_file(world, fixed=True))
+    upload(admin_client, excel_file(world, fixed=False))  # another tab, another file
+    stale = confirm(admin_client, first)
+    assert stale.status_code == 302
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+
+@pytest.mark.parametrize(
+    ("data", "message"),
+    [
+        (b"   \r\n", "The file is empty."),
+        (b"\x00\x01\x02binary\x00", "This is not a CSV or Excel (.xlsx) file."),
+        (b"name;phone\r\nx;030 1234567\r\n", "Unknown column(s)"),
+        (b"branch\r\nMitte\r\n", "The file has no column"),
+    ],
+)
+def test_a_bad_file_gives_one_clear_message(admin_client, world, data, message):
+    response = upload(admin_client, data)
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert page.count('class="errornote"') == 1 and message in page
+    assert "rows" not in response.context
+
+
+def test_a_file_over_the_size_limit_gives_one_clear_message(admin_client, world, settings):
+    settings.PHONE_IMPORT_MAX_BYTES = 100
+    response = upload(admin_client, excel_file(world, fixed=True))
+    assert "larger than 100 B" in response.content.decode()
+
+
+def test_import_needs_the_add_permission(client, django_user_model, world):
+    viewer = django_user_model.objects.create_user(
+        "viewer", password="x-test-pass-1", is_staff=True
+    )
+    viewer.user_permissions.add(
+        Permission.objects.get(codename="view_phonenumber"),
+        Permission.objects.get(codename="change_phonenumber"),
+    )
+    client.force_login(viewer)
+    assert client.get(reverse(UPLOAD)).status_code == 403
+    assert upload(client, excel_file(world, fixed=True)).status_code == 403
+    assert client.post(reverse(CONFIRM), {"token": "x"}).status_code == 403
+    assert client.get(reverse(ERRORS)).status_code == 403
+    page = client.get(reverse(CHANGELIST)).content.decode()
+    assert reverse(UPLOAD) not in page
+    assert not PhoneNumber.objects.exists()
+
+
+@pytest.fixture
+def dangerous(world):
+    r.number(world["baeckerei"], "+492214710123", world["koeln"],
+             description='=HYPERLINK("http://evil.example","x")', is_primary=True)  # fmt: skip
+    r.number(world["praxis"], "+493023125101", world["mitte"], description="@SUM(A1:A2)")
+    r.number(world["praxis"], "+493023125102", world["pankow"], description="\tTab")
+
+
+def test_export_csv_has_the_import_columns_neutralised(admin_client, dangerous):
+    response = admin_client.post(reverse(EXPORT), {"format": "0", "resource": "0"}, **EN)
+    assert response.status_code == 200
+    text = response.content.decode("utf-8-sig")
+    lines = list(csv.reader(io.StringIO(text)))
+    assert lines[0] == ["company", "branch", "number", "type", "primary", "active", "description"]
+    by_description = {line[6]: line for line in lines[1:]}
+    assert set(by_description) == {"'=HYPERLINK(\"http://evil.example\",\"x\")", "'@SUM(A1:A2)",
+                                   "'\tTab"}  # fmt: skip
+    hyperlink = by_description['\'=HYPERLINK("http://evil.example","x")']
+    # E.164 numbers start with "+": they are neutralised too, and read back by the import
+    assert hyperlink[:6] == ["Bäckerei Müller & Söhne", "Köln Süd", "'+492214710123", "direct",
+                             "1", "1"]  # fmt: skip
+
+
+def test_export_xlsx_is_neutralised(admin_client, dangerous):
+    response = admin_client.post(reverse(EXPORT), {"format": "1", "resource": "0"}, **EN)
+    assert response.status_code == 200
+    sheet = load_workbook(io.BytesIO(response.content)).active
+    rows = list(sheet.iter_rows(values_only=True))
+    assert rows[0][6] == "description"
+    descriptions = {row[6] for row in rows[1:]}
+    assert descriptions == {'\'=HYPERLINK("http://evil.example","x")', "'@SUM(A1:A2)", "'\tTab"}
+    assert all(not str(c).startswith(("=", "+", "-", "@", "\t")) for row in rows for c in row if c)
+
+
+def test_an_export_can_be_imported_again_unchanged(admin_client, dangerous):
+    exported = admin_client.post(reverse(EXPORT), {"format": "1", "resource": "0"}, **EN)
+    response = upload(admin_client, exported.content, name="export.xlsx")
+    assert response.status_code == 200, response.context.get("form")
+    assert set(statuses(response).values()) <= {"unchanged", "update"}, response.context["errors"]
+
+
+def test_upload_of_xlsx(admin_client, world):
+    data = xlsx_bytes([["company", "branch", "number"], ["Praxis Dr. Lindenberg", "Mitte",
+                                                           "030 23125101"]])  # fmt: skip
+    response = upload(admin_client, data, name="n.xlsx")
+    assert statuses(response) == {2: "new"}
