@@ -128,11 +128,20 @@ def empty_tables() -> None:
     from auditlog.models import LogEntry
     from django.db import connection
 
-    from integrations_app.models import PhoneImport
+    from integrations_app.models import PhoneImport, PhoneImportRow
 
+    tables = (
+        "phone_numbers",
+        LogEntry._meta.db_table,
+        PhoneImportRow._meta.db_table,
+        PhoneImport._meta.db_table,
+    )
     with connection.cursor() as cursor:
-        for table in ("phone_numbers", LogEntry._meta.db_table, PhoneImport._meta.db_table):
+        # MariaDB refuses TRUNCATE of a table another table's foreign key points to
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
+        for table in tables:
             cursor.execute(f"TRUNCATE TABLE `{table}`")
+        cursor.execute("SET FOREIGN_KEY_CHECKS = 1")
 
 
 def count_numbers() -> int:

@@ -20,7 +20,7 @@ def test_every_gateway_model_is_unmanaged():
     for model in GATEWAY_MODELS:
         assert model._meta.managed is False, model
     models = apps.get_app_config("integrations_app").get_models()
-    # The console's own tables in this app (PhoneImport) are managed and migrated.
+    # The console's own tables in this app (PhoneImport, PhoneImportRow) are managed and migrated.
     mirrored = {m._meta.db_table for m in models if not m._meta.managed}
     assert mirrored == set(gateway_tables())
 

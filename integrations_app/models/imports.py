@@ -8,9 +8,9 @@ from django.utils.translation import gettext_lazy as _
 class PhoneImport(models.Model):
     """One import of a phone-number file: who, when, which file, what it found and changed.
 
-    A rejected import (any row with an error) is recorded too, with nothing written. `changes`
-    is a list of {"row", "pk", "action": "create"|"update", "before", "after"}, one per row the
-    import created or changed; `before` is None for a new row.
+    A rejected import (any row with an error) is recorded too, with nothing written. Every row
+    the import created or changed has its own ``PhoneImportRow`` (``rows``), with before and
+    after: one import of 100,000 rows would not fit in one statement (max_allowed_packet).
     """
 
     OUTCOMES = (("imported", _("imported")), ("rejected", _("rejected")))
@@ -33,7 +33,6 @@ class PhoneImport(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
-    changes = models.JSONField(_("changes"), default=list)
 
     class Meta:
         verbose_name = _("phone-number import")
@@ -42,3 +41,34 @@ class PhoneImport(models.Model):
 
     def __str__(self) -> str:
         return f"{self.file_name} {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class PhoneImportRow(models.Model):
+    """One row an import created or changed: its spreadsheet row, the number, before and after.
+
+    ``before`` is None for a new row; for an update ``before`` and ``after`` hold only the
+    columns that changed. ``phone_number_id`` is the gateway's key, not a foreign key: the
+    gateway's table is not Django's, and the record outlives a deleted number.
+    """
+
+    ACTIONS = (("create", _("created")), ("update", _("updated")))
+
+    phone_import = models.ForeignKey(
+        PhoneImport,
+        models.CASCADE,
+        related_name="rows",
+        verbose_name=_("phone-number import"),
+    )
+    row_number = models.PositiveIntegerField(_("row"))
+    phone_number_id = models.CharField(_("phone number id"), max_length=36, db_index=True)
+    action = models.CharField(_("action"), max_length=6, choices=ACTIONS)
+    before = models.JSONField(_("before"), null=True, blank=True)
+    after = models.JSONField(_("after"), default=dict)
+
+    class Meta:
+        verbose_name = _("phone-number import row")
+        verbose_name_plural = _("phone-number import rows")
+        ordering = ["phone_import", "row_number"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_import_id}:{self.row_number}"

@@ -83,5 +83,4 @@ def import_phone_numbers(
         )
         if not plan.has_errors:
             write_plan(plan, record)
-            record.save(update_fields=["changes"])
     return ImportResult(plan=plan, record=record, checksum=checksum)
