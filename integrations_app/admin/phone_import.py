@@ -203,16 +203,23 @@ class PhoneImportAdminMixin:
         )
         return self._preview_page(request, stored, plan)
 
-    def phone_import_preview_view(self, request):
-        """The stored preview again (as the database is now)."""
+    def _replan_stored(self, request):
+        """(stored preview, its plan as the database is now, None) or (None, None, a page)."""
         self._check_import_permission(request)
         stored = self._stored(request)
         if stored is None:
-            return self._no_preview(request)
+            return None, None, self._no_preview(request)
         try:
             plan = preview_phone_numbers(data=_unpack(stored["data"]), region=stored["region"])
         except ImportFileError as error:
-            return self._upload_page(request, self._form_with_error(str(error)))
+            return None, None, self._upload_page(request, self._form_with_error(str(error)))
+        return stored, plan, None
+
+    def phone_import_preview_view(self, request):
+        """The stored preview again (as the database is now)."""
+        stored, plan, page = self._replan_stored(request)
+        if page is not None:
+            return page
         if plan.digest != stored["digest"]:
             stored = self._store(
                 request,
@@ -225,14 +232,9 @@ class PhoneImportAdminMixin:
 
     def phone_import_errors_view(self, request):
         """The errors of the stored preview as a CSV beside the original rows."""
-        self._check_import_permission(request)
-        stored = self._stored(request)
-        if stored is None:
-            return self._no_preview(request)
-        try:
-            plan = preview_phone_numbers(data=_unpack(stored["data"]), region=stored["region"])
-        except ImportFileError as error:
-            return self._upload_page(request, self._form_with_error(str(error)))
+        stored, plan, page = self._replan_stored(request)
+        if page is not None:
+            return page
         stem = stored["file_name"].rsplit(".", 1)[0] or "import"
         name = "".join(ch if ch.isalnum() or ch in "-_" else "_" for ch in stem)[:80]
         response = HttpResponse(error_csv(plan), content_type="text/csv; charset=utf-8")
