@@ -61,8 +61,20 @@ class PhoneNumberInline(GatewayInline):
         return formset
 
 
+class CountColumns:
+    """List columns for the counts that get_queryset() annotates (no query per row)."""
+
+    @admin.display(description=_("phone numbers"), ordering="phone_number_count")
+    def phone_number_count(self, obj):
+        return obj.phone_number_count
+
+    @admin.display(description=_("staff"), ordering="staff_count")
+    def staff_count(self, obj):
+        return obj.staff_count
+
+
 @admin.register(Company)
-class CompanyAdmin(GatewayAdmin):
+class CompanyAdmin(CountColumns, GatewayAdmin):
     list_display = (
         "name",
         "city",
@@ -121,17 +133,9 @@ class CompanyAdmin(GatewayAdmin):
     def branch_count(self, obj):
         return obj.branch_count
 
-    @admin.display(description=_("phone numbers"), ordering="phone_number_count")
-    def phone_number_count(self, obj):
-        return obj.phone_number_count
-
-    @admin.display(description=_("staff"), ordering="staff_count")
-    def staff_count(self, obj):
-        return obj.staff_count
-
 
 @admin.register(Branch)
-class BranchAdmin(GatewayAdmin):
+class BranchAdmin(CountColumns, GatewayAdmin):
     list_display = (
         "name",
         "company",
@@ -164,14 +168,6 @@ class BranchAdmin(GatewayAdmin):
                 staff_count=count_of(Staff, "branch"),
             )
         )
-
-    @admin.display(description=_("phone numbers"), ordering="phone_number_count")
-    def phone_number_count(self, obj):
-        return obj.phone_number_count
-
-    @admin.display(description=_("staff"), ordering="staff_count")
-    def staff_count(self, obj):
-        return obj.staff_count
 
 
 @admin.register(Staff)
