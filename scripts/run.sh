@@ -13,5 +13,5 @@ fi
 ensure_debs libmariadb-dev pkg-config
 ensure_venv mysql
 "$VENV/bin/python" manage.py setup_demo
-say "the console runs on http://127.0.0.1:8000/admin/ (Ctrl-C stops it)"
+say "the console runs on http://${PORT:-127.0.0.1:8000}/admin/ (Ctrl-C stops it)"
 exec "$VENV/bin/python" manage.py runserver "${PORT:-127.0.0.1:8000}"
