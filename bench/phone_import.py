@@ -128,14 +128,9 @@ def empty_tables() -> None:
     from auditlog.models import LogEntry
     from django.db import connection
 
-    from integrations_app.models import PhoneImport, PhoneImportRow
+    from integrations_app.models import PhoneImport
 
-    tables = (
-        "phone_numbers",
-        LogEntry._meta.db_table,
-        PhoneImportRow._meta.db_table,
-        PhoneImport._meta.db_table,
-    )
+    tables = ("phone_numbers", LogEntry._meta.db_table, PhoneImport._meta.db_table)
     with connection.cursor() as cursor:
         # MariaDB refuses TRUNCATE of a table another table's foreign key points to
         cursor.execute("SET FOREIGN_KEY_CHECKS = 0")
@@ -178,7 +173,7 @@ def normalised_rows(plan) -> list[tuple]:
     now = timezone.now().replace(microsecond=0, tzinfo=None)  # the gateway's UTC timestamps
     rows = []
     for r in plan.rows:
-        a = r.after
+        a = r.values()
         rows.append((
             str(uuid.uuid4()), a["company_id"], a["branch_id"], a["number"],
             a["number_normalized"], a["phone_number"], a["country_code"], a["type"],
@@ -223,7 +218,7 @@ def per_row_dataset(plan):
                "country_code", "type", "is_primary", "is_active", "description"]  # fmt: skip
     dataset = tablib.Dataset(headers=headers)
     for r in plan.rows:
-        a = r.after
+        a = r.values()
         dataset.append([
             a["company_id"], a["branch_id"], a["number"], a["number_normalized"],
             a["phone_number"], a["country_code"], a["type"], int(a["is_primary"]),

@@ -3,7 +3,7 @@
 import pytest
 from django.utils import translation
 
-from integrations_app.phone_import import ImportFileError
+from integrations_app.phone_import import ImportFileError, preview_phone_numbers
 from integrations_app.phone_import.reader import read_table
 from tests.phone_import_files import csv_bytes, xlsx_bytes
 
@@ -15,7 +15,7 @@ def english():
 
 
 def values(table, key):
-    return [table.cell(cells, key) for _n, cells in table.rows]
+    return [table.cell(cells, key) for _n, cells in table.rows()]
 
 
 def test_semicolon_windows_1252_with_german_headers_and_umlauts():
@@ -43,7 +43,7 @@ def test_utf8_with_bom_comma_quoted_fields_and_trailing_empty_lines():
     assert table.headers == ["company", "number", "description"]  # the BOM is not in the header
     assert values(table, "company") == ["Kanzlei Brandt & Oswald", "Zahnarzt Dr. Kühn"]
     assert values(table, "description") == ['Empfang, "vorne"', "Zeile\nzwei"]
-    assert [n for n, _c in table.rows] == [2, 3]
+    assert [n for n, _c in table.rows()] == [2, 3]
 
 
 def test_utf8_without_bom_and_headers_in_any_case_with_spaces():
@@ -54,7 +54,7 @@ def test_utf8_without_bom_and_headers_in_any_case_with_spaces():
 
 def test_row_numbers_are_the_spreadsheets_with_empty_rows_counted():
     table = read_table(b"company,number\n\nA,1\n,\nB,2\n")
-    assert [n for n, _c in table.rows] == [3, 5]
+    assert [n for n, _c in table.rows()] == [3, 5]
 
 
 def test_xlsx_written_with_openpyxl():
@@ -65,7 +65,7 @@ def test_xlsx_written_with_openpyxl():
          ["Müller GmbH", 301234568, False, 0.0]]
     )  # fmt: skip
     table = read_table(data)
-    assert [n for n, _c in table.rows] == [2, 4]
+    assert [n for n, _c in table.rows()] == [2, 4]
     assert values(table, "number") == ["+49 30 1234567", "301234568"]
     assert values(table, "primary") == ["1", "0"]
     assert values(table, "active") == ["1", "0"]
@@ -94,6 +94,7 @@ def test_unreadable_files_give_one_clear_message(data, message):
     assert "\n" not in str(error.value)
 
 
+@pytest.mark.django_db
 def test_size_and_row_limits(settings):
     data = b"company,number\n" + b"A,030 1234567\n" * 10
     settings.PHONE_IMPORT_MAX_BYTES = 100
@@ -101,10 +102,13 @@ def test_size_and_row_limits(settings):
         read_table(data)
     settings.PHONE_IMPORT_MAX_BYTES = 5 * 1024 * 1024
     settings.PHONE_IMPORT_MAX_ROWS = 9
+    table = read_table(data)  # the rows are counted as they are read
     with pytest.raises(ImportFileError, match="more than 9 rows"):
-        read_table(data)
+        list(table.rows())
+    with pytest.raises(ImportFileError, match="more than 9 rows"):
+        preview_phone_numbers(data=data)
     settings.PHONE_IMPORT_MAX_ROWS = 10
-    assert len(read_table(data).rows) == 10
+    assert len(list(read_table(data).rows())) == 10
 
 
 def test_limits_default_and_come_from_the_environment(settings):

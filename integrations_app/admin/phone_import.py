@@ -15,6 +15,7 @@ from django import forms
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
 from django.forms.utils import ErrorDict
 from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
@@ -33,6 +34,8 @@ from integrations_app.phone_import import (
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 
 SESSION_KEY = "askpro_phone_import"
+PREVIEW_ROWS_PER_PAGE = 100
+PREVIEW_ERRORS_SHOWN = 200  # all of them are in the errors CSV
 STATUS_LABELS = {
     NEW: _("new"),
     UPDATE: _("update"),
@@ -147,21 +150,29 @@ class PhoneImportAdminMixin:
         return TemplateResponse(request, self.import_upload_template, context)
 
     def _preview_page(self, request, stored: dict, plan):
+        """The summary, the first errors and one page of rows (``?page=``, ``?status=``)."""
+        status = request.GET.get("status")
+        status = status if status in STATUS_LABELS else None
+        chosen = [r for r in plan.rows if status is None or r.status == status]
+        page = Paginator(chosen, PREVIEW_ROWS_PER_PAGE).get_page(request.GET.get("page"))
+        width = len(plan.table.headers)
+        cells_of = plan.cells(result.row for result in page.object_list)
         rows = [
             {
                 "row": result.row,
                 "status": result.status,
                 "status_label": STATUS_LABELS.get(result.status, result.status),
-                "cells": (list(result.cells) + [""] * len(plan.table.headers))[
-                    : len(plan.table.headers)
-                ],
+                "cells": (cells_of.get(result.row, []) + [""] * width)[:width],
                 "errors": result.errors,
             }
-            for result in plan.rows
+            for result in page.object_list
         ]
         counts = plan.counts
-        summary = [(STATUS_LABELS[status], counts[status]) for status in (NEW, UPDATE, UNCHANGED)]
-        summary.append((STATUS_LABELS[ERROR], counts[ERROR]))
+        summary = [
+            (status_key, STATUS_LABELS[status_key], counts[status_key])
+            for status_key in (NEW, UPDATE, UNCHANGED, ERROR)
+        ]
+        errors = plan.errors
         request.current_app = self.admin_site.name
         context = self._context(
             request,
@@ -170,8 +181,13 @@ class PhoneImportAdminMixin:
             plan=plan,
             headers=plan.table.headers,
             rows=rows,
-            errors=plan.errors,
+            page=page,
+            status=status,
+            errors=errors[:PREVIEW_ERRORS_SHOWN],
+            error_count=len(errors),
+            more_errors=max(0, len(errors) - PREVIEW_ERRORS_SHOWN),
             summary=summary,
+            preview_url=self._import_url("phone_import_preview"),
             has_errors=plan.has_errors,
             nothing_to_write=not plan.has_errors and not (counts[NEW] or counts[UPDATE]),
             errors_url=self._import_url("phone_import_errors"),

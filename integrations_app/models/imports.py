@@ -9,8 +9,9 @@ class PhoneImport(models.Model):
     """One import of a phone-number file: who, when, which file, what it found and changed.
 
     A rejected import (any row with an error) is recorded too, with nothing written. Every row
-    the import created or changed has its own ``PhoneImportRow`` (``rows``), with before and
-    after: one import of 100,000 rows would not fit in one statement (max_allowed_packet).
+    the import created or changed has its django-auditlog entry, with before and after and the
+    spreadsheet row, under the import's correlation id (``history_entries``): the history of
+    each number shows its import, and the import shows its rows.
     """
 
     OUTCOMES = (("imported", _("imported")), ("rejected", _("rejected")))
@@ -42,33 +43,12 @@ class PhoneImport(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} {self.imported_at:%Y-%m-%d %H:%M}"
 
+    @property
+    def cid(self) -> str:
+        """The correlation id of this import's history entries."""
+        return f"phone-import:{self.pk}"
 
-class PhoneImportRow(models.Model):
-    """One row an import created or changed: its spreadsheet row, the number, before and after.
+    def history_entries(self):
+        from auditlog import get_logentry_model
 
-    ``before`` is None for a new row; for an update ``before`` and ``after`` hold only the
-    columns that changed. ``phone_number_id`` is the gateway's key, not a foreign key: the
-    gateway's table is not Django's, and the record outlives a deleted number.
-    """
-
-    ACTIONS = (("create", _("created")), ("update", _("updated")))
-
-    phone_import = models.ForeignKey(
-        PhoneImport,
-        models.CASCADE,
-        related_name="rows",
-        verbose_name=_("phone-number import"),
-    )
-    row_number = models.PositiveIntegerField(_("row"))
-    phone_number_id = models.CharField(_("phone number id"), max_length=36, db_index=True)
-    action = models.CharField(_("action"), max_length=6, choices=ACTIONS)
-    before = models.JSONField(_("before"), null=True, blank=True)
-    after = models.JSONField(_("after"), default=dict)
-
-    class Meta:
-        verbose_name = _("phone-number import row")
-        verbose_name_plural = _("phone-number import rows")
-        ordering = ["phone_import", "row_number"]
-
-    def __str__(self) -> str:
-        return f"{self.phone_import_id}:{self.row_number}"
+        return get_logentry_model().objects.filter(cid=self.cid).order_by("pk")

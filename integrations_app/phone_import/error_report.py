@@ -24,12 +24,14 @@ def error_csv(plan: ImportPlan, *, delimiter: str | None = None) -> bytes:
     that was imported unless another is given.
     """
     table = plan.table
+    failed = [result for result in plan.rows if result.errors]
+    cells_of = plan.cells(result.row for result in failed)
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter or table.delimiter, lineterminator="\r\n")
     width = len(table.headers)
     writer.writerow([neutralise(h) for h in [*table.headers, _("row"), _("column"), _("error")]])
-    for result in plan.rows:
-        original = (list(result.cells) + [""] * width)[:width]
+    for result in failed:
+        original = (cells_of.get(result.row, []) + [""] * width)[:width]
         for error in result.errors:
             writer.writerow(
                 [neutralise(v) for v in [*original, error.row, error.column, error.message]]

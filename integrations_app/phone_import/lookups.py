@@ -54,8 +54,8 @@ class Lookups:
     numbers: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     primaries: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
 
-    def live_branches(self, company_id: int) -> list[BranchRow]:
-        return [b for b in self.branches_of.get(company_id, ()) if not b.deleted]
+    def live_branch_ids(self, company_id: int) -> frozenset[str]:
+        return frozenset(b.id for b in self.branches_of.get(company_id, ()) if not b.deleted)
 
 
 def routing_forms(row: dict) -> set[str]:
@@ -90,6 +90,7 @@ def load() -> Lookups:
         found.branches_of[company_id].append(branch)
     for row in PhoneNumber.objects.order_by().values("id", *WRITTEN):
         row["pk"] = row.pop("id")
+        row["is_primary"], row["is_active"] = bool(row["is_primary"]), bool(row["is_active"])
         for e164 in routing_forms(row):
             found.numbers[e164].append(row)
         if row["is_primary"] and row["company_id"] is not None:

@@ -4,12 +4,16 @@ CSV: comma or semicolon (German Excel), detected from the header line; UTF-8 wit
 BOM, else Windows-1252; quoted fields; empty lines skipped (their row numbers still count).
 XLSX: the first worksheet, read with openpyxl. The header is the first non-empty row. Row
 numbers are the spreadsheet's own, so a user finds a row at once.
+
+The rows are streamed, not held: ``Table.rows()`` reads them afresh from the file each time it
+is called, so the memory an import needs does not grow with the cells of the file.
 """
 
 import csv
 import io
 import zipfile
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -22,14 +26,34 @@ _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary Excel format (.xls
 _DELIMITERS = (";", ",", "\t")
 
 
+Records = Iterator[tuple[int, list[str]]]  # (row number, cells), empty rows included
+
+
 @dataclass
 class Table:
-    """The header as written, where each known column is, and the data rows with their numbers."""
+    """The header as written, where each known column is, and a way to read the data rows."""
 
     headers: list[str]
     positions: dict[str, int]  # column key -> position in a row
-    rows: list[tuple[int, list[str]]] = field(default_factory=list)  # (row number, cells)
+    records: Callable[[], Records]  # a fresh reader over every record of the file
+    header_row: int = 1
+    max_rows: int = 0
     delimiter: str = ","
+
+    def rows(self) -> Records:
+        """The data rows below the header with their spreadsheet row numbers (ImportFileError
+        when there are more than ``max_rows``)."""
+        count = 0
+        for number, cells in self.records():
+            if number <= self.header_row or not any(cell.strip() for cell in cells):
+                continue
+            count += 1
+            if count > self.max_rows:
+                raise ImportFileError(
+                    _("The file has more than %(limit)d rows: split it into smaller files.")
+                    % {"limit": self.max_rows}
+                )
+            yield number, cells
 
     def header_of(self, key: str) -> str | None:
         position = self.positions.get(key)
@@ -54,7 +78,7 @@ def read_table(data: bytes, *, max_bytes: int | None = None, max_rows: int | Non
     if not data.strip():
         raise ImportFileError(_("The file is empty."))
     if data.startswith(_ZIP):
-        records = _xlsx_records(data)
+        records = lambda: _xlsx_records(data)  # noqa: E731
         delimiter = ","
     elif data.startswith(_OLE2):
         raise ImportFileError(
@@ -63,9 +87,14 @@ def read_table(data: bytes, *, max_bytes: int | None = None, max_rows: int | Non
     else:
         text = _decode(data)
         delimiter = _delimiter(text)
-        records = enumerate(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), 1)
+        records = lambda: _csv_records(text, delimiter)  # noqa: E731
+    return _table(records, delimiter, max_rows)
+
+
+def _csv_records(text: str, delimiter: str) -> Records:
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
     try:
-        return _table(records, delimiter, max_rows)
+        yield from enumerate(reader, 1)
     except csv.Error as error:
         raise ImportFileError(
             _("The file cannot be read as CSV: %(error)s") % {"error": error}
@@ -138,23 +167,24 @@ def _cell_text(value) -> str:
     return str(value)
 
 
-def _table(records, delimiter: str, max_rows: int) -> Table:
+def _table(records: Callable[[], Records], delimiter: str, max_rows: int) -> Table:
+    """The header (the first non-empty row) and a check that at least one row follows it."""
     table = None
-    for number, cells in records:
+    for number, cells in records():
         if not any(cell.strip() for cell in cells):
             continue
         if table is None:
             headers = [cell.strip() for cell in cells]
-            table = Table(headers=headers, positions=map_headers(headers), delimiter=delimiter)
-            continue
-        if len(table.rows) >= max_rows:
-            raise ImportFileError(
-                _("The file has more than %(limit)d rows: split it into smaller files.")
-                % {"limit": max_rows}
+            table = Table(
+                headers=headers,
+                positions=map_headers(headers),
+                records=records,
+                header_row=number,
+                max_rows=max_rows,
+                delimiter=delimiter,
             )
-        table.rows.append((number, cells))
+            continue
+        return table
     if table is None:
         raise ImportFileError(_("The file is empty."))
-    if not table.rows:
-        raise ImportFileError(_("The file has a header row but no rows to import."))
-    return table
+    raise ImportFileError(_("The file has a header row but no rows to import."))

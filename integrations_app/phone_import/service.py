@@ -82,5 +82,5 @@ def import_phone_numbers(
             error_count=counts["error"],
         )
         if not plan.has_errors:
-            write_plan(plan, record)
+            write_plan(plan, record, user=user)
     return ImportResult(plan=plan, record=record, checksum=checksum)

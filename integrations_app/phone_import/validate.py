@@ -5,9 +5,9 @@ the row, the column and the reason, in the user's language.
 """
 
 import hashlib
-import json
+import re
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -22,22 +22,39 @@ STATUSES = (NEW, UPDATE, UNCHANGED, ERROR)
 DESCRIPTION_MAX = 255
 
 
-@dataclass
+@dataclass(slots=True)
 class RowResult:
+    """One data row's outcome, kept small: a 100,000-row file holds 100,000 of these.
+
+    ``before`` and ``after`` are the values of ``lookups.WRITTEN`` in that order (``values()``
+    gives them by name); the row's cells are not kept (``ImportPlan.cells`` reads them again).
+    """
+
     row: int
-    cells: list[str]
     status: str = ERROR
-    errors: list[RowError] = field(default_factory=list)
+    errors: list[RowError] | tuple = ()
     pk: str | None = None  # the existing row an update changes
-    before: dict | None = None
-    after: dict | None = None
+    before: tuple | None = None
+    after: tuple | None = None
     primary_given: bool = False  # the file itself sets primary = yes
 
     @property
     def changed(self) -> list[str]:
         if self.before is None or self.after is None:
             return []
-        return [c for c in lookups.WRITTEN if self.before.get(c) != self.after.get(c)]
+        return [
+            c for c, b, a in zip(lookups.WRITTEN, self.before, self.after, strict=True) if b != a
+        ]
+
+    def values(self, which: str = "after") -> dict | None:
+        values = getattr(self, which)
+        return None if values is None else dict(zip(lookups.WRITTEN, values, strict=True))
+
+    def value(self, column: str):
+        return None if self.after is None else self.after[_INDEX[column]]
+
+
+_INDEX = {column: position for position, column in enumerate(lookups.WRITTEN)}
 
 
 @dataclass
@@ -62,9 +79,15 @@ class ImportPlan:
     @property
     def digest(self) -> str:
         """What the plan would do, as a checksum: a preview confirmed later must still match."""
-        state = [self.region] + [[r.row, r.status, r.pk, r.before, r.after] for r in self.rows]
-        encoded = json.dumps(state, sort_keys=True, default=str).encode()
-        return hashlib.sha256(encoded).hexdigest()
+        digest = hashlib.sha256(repr(self.region).encode())
+        for r in self.rows:  # repr of ints, strings, booleans and None: stable across runs
+            digest.update(repr((r.row, r.status, r.pk, r.before, r.after)).encode())
+        return digest.hexdigest()
+
+    def cells(self, rows) -> dict[int, list[str]]:
+        """The original cells of the given row numbers, read again from the file."""
+        wanted = set(rows)
+        return {number: cells for number, cells in self.table.rows() if number in wanted}
 
 
 def validate(table: Table, *, region: str = "DE", found: lookups.Lookups | None = None):
@@ -72,7 +95,7 @@ def validate(table: Table, *, region: str = "DE", found: lookups.Lookups | None 
     found = found or lookups.load()
     region = region.upper()
     checker = _RowChecker(table, region, found)
-    results = [checker.check(number, cells) for number, cells in table.rows]
+    results = [checker.check(number, cells) for number, cells in table.rows()]
     checker.check_file(results)
     for result in results:
         if result.errors:
@@ -80,29 +103,46 @@ def validate(table: Table, *, region: str = "DE", found: lookups.Lookups | None 
         elif result.before is None:
             result.status = NEW
         else:
-            result.status = UPDATE if result.changed else UNCHANGED
+            result.status = UPDATE if result.before != result.after else UNCHANGED
     return ImportPlan(table=table, region=region, rows=results)
+
+
+_PLAIN_NUMBER = re.compile(r"^[\d\s()/.+-]+$", re.ASCII)  # no letters: no extension, no word
+_SEPARATORS = re.compile(r"[\s()/.-]", re.ASCII)
+_DEFAULTS = {"type": "direct", "is_primary": False, "is_active": True, "description": None}
 
 
 class _RowChecker:
     def __init__(self, table: Table, region: str, found: lookups.Lookups):
         self.table, self.region, self.found = table, region, found
+        self.positions = {key: table.positions.get(key) for key in BY_KEY}
+        self.companies: dict[str, tuple] = {}  # cell text -> (company, error): rows repeat them
+        self.branches: dict[tuple, tuple] = {}  # (company id, cell text) -> (branch id, error)
+        self.country_codes: dict[int, str] = {}
 
     def column(self, key: str) -> str:
         return self.table.header_of(key) or str(BY_KEY[key].label)
 
     def error(self, result: RowResult, key: str, message: str) -> None:
+        if not result.errors:
+            result.errors = []
         result.errors.append(RowError(result.row, self.column(key), message))
 
+    def cell(self, cells: list[str], key: str) -> str:
+        position = self.positions[key]
+        if position is None or position >= len(cells):
+            return ""
+        return cells[position].strip()
+
     def check(self, number: int, cells: list[str]) -> RowResult:
-        result = RowResult(row=number, cells=cells)
-        cell = lambda key: self.table.cell(cells, key)  # noqa: E731
-        company = self.company(result, cell("company"))
-        e164, country_code = self.number(result, cell("number"))
-        kind = self.choice(result, "type", cell("type"), parse_type, _("use direct or hotline"))
-        primary = self.choice(result, "primary", cell("primary"), parse_boolean, _yes_no())
-        active = self.choice(result, "active", cell("active"), parse_boolean, _yes_no())
-        description = cell("description") or None
+        result = RowResult(row=number)
+        cell = self.cell
+        company = self.company(result, cell(cells, "company"))
+        e164, country_code = self.number(result, cell(cells, "number"))
+        kind = self.choice(result, "type", cell(cells, "type"), parse_type, _type_hint)
+        primary = self.choice(result, "primary", cell(cells, "primary"), parse_boolean, _yes_no)
+        active = self.choice(result, "active", cell(cells, "active"), parse_boolean, _yes_no)
+        description = cell(cells, "description") or None
         if description and len(description) > DESCRIPTION_MAX:
             self.error(
                 result,
@@ -111,62 +151,66 @@ class _RowChecker:
             )
         result.primary_given = primary is True
         existing = self.existing(result, e164, company) if e164 else None
-        branch_id = self.branch(result, cell("branch"), company, existing) if company else None
+        branch_id = (
+            self.branch(result, cell(cells, "branch"), company, existing) if company else None
+        )
         if company is None or e164 is None:
             return result
-        result.before = None if existing is None else {c: existing[c] for c in lookups.WRITTEN}
-        result.pk = None if existing is None else existing["pk"]
-        base = result.before or {
-            "type": "direct",
-            "is_primary": False,
-            "is_active": True,
-            "description": None,
-        }
-        result.after = {
-            "company_id": company.id,
-            "branch_id": branch_id,
-            "number": e164,
-            "number_normalized": e164,
-            "phone_number": e164,
-            "country_code": country_code,
-            "type": kind if kind is not None else base["type"],
-            "is_primary": primary if primary is not None else bool(base["is_primary"]),
-            "is_active": active if active is not None else bool(base["is_active"]),
-            "description": description if description is not None else base["description"],
-        }
-        if result.before is not None:
-            for flag in ("is_primary", "is_active"):
-                result.before[flag] = bool(result.before[flag])
+        if existing is None:
+            base = _DEFAULTS
+        else:
+            result.pk = existing["pk"]
+            result.before = tuple(existing[c] for c in lookups.WRITTEN)
+            base = existing
+        # In the order of lookups.WRITTEN.
+        result.after = (
+            company.id,
+            branch_id,
+            e164,
+            e164,
+            e164,
+            country_code,
+            kind if kind is not None else base["type"],
+            primary if primary is not None else base["is_primary"],
+            active if active is not None else base["is_active"],
+            description if description is not None else base["description"],
+        )
         return result
 
     def company(self, result: RowResult, text: str):
+        cached = self.companies.get(text)
+        if cached is None:
+            cached = self.companies[text] = self._company(text)
+        company, message = cached
+        if message:
+            self.error(result, "company", message)
+        return company
+
+    def _company(self, text: str) -> tuple:
+        """(the company, None) or (None, why not)."""
         if not text:
-            self.error(result, "company", _("The company is missing."))
-            return None
+            return None, _("The company is missing.")
         company = self.found.companies_by_id.get(int(text)) if text.isdigit() else None
         candidates = [company] if company else self.found.companies_by_name.get(text, [])
         live = [c for c in candidates if not c.deleted]
         if len(live) == 1:
-            return live[0]
+            return live[0], None
         if len(live) > 1:
-            self.error(
-                result,
-                "company",
-                _("Several companies are called “%(name)s”: use the company's id.")
-                % {"name": text},
-            )
-        elif candidates:
-            self.error(result, "company", _("The company “%(name)s” is deleted.") % {"name": text})
-        else:
-            self.error(result, "company", _("There is no company “%(name)s”.") % {"name": text})
-        return None
+            return None, _("Several companies are called “%(name)s”: use the company's id.") % {
+                "name": text
+            }
+        if candidates:
+            return None, _("The company “%(name)s” is deleted.") % {"name": text}
+        return None, _("There is no company “%(name)s”.") % {"name": text}
 
     def number(self, result: RowResult, text: str) -> tuple[str | None, str | None]:
         if not text:
             self.error(result, "number", _("The number is missing."))
             return None, None
+        # Only digits and separators: phonenumbers drops the separators too, a little slower.
+        plain = _SEPARATORS.sub("", text) if _PLAIN_NUMBER.match(text) else text
         try:
-            parsed = phonenumbers.parse(text, self.region)
+            parsed = phonenumbers.parse(plain, self.region)
         except phonenumbers.NumberParseException:
             parsed = None
         if parsed is None or not phonenumbers.is_valid_number(parsed):
@@ -177,10 +221,25 @@ class _RowChecker:
                 % {"number": text, "region": self.region},
             )
             return None, None
+        if parsed.extension:
+            self.error(
+                result,
+                "number",
+                _(
+                    "“%(number)s” has an extension: calls reach the gateway on the number alone, "
+                    "so import it without the extension."
+                )
+                % {"number": text},
+            )
+            return None, None
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-        return e164, f"+{parsed.country_code}"
+        code = parsed.country_code
+        country_code = self.country_codes.get(code) or self.country_codes.setdefault(
+            code, f"+{code}"
+        )
+        return e164, country_code
 
-    def choice(self, result: RowResult, key: str, text: str, parse, hint: str):
+    def choice(self, result: RowResult, key: str, text: str, parse, hint):
         if not text:
             return None
         value = parse(text)
@@ -188,7 +247,7 @@ class _RowChecker:
             self.error(
                 result,
                 key,
-                _("“%(value)s” is not allowed here: %(hint)s.") % {"value": text, "hint": hint},
+                _("“%(value)s” is not allowed here: %(hint)s.") % {"value": text, "hint": hint()},
             )
         return value
 
@@ -220,100 +279,97 @@ class _RowChecker:
         return row
 
     def branch(self, result: RowResult, text: str, company, existing: dict | None):
-        found = self.found
         if text:
-            branch = found.branches_by_id.get(text.lower())
-            if branch is None:
-                own = found.branches_of.get(company.id, ())
-                # the exact name, else the name in any case ("pankow" for "Pankow")
-                named = [b for b in own if b.name == text] or [
-                    b for b in own if b.name.casefold() == text.casefold()
-                ]
-                live = [b for b in named if not b.deleted]
-                if len(live) > 1:
-                    self.error(
-                        result,
-                        "branch",
-                        _("%(company)s has several branches called “%(name)s”: use the id.")
-                        % {"company": company.name, "name": text},
-                    )
-                    return None
-                branch = live[0] if live else (named[0] if named else None)
-            if branch is None:
-                self.error(
-                    result,
-                    "branch",
-                    _("%(company)s has no branch “%(name)s”.")
-                    % {"company": company.name, "name": text},
-                )
-                return None
-            if branch.company_id != company.id:
-                self.error(
-                    result,
-                    "branch",
-                    _("The branch “%(name)s” belongs to another company, not to %(company)s.")
-                    % {"name": text, "company": company.name},
-                )
-                return None
-            if branch.deleted:
-                self.error(
-                    result, "branch", _("The branch “%(name)s” is deleted.") % {"name": text}
-                )
-                return None
-            return branch.id
-        live = found.live_branches(company.id)
-        if existing is not None and existing["branch_id"] in {b.id for b in live}:
-            return existing["branch_id"]
-        if len(live) == 1:
-            return live[0].id
-        if not live:
-            self.error(
-                result,
-                "branch",
-                _("%(company)s has no branch: create one first, calls need a branch to book.")
-                % {"company": company.name},
-            )
+            key = (company.id, text)
+            cached = self.branches.get(key)
+            if cached is None:
+                cached = self.branches[key] = self._named_branch(company, text)
         else:
-            self.error(
-                result,
-                "branch",
-                _("%(company)s has %(count)d branches: name the branch of this number.")
-                % {"company": company.name, "count": len(live)},
-            )
-        return None
+            cached = self._branch_of(company, existing)
+        branch_id, message = cached
+        if message:
+            self.error(result, "branch", message)
+        return branch_id
+
+    def _named_branch(self, company, text: str) -> tuple:
+        """(the id of the branch the cell names, None) or (None, why it cannot be used)."""
+        found = self.found
+        branch = found.branches_by_id.get(text.lower())
+        if branch is None:
+            own = found.branches_of.get(company.id, ())
+            # the exact name, else the name in any case ("pankow" for "Pankow")
+            named = [b for b in own if b.name == text] or [
+                b for b in own if b.name.casefold() == text.casefold()
+            ]
+            live = [b for b in named if not b.deleted]
+            if len(live) > 1:
+                return None, _(
+                    "%(company)s has several branches called “%(name)s”: use the id."
+                ) % {"company": company.name, "name": text}
+            branch = live[0] if live else (named[0] if named else None)
+        if branch is None:
+            return None, _("%(company)s has no branch “%(name)s”.") % {
+                "company": company.name,
+                "name": text,
+            }
+        if branch.company_id != company.id:
+            return None, _(
+                "The branch “%(name)s” belongs to another company, not to %(company)s."
+            ) % {"name": text, "company": company.name}
+        if branch.deleted:
+            return None, _("The branch “%(name)s” is deleted.") % {"name": text}
+        return branch.id, None
+
+    def _branch_of(self, company, existing: dict | None) -> tuple:
+        """No branch in the file: the number's current one, else the company's only one."""
+        live = self.found.live_branch_ids(company.id)
+        if existing is not None and existing["branch_id"] in live:
+            return existing["branch_id"], None
+        if len(live) == 1:
+            return next(iter(live)), None
+        if not live:
+            return None, _(
+                "%(company)s has no branch: create one first, calls need a branch to book."
+            ) % {"company": company.name}
+        return None, _("%(company)s has %(count)d branches: name the branch of this number.") % {
+            "company": company.name,
+            "count": len(live),
+        }
 
     def check_file(self, results: list[RowResult]) -> None:
         """What only the whole file shows: a number twice, two primary numbers of one company."""
+        number, company_id, is_primary = (_INDEX[c] for c in ("number", "company_id", "is_primary"))
         rows_of: dict[str, list[int]] = {}
         for result in results:
             if result.after:
-                rows_of.setdefault(result.after["number"], []).append(result.row)
+                rows_of.setdefault(result.after[number], []).append(result.row)
         for result in results:
-            if result.after and len(rows_of[result.after["number"]]) > 1:
-                others = [n for n in rows_of[result.after["number"]] if n != result.row]
+            if result.after and len(rows_of[result.after[number]]) > 1:
+                others = [n for n in rows_of[result.after[number]] if n != result.row]
                 self.error(
                     result,
                     "number",
                     _("%(number)s is in the file more than once (also row %(rows)s).")
-                    % {"number": result.after["number"], "rows": ", ".join(map(str, others))},
+                    % {"number": result.after[number], "rows": ", ".join(map(str, others))},
                 )
+        del rows_of
         primaries = {c: set(pks) for c, pks in self.found.primaries.items()}
         given = {}
         for result in results:
             if result.after is None:
                 continue
-            company_id = result.after["company_id"]
+            company = result.after[company_id]
             key = result.pk or f"row:{result.row}"
-            if result.after["is_primary"]:
-                primaries.setdefault(company_id, set()).add(key)
-            else:
-                primaries.get(company_id, set()).discard(key)
+            if result.after[is_primary]:
+                primaries.setdefault(company, set()).add(key)
+            elif company in primaries:
+                primaries[company].discard(key)
             if result.primary_given:
-                given.setdefault(company_id, []).append(result)
-        for company_id, rows in given.items():
-            if len(primaries.get(company_id, ())) <= 1:
+                given.setdefault(company, []).append(result)
+        for company, rows in given.items():
+            if len(primaries.get(company, ())) <= 1:
                 continue
-            company = self.found.companies_by_id[company_id]
+            name = self.found.companies_by_id[company].name
             for result in rows:
                 self.error(
                     result,
@@ -322,9 +378,13 @@ class _RowChecker:
                         "%(company)s would have %(count)d primary numbers after the import: "
                         "a company has at most one (set the others to primary = no)."
                     )
-                    % {"company": company.name, "count": len(primaries[company_id])},
+                    % {"company": name, "count": len(primaries[company])},
                 )
 
 
 def _yes_no() -> str:
     return _("use 1/0, ja/nein, yes/no or true/false")
+
+
+def _type_hint() -> str:
+    return _("use direct or hotline")
