@@ -244,3 +244,60 @@ def test_upload_of_xlsx(admin_client, world):
                                                            "030 23125101"]])  # fmt: skip
     response = upload(admin_client, data, name="n.xlsx")
     assert statuses(response) == {2: "new"}
+
+
+def test_the_import_record_lists_its_rows_in_the_history_with_the_actor(admin_client, world):
+    from auditlog.models import LogEntry
+
+    response = upload(admin_client, excel_file(world, fixed=True))
+    confirm(admin_client, response)
+    record = PhoneImport.objects.get()
+    entries = list(record.history_entries())
+    assert len(entries) == 5
+    assert {e.actor.username for e in entries} == {"admin"}
+    assert {e.additional_data["source"] for e in entries} == {"admin"}
+    assert sorted(e.additional_data["row"] for e in entries) == [2, 3, 4, 5, 6]
+    # the formula-looking description is stored as written; history keeps it as data
+    assert entries[0].changes["description"] == [None, "=HYPERLINK(1)"]
+
+    page = admin_client.get(reverse("admin:integrations_app_phoneimport_changelist"), **EN)
+    text = page.content.decode()
+    assert page.status_code == 200 and "nummern.csv" in text and "5 in the history" in text
+    history_url = reverse("admin:auditlog_logentry_changelist") + f"?cid=phone-import%3A{record.pk}"
+    assert history_url.replace("&", "&amp;") in text
+    history = admin_client.get(history_url, **EN)
+    assert history.status_code == 200
+    assert sorted(history.context["cl"].result_list, key=lambda e: e.pk) == entries
+    detail = admin_client.get(
+        reverse("admin:integrations_app_phoneimport_change", args=[record.pk]), **EN
+    )
+    assert detail.status_code == 200 and record.checksum in detail.content.decode()
+    # read only: the import itself writes its record
+    assert admin_client.get(reverse("admin:integrations_app_phoneimport_add")).status_code == 403
+    delete = reverse("admin:integrations_app_phoneimport_delete", args=[record.pk])
+    assert admin_client.post(delete, {"post": "yes"}).status_code == 403
+    assert PhoneImport.objects.count() == 1 and LogEntry.objects.filter(cid=record.cid).count() == 5
+
+
+def test_a_large_preview_is_paged_and_filtered_by_status(admin_client, world):
+    rows = [["company", "branch", "number"]] + [
+        ["Praxis Dr. Lindenberg", "Mitte", f"+4930{2500000 + i}"] for i in range(230)
+    ]
+    rows[150][2] = "12"  # spreadsheet row 151: an invalid number
+    response = upload(admin_client, csv_bytes(rows))
+    assert response.context["page"].paginator.num_pages == 3
+    assert list(statuses(response)) == list(range(2, 102))
+    assert response.context["error_count"] == 1
+    text = response.content.decode()
+    assert "page 1 of 3" in text and 'rel="next"' in text
+    preview = reverse(PREVIEW)
+    third = admin_client.get(preview, {"page": 3}, **EN)
+    assert list(statuses(third)) == list(range(202, 232))
+    # the cells shown are the file's own, read again for the page
+    assert third.context["rows"][0]["cells"] == ["Praxis Dr. Lindenberg", "Mitte", "+49302500200"]
+    only_errors = admin_client.get(preview, {"status": "error"}, **EN)
+    assert statuses(only_errors) == {151: "error"}
+    # a page number a user may type: the nearest page, never an error page
+    for page in ("999", "abc", "-1"):
+        assert admin_client.get(preview, {"page": page}, **EN).status_code == 200
+    assert admin_client.get(preview, {"status": "nonsense"}, **EN).context["page"].number == 1

@@ -2,14 +2,14 @@
 
 Modules by idea: ``tenancy`` (companies, branches, staff, services, phone numbers),
 ``integrations`` (integrations, notification templates), ``activity`` (customers, calls,
-appointments, interactions: read only), ``history`` (the change record); ``base`` holds what
-they share.
+appointments, interactions: read only), ``history`` (the change record), ``imports`` (the
+record of each phone-number import); ``base`` holds what they share.
 """
 
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.admin import activity, history, integrations, tenancy  # noqa: F401
+from integrations_app.admin import activity, history, imports, integrations, tenancy  # noqa: F401
 
 admin.site.site_header = _("AskPro Console")
 admin.site.site_title = _("AskPro Console")

@@ -1,10 +1,12 @@
 """The phone-number import pages of the admin: upload, stored preview, errors CSV, confirm.
 
-Thin views over :mod:`integrations_app.phone_import` (the one import path, shared with the
-``import_phone_numbers`` command). The preview is stored server-side in the session (the
-uploaded bytes, compressed, with the digest of the plan shown): Confirm imports exactly those
-bytes and only if the plan is still the one the user saw; otherwise the new preview is shown
-and nothing is written. A re-upload is never trusted for a confirm.
+Thin views over the django-import-export resource of phone numbers (``PhoneNumberResource``,
+the one import path, shared with the ``import_phone_numbers`` command). The preview is stored
+server-side in the session (the uploaded bytes, compressed, with the digest of the plan
+shown): Confirm imports exactly those bytes and only if the plan is still the one the user
+saw; otherwise the new preview is shown and nothing is written. A re-upload is never trusted
+for a confirm. django-import-export's own import pages are not used: their confirm imports the
+file again without checking that it would still do what the preview showed.
 """
 
 import base64
@@ -25,12 +27,8 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from integrations_app.phone_import import (
-    ImportFileError,
-    error_csv,
-    import_phone_numbers,
-    preview_phone_numbers,
-)
+from integrations_app.phone_import import ImportFileError, error_csv
+from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 
 SESSION_KEY = "askpro_phone_import"
@@ -210,7 +208,7 @@ class PhoneImportAdminMixin:
         data = upload.read(settings.PHONE_IMPORT_MAX_BYTES + 1)
         region = form.cleaned_data["region"]
         try:
-            plan = preview_phone_numbers(data=data, region=region)
+            plan = PhoneNumberResource().preview_file(data=data, region=region)
         except ImportFileError as error:
             form.add_error(None, str(error))
             return self._upload_page(request, form)
@@ -226,7 +224,9 @@ class PhoneImportAdminMixin:
         if stored is None:
             return None, None, self._no_preview(request)
         try:
-            plan = preview_phone_numbers(data=_unpack(stored["data"]), region=stored["region"])
+            plan = PhoneNumberResource().preview_file(
+                data=_unpack(stored["data"]), region=stored["region"]
+            )
         except ImportFileError as error:
             return None, None, self._upload_page(request, self._form_with_error(str(error)))
         return stored, plan, None
@@ -280,7 +280,7 @@ class PhoneImportAdminMixin:
             return HttpResponseRedirect(self._import_url("phone_import_preview"))
         data = _unpack(stored["data"])
         try:
-            result = import_phone_numbers(
+            result = PhoneNumberResource().import_file(
                 data=data,
                 file_name=stored["file_name"],
                 region=stored["region"],

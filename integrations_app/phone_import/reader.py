@@ -101,6 +101,16 @@ def _csv_records(text: str, delimiter: str) -> Records:
         ) from None
 
 
+def table_from_rows(headers, rows, *, max_rows: int | None = None) -> Table:
+    """A table of rows already in memory (a tablib Dataset): the header is row 1."""
+    header = [_cell_text(cell) for cell in headers or ()]
+    data = [[_cell_text(cell) for cell in row] for row in rows]
+    if not any(cell.strip() for cell in header):
+        raise ImportFileError(_("The file is empty."))
+    records = lambda: enumerate([header, *data], 1)  # noqa: E731
+    return _table(records, ",", max_rows or settings.PHONE_IMPORT_MAX_ROWS)
+
+
 def _size(limit: int) -> str:
     if limit >= 1024 * 1024:
         return f"{limit / (1024 * 1024):g} MiB"

@@ -1,16 +1,36 @@
-"""The phone-number columns as a django-import-export ``Resource``, for the admin export.
+"""The phone-number columns as a django-import-export ``Resource``: export and import.
 
 The same columns as an import file (columns.py), so an export can be edited and imported
 again: company and branch by name, the number in E.164, primary and active as 1/0. Every
 exported cell is neutralised against formula injection (error_report.neutralise), in CSV
 and XLSX alike.
+
+Import: the admin and the command call ``import_file``/``preview_file``; django-import-export's
+own ``import_data`` (a tablib Dataset in, a ``Result`` out) runs the same checks and the same
+bulk write. None of them takes the library's per-row path (an instance, a query and a save per
+row: about 70 times the plain insert, bench/README.md), and none can skip the checks.
 """
 
+from django.core.exceptions import ValidationError
 from import_export import fields, resources
+from import_export.results import Error, Result
+from import_export.results import RowResult as LibraryRowResult
 
 from integrations_app.models import PhoneNumber
 from integrations_app.phone import to_e164
+from integrations_app.phone_import import service
 from integrations_app.phone_import.error_report import neutralise
+from integrations_app.phone_import.errors import ImportFileError
+from integrations_app.phone_import.reader import table_from_rows
+from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
+
+# The library's names for the four outcomes of a row.
+IMPORT_TYPES = {
+    NEW: LibraryRowResult.IMPORT_TYPE_NEW,
+    UPDATE: LibraryRowResult.IMPORT_TYPE_UPDATE,
+    UNCHANGED: LibraryRowResult.IMPORT_TYPE_SKIP,
+    ERROR: LibraryRowResult.IMPORT_TYPE_INVALID,
+}
 
 
 def _flag(value) -> str:
@@ -44,3 +64,70 @@ class PhoneNumberResource(resources.ModelResource):
         """Every cell as text a spreadsheet shows and never runs (=, +, -, @, tab, CR)."""
         value = super().export_field(field, instance, **kwargs)
         return neutralise(value)
+
+    # --- import ----------------------------------------------------------------------------
+    def preview_file(self, *, data: bytes, region: str = "DE"):
+        """Every row's outcome and errors; writes nothing."""
+        return service.preview_phone_numbers(data=data, region=region)
+
+    def import_file(self, **kwargs) -> service.ImportResult:
+        """Check a CSV/XLSX file and write it all or nothing (``service.import_phone_numbers``)."""
+        return service.import_phone_numbers(**kwargs)
+
+    def import_data(
+        self,
+        dataset,
+        dry_run=False,
+        raise_errors=False,
+        use_transactions=None,
+        collect_failed_rows=False,
+        rollback_on_validation_errors=False,
+        **kwargs,
+    ) -> Result:
+        """django-import-export's entry point, on the one validated bulk path.
+
+        Always all or nothing in one transaction (``use_transactions`` and
+        ``rollback_on_validation_errors`` cannot turn that off). A row with errors is an
+        invalid row with a ValidationError per column; unchanged rows are skipped. A table
+        that cannot be read is a base error (raised with ``raise_errors``). Keyword arguments
+        ``region``, ``user``, ``source`` and ``file_name`` are passed on.
+        """
+        result = Result()
+        headers = list(dataset.headers or [])
+        result.diff_headers = headers
+        result.add_dataset_headers(headers)
+        try:
+            table = table_from_rows(headers, dataset)
+            outcome = service.import_table(
+                table=table,
+                checksum=service.checksum_of(dataset.export("csv").encode("utf-8")),
+                file_name=kwargs.get("file_name") or "dataset",
+                region=kwargs.get("region", "DE"),
+                user=kwargs.get("user"),
+                source=kwargs.get("source", "import_export"),
+                dry_run=dry_run,
+            )
+        except ImportFileError as error:
+            if raise_errors:
+                raise
+            result.append_base_error(Error(error))
+            return result
+        plan = outcome.plan
+        cells = plan.cells(row.row for row in plan.rows if row.errors)
+        for row in plan.rows:
+            row_result = LibraryRowResult()
+            row_result.import_type = IMPORT_TYPES[row.status]
+            row_result.object_id = row.pk
+            row_result.object_repr = row.value("number")
+            if row.errors:
+                by_column = {}
+                for error in row.errors:
+                    by_column.setdefault(error.column, []).append(error.message)
+                row_result.validation_error = ValidationError(by_column)
+                values = dict(zip(headers, cells.get(row.row, []), strict=False))
+                result.append_invalid_row(row.row, values, row_result.validation_error)
+            result.append_row_result(row_result)
+            result.increment_row_result_total(row_result)
+        result.total_rows = len(plan.rows)
+        result.phone_import = outcome.record  # the import's record (None for a dry run)
+        return result

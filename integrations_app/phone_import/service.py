@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 from integrations_app.history import recorded_as
 from integrations_app.models import PhoneImport, PhoneNumber
 from integrations_app.phone_import.errors import ImportFileError
-from integrations_app.phone_import.reader import read_table
+from integrations_app.phone_import.reader import Table, read_table
 from integrations_app.phone_import.validate import ImportPlan, validate
 from integrations_app.phone_import.write import write_plan
 
@@ -44,6 +44,10 @@ def preview_phone_numbers(*, data: bytes, region: str = "DE") -> ImportPlan:
     return validate(read_table(data), region=region)
 
 
+def checksum_of(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
 def import_phone_numbers(
     *,
     data: bytes,
@@ -60,9 +64,31 @@ def import_phone_numbers(
     a preview the user confirmed) nothing is written if the plan is no longer the same: the
     result's plan is then the new preview (``record`` None).
     """
+    return import_table(
+        table=read_table(data),
+        checksum=checksum_of(data),
+        file_name=file_name,
+        region=region,
+        user=user,
+        source=source,
+        dry_run=dry_run,
+        expected_digest=expected_digest,
+    )
+
+
+def import_table(
+    *,
+    table: Table,
+    checksum: str,
+    file_name: str,
+    region: str = "DE",
+    user=None,
+    source: str = "admin",
+    dry_run: bool = False,
+    expected_digest: str | None = None,
+) -> ImportResult:
+    """``import_phone_numbers`` for a table already read (a file, or a tablib Dataset)."""
     region = check_region(region)
-    table = read_table(data)
-    checksum = hashlib.sha256(data).hexdigest()
     with recorded_as(source), transaction.atomic(using=router.db_for_write(PhoneNumber)):
         plan = validate(table, region=region)
         if dry_run or (expected_digest is not None and plan.digest != expected_digest):

@@ -4,7 +4,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations_app.phone_import import ImportFileError, import_phone_numbers
+from integrations_app.phone_import import ImportFileError
+from integrations_app.phone_import.resource import PhoneNumberResource
 
 
 class Command(BaseCommand):
@@ -37,7 +38,7 @@ class Command(BaseCommand):
                 returncode=2,
             ) from None
         try:
-            result = import_phone_numbers(
+            result = PhoneNumberResource().import_file(
                 data=data,
                 file_name=path.name,
                 region=region,
