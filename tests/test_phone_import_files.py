@@ -116,3 +116,23 @@ def test_limits_default_and_come_from_the_environment(settings):
 
     assert live.PHONE_IMPORT_MAX_BYTES == 5 * 1024 * 1024
     assert live.PHONE_IMPORT_MAX_ROWS == 100_000
+
+
+@pytest.mark.django_db
+def test_short_and_long_rows_and_absent_columns_read_as_empty():
+    from tests import audit_rows as r
+
+    company = r.company("Praxis Dr. Lindenberg")
+    r.branch(company, "Mitte")
+    data = (
+        b"company,number,description\r\n"
+        b"Praxis Dr. Lindenberg,030 23125100\r\n"  # short: no description cell
+        b"Praxis Dr. Lindenberg,030 23125101,Empfang,stray,cells\r\n"  # long: cells past the header
+    )
+    plan = preview_phone_numbers(data=data)
+    assert not plan.has_errors, plan.errors
+    first, second = plan.rows
+    # absent columns (branch, type, primary, active) take their defaults, never a stray cell
+    assert first.values()["description"] is None and second.values()["description"] == "Empfang"
+    assert [row.values()["type"] for row in plan.rows] == ["direct", "direct"]
+    assert all(row.values()["is_active"] and not row.values()["is_primary"] for row in plan.rows)

@@ -151,7 +151,7 @@ class PhoneImportAdminMixin:
         """The summary, the first errors and one page of rows (``?page=``, ``?status=``)."""
         status = request.GET.get("status")
         status = status if status in STATUS_LABELS else None
-        chosen = [r for r in plan.rows if status is None or r.status == status]
+        chosen = plan.rows if status is None else plan.rows_with(status)
         page = Paginator(chosen, PREVIEW_ROWS_PER_PAGE).get_page(request.GET.get("page"))
         width = len(plan.table.headers)
         cells_of = plan.cells(result.row for result in page.object_list)
@@ -170,7 +170,6 @@ class PhoneImportAdminMixin:
             (status_key, STATUS_LABELS[status_key], counts[status_key])
             for status_key in (NEW, UPDATE, UNCHANGED, ERROR)
         ]
-        errors = plan.errors
         request.current_app = self.admin_site.name
         context = self._context(
             request,
@@ -181,9 +180,9 @@ class PhoneImportAdminMixin:
             rows=rows,
             page=page,
             status=status,
-            errors=errors[:PREVIEW_ERRORS_SHOWN],
-            error_count=len(errors),
-            more_errors=max(0, len(errors) - PREVIEW_ERRORS_SHOWN),
+            errors=list(plan.iter_errors(PREVIEW_ERRORS_SHOWN)),
+            error_count=plan.error_count,
+            more_errors=max(0, plan.error_count - PREVIEW_ERRORS_SHOWN),
             summary=summary,
             preview_url=self._import_url("phone_import_preview"),
             has_errors=plan.has_errors,

@@ -5,7 +5,7 @@ import io
 
 from django.utils.translation import gettext as _
 
-from integrations_app.phone_import.validate import ImportPlan
+from integrations_app.phone_import.validate import ERROR, ImportPlan
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -24,16 +24,22 @@ def error_csv(plan: ImportPlan, *, delimiter: str | None = None) -> bytes:
     that was imported unless another is given.
     """
     table = plan.table
-    failed = [result for result in plan.rows if result.errors]
-    cells_of = plan.cells(result.row for result in failed)
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter or table.delimiter, lineterminator="\r\n")
     width = len(table.headers)
     writer.writerow([neutralise(h) for h in [*table.headers, _("row"), _("column"), _("error")]])
-    for result in failed:
-        original = (cells_of.get(result.row, []) + [""] * width)[:width]
+    # The failed rows and the file's rows, both in row order, read side by side.
+    failed = iter(plan.rows_with(ERROR))
+    result = next(failed, None)
+    for number, cells in table.rows():
+        if result is None:
+            break
+        if number != result.row:
+            continue
+        original = (cells + [""] * width)[:width]
         for error in result.errors:
             writer.writerow(
                 [neutralise(v) for v in [*original, error.row, error.column, error.message]]
             )
+        result = next(failed, None)
     return out.getvalue().encode("utf-8-sig")

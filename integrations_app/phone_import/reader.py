@@ -9,6 +9,7 @@ The rows are streamed, not held: ``Table.rows()`` reads them afresh from the fil
 is called, so the memory an import needs does not grow with the cells of the file.
 """
 
+import codecs
 import csv
 import io
 import zipfile
@@ -24,6 +25,7 @@ from integrations_app.phone_import.errors import ImportFileError
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary Excel format (.xls)
 _DELIMITERS = (";", ",", "\t")
+_HEAD = 64 * 1024  # bytes decoded at a time; the header line is within the first of them
 
 
 Records = Iterator[tuple[int, list[str]]]  # (row number, cells), empty rows included
@@ -85,14 +87,16 @@ def read_table(data: bytes, *, max_bytes: int | None = None, max_rows: int | Non
             _("This is an old Excel file (.xls): save it as .xlsx or as CSV and upload it again.")
         )
     else:
-        text = _decode(data)
-        delimiter = _delimiter(text)
-        records = lambda: _csv_records(text, delimiter)  # noqa: E731
+        encoding = _encoding(data)
+        delimiter = _delimiter(data[:_HEAD].decode(encoding, errors="ignore"))
+        records = lambda: _csv_records(data, encoding, delimiter)  # noqa: E731
     return _table(records, delimiter, max_rows)
 
 
-def _csv_records(text: str, delimiter: str) -> Records:
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+def _csv_records(data: bytes, encoding: str, delimiter: str) -> Records:
+    # Decoded as it is read: the text of the whole file is never held at once.
+    text = io.TextIOWrapper(io.BytesIO(data), encoding=encoding, newline="")
+    reader = csv.reader(text, delimiter=delimiter)
     try:
         yield from enumerate(reader, 1)
     except csv.Error as error:
@@ -117,22 +121,30 @@ def _size(limit: int) -> str:
     return f"{limit / 1024:g} KiB" if limit >= 1024 else f"{limit} B"
 
 
-def _decode(data: bytes) -> str:
+def _encoding(data: bytes) -> str:
+    """UTF-8 (with or without BOM), else Windows-1252; checked piece by piece, not held."""
     if b"\x00" in data[:4096]:
         raise ImportFileError(_("This is not a CSV or Excel (.xlsx) file."))
-    try:
-        return data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        pass
-    try:
-        text = data.decode("cp1252")
-    except UnicodeDecodeError:
+    if _decodes(data, "utf-8-sig"):
+        return "utf-8-sig"
+    if not _decodes(data, "cp1252"):
         raise ImportFileError(
             _("The file is neither UTF-8 nor Windows-1252 text: save it as CSV (UTF-8).")
-        ) from None
-    if any(ch < " " and ch not in "\t\r\n" for ch in text[:4096]):
+        )
+    if any(ch < " " and ch not in "\t\r\n" for ch in data[:4096].decode("cp1252")):
         raise ImportFileError(_("This is not a CSV or Excel (.xlsx) file."))
-    return text
+    return "cp1252"
+
+
+def _decodes(data: bytes, encoding: str) -> bool:
+    decoder = codecs.getincrementaldecoder(encoding)()
+    try:
+        for start in range(0, len(data), _HEAD):
+            decoder.decode(data[start : start + _HEAD])
+        decoder.decode(b"", final=True)
+    except UnicodeDecodeError:
+        return False
+    return True
 
 
 def _delimiter(text: str) -> str:

@@ -6,8 +6,11 @@ the row, the column and the reason, in the user's language.
 
 import hashlib
 import re
-from collections import Counter
+from collections import defaultdict
 from dataclasses import dataclass
+from functools import cached_property
+from itertools import islice
+from operator import itemgetter
 
 import phonenumbers
 from django.utils.translation import gettext as _
@@ -16,15 +19,17 @@ from integrations_app.phone_import import lookups
 from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_type
 from integrations_app.phone_import.errors import RowError
 from integrations_app.phone_import.reader import Table
+from integrations_app.phone_import.store import RowStore
 
 NEW, UPDATE, UNCHANGED, ERROR = "new", "update", "unchanged", "error"
 STATUSES = (NEW, UPDATE, UNCHANGED, ERROR)
 DESCRIPTION_MAX = 255
+BATCH = 1000  # rows checked, then stored, at a time
 
 
 @dataclass(slots=True)
 class RowResult:
-    """One data row's outcome, kept small: a 100,000-row file holds 100,000 of these.
+    """One data row's outcome. The plan keeps them in its ``RowStore`` (on disk), not in memory.
 
     ``before`` and ``after`` are the values of ``lookups.WRITTEN`` in that order (``values()``
     gives them by name); the row's cells are not kept (``ImportPlan.cells`` reads them again).
@@ -37,6 +42,7 @@ class RowResult:
     before: tuple | None = None
     after: tuple | None = None
     primary_given: bool = False  # the file itself sets primary = yes
+    number: str | None = None  # E.164, when the row names a company and a valid number
 
     @property
     def changed(self) -> list[str]:
@@ -53,35 +59,84 @@ class RowResult:
     def value(self, column: str):
         return None if self.after is None else self.after[_INDEX[column]]
 
+    @classmethod
+    def stored(cls, row, status, pk, before, after, errors, primary_given) -> "RowResult":
+        listed = [RowError(row, column, message) for column, message in errors or ()]
+        return cls(row, status, listed or (), pk, before, after, bool(primary_given))
+
 
 _INDEX = {column: position for position, column in enumerate(lookups.WRITTEN)}
+
+
+class RowsView:
+    """The plan's rows (of one status, or all) as a sequence: length, slices, iteration.
+
+    Read from the store as they are needed, so a paginator or a loop over 100,000 rows holds
+    one batch at a time.
+    """
+
+    def __init__(self, store: RowStore, status: str | None = None):
+        self.store, self.status = store, status
+
+    def __len__(self) -> int:
+        return self.store.count(self.status)
+
+    def __iter__(self):
+        return (RowResult.stored(*row) for row in self.store.rows(self.status))
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            start, stop, step = index.indices(len(self))
+            if step != 1:
+                raise ValueError("RowsView slices have no step")
+            rows = self.store.rows(self.status, start=start, stop=stop)
+            return [RowResult.stored(*row) for row in rows]
+        found = self[index : index + 1] if index >= 0 else self[index:][:1]
+        if not found:
+            raise IndexError(index)
+        return found[0]
 
 
 @dataclass
 class ImportPlan:
     table: Table
     region: str
-    rows: list[RowResult]
+    store: RowStore
+    error_count: int = 0  # every error of every row
 
-    @property
+    @cached_property
     def counts(self) -> dict[str, int]:
-        counted = Counter(r.status for r in self.rows)
+        counted = self.store.counts()
         return {status: counted.get(status, 0) for status in STATUSES}
 
     @property
+    def rows(self) -> RowsView:
+        return RowsView(self.store)
+
+    def rows_with(self, status: str) -> RowsView:
+        return RowsView(self.store, status)
+
+    def iter_errors(self, limit: int | None = None):
+        """Every error in row order (the first ``limit``)."""
+        rows = self.store.rows(ERROR, errors_only=True)
+        errors = (RowError(row[0], c, m) for row in rows for c, m in row[5])
+        return errors if limit is None else islice(errors, limit)
+
+    @property
     def errors(self) -> list[RowError]:
-        return [error for r in self.rows for error in r.errors]
+        return list(self.iter_errors())
 
     @property
     def has_errors(self) -> bool:
-        return any(r.errors for r in self.rows)
+        return self.counts[ERROR] > 0
 
-    @property
+    @cached_property
     def digest(self) -> str:
         """What the plan would do, as a checksum: a preview confirmed later must still match."""
         digest = hashlib.sha256(repr(self.region).encode())
-        for r in self.rows:  # repr of ints, strings, booleans and None: stable across runs
-            digest.update(repr((r.row, r.status, r.pk, r.before, r.after)).encode())
+        for row, status, pk, before, after, _errors, _given in self.store.rows():
+            # repr of ints, strings, booleans and None: stable across runs
+            digest.update(repr((row, status, pk, before, after)).encode())
         return digest.hexdigest()
 
     def cells(self, rows) -> dict[int, list[str]]:
@@ -91,34 +146,56 @@ class ImportPlan:
 
 
 def validate(table: Table, *, region: str = "DE", found: lookups.Lookups | None = None):
-    """The plan for ``table``: every row with its status and errors (three queries in all)."""
+    """The plan for ``table``: every row with its status and errors (three queries in all).
+
+    The rows are checked batch by batch as they are read and their outcomes stored on disk;
+    then what only the whole file shows (a number twice, several primary numbers) is added.
+    """
     found = found or lookups.load()
     region = region.upper()
     checker = _RowChecker(table, region, found)
-    results = [checker.check(number, cells) for number, cells in table.rows()]
-    checker.check_file(results)
-    for result in results:
-        if result.errors:
-            result.status, result.after = ERROR, None
-        elif result.before is None:
-            result.status = NEW
-        else:
-            result.status = UPDATE if result.before != result.after else UNCHANGED
-    return ImportPlan(table=table, region=region, rows=results)
+    store = RowStore()
+    error_count = 0
+    rows = table.rows()
+    while batch := list(islice(rows, BATCH)):
+        results = [checker.check(number, cells) for number, cells in batch]
+        for result in results:
+            checker.track_primary(result)
+            if result.errors:
+                error_count += len(result.errors)
+                result.status, result.after = ERROR, None
+            elif result.before is None:
+                result.status = NEW
+            else:
+                result.status = UPDATE if result.before != result.after else UNCHANGED
+        store.add(results)
+    file_errors = checker.check_file(store)
+    store.add_errors(file_errors, ERROR)
+    error_count += sum(len(errors) for errors in file_errors.values())
+    return ImportPlan(table=table, region=region, store=store, error_count=error_count)
 
 
 _PLAIN_NUMBER = re.compile(r"^[\d\s()/.+-]+$", re.ASCII)  # no letters: no extension, no word
 _SEPARATORS = re.compile(r"[\s()/.-]", re.ASCII)
+_KEYS = ("company", "branch", "number", "type", "primary", "active", "description")
 _DEFAULTS = {"type": "direct", "is_primary": False, "is_active": True, "description": None}
 
 
 class _RowChecker:
     def __init__(self, table: Table, region: str, found: lookups.Lookups):
         self.table, self.region, self.found = table, region, found
-        self.positions = {key: table.positions.get(key) for key in BY_KEY}
+        # Each column's position; a column the file lacks reads an empty cell past the others.
+        self.width = len(table.headers)
+        positions = [table.positions.get(key, self.width) for key in _KEYS]
+        self.padded = any(key not in table.positions for key in _KEYS)
+        self.pick = itemgetter(*positions)
         self.companies: dict[str, tuple] = {}  # cell text -> (company, error): rows repeat them
         self.branches: dict[tuple, tuple] = {}  # (company id, cell text) -> (branch id, error)
         self.country_codes: dict[int, str] = {}
+        # The primary numbers of each company as the import goes (existing ones by key, new
+        # ones by row), and the rows that set primary = yes: few, whatever the file's size.
+        self.primaries = {c: set(pks) for c, pks in found.primaries.items()}
+        self.primary_rows: dict[int, list[int]] = defaultdict(list)
 
     def column(self, key: str) -> str:
         return self.table.header_of(key) or str(BY_KEY[key].label)
@@ -128,21 +205,25 @@ class _RowChecker:
             result.errors = []
         result.errors.append(RowError(result.row, self.column(key), message))
 
-    def cell(self, cells: list[str], key: str) -> str:
-        position = self.positions[key]
-        if position is None or position >= len(cells):
-            return ""
-        return cells[position].strip()
+    def cells_of(self, cells: list[str]) -> list[str]:
+        """The cells of the columns in ``_KEYS`` order, stripped ("" where there is none)."""
+        if self.padded or len(cells) != self.width:
+            # a short or long row, or a column the file lacks: exactly the header's width,
+            # then the one empty cell that the missing columns read
+            cells = cells[: self.width] + [""] * (self.width + 1 - min(len(cells), self.width))
+        return [cell.strip() for cell in self.pick(cells)]
 
     def check(self, number: int, cells: list[str]) -> RowResult:
         result = RowResult(row=number)
-        cell = self.cell
-        company = self.company(result, cell(cells, "company"))
-        e164, country_code = self.number(result, cell(cells, "number"))
-        kind = self.choice(result, "type", cell(cells, "type"), parse_type, _type_hint)
-        primary = self.choice(result, "primary", cell(cells, "primary"), parse_boolean, _yes_no)
-        active = self.choice(result, "active", cell(cells, "active"), parse_boolean, _yes_no)
-        description = cell(cells, "description") or None
+        company_text, branch_text, number_text, kind_text, primary_text, active_text, described = (
+            self.cells_of(cells)
+        )
+        company = self.company(result, company_text)
+        e164, country_code = self.number(result, number_text)
+        kind = self.choice(result, "type", kind_text, parse_type, _type_hint)
+        primary = self.choice(result, "primary", primary_text, parse_boolean, _yes_no)
+        active = self.choice(result, "active", active_text, parse_boolean, _yes_no)
+        description = described or None
         if description and len(description) > DESCRIPTION_MAX:
             self.error(
                 result,
@@ -151,9 +232,7 @@ class _RowChecker:
             )
         result.primary_given = primary is True
         existing = self.existing(result, e164, company) if e164 else None
-        branch_id = (
-            self.branch(result, cell(cells, "branch"), company, existing) if company else None
-        )
+        branch_id = self.branch(result, branch_text, company, existing) if company else None
         if company is None or e164 is None:
             return result
         if existing is None:
@@ -175,6 +254,7 @@ class _RowChecker:
             active if active is not None else base["is_active"],
             description if description is not None else base["description"],
         )
+        result.number = e164
         return result
 
     def company(self, result: RowResult, text: str):
@@ -336,50 +416,42 @@ class _RowChecker:
             "count": len(live),
         }
 
-    def check_file(self, results: list[RowResult]) -> None:
+    def track_primary(self, result: RowResult) -> None:
+        """Follow each company's primary numbers row by row (before errors clear ``after``)."""
+        if result.after is None:
+            return
+        company = result.after[_INDEX["company_id"]]
+        key = result.pk or f"row:{result.row}"
+        if result.after[_INDEX["is_primary"]]:
+            self.primaries.setdefault(company, set()).add(key)
+        elif company in self.primaries:
+            self.primaries[company].discard(key)
+        if result.primary_given:
+            self.primary_rows[company].append(result.row)
+
+    def check_file(self, store: RowStore) -> dict[int, list[RowError]]:
         """What only the whole file shows: a number twice, two primary numbers of one company."""
-        number, company_id, is_primary = (_INDEX[c] for c in ("number", "company_id", "is_primary"))
-        rows_of: dict[str, list[int]] = {}
-        for result in results:
-            if result.after:
-                rows_of.setdefault(result.after[number], []).append(result.row)
-        for result in results:
-            if result.after and len(rows_of[result.after[number]]) > 1:
-                others = [n for n in rows_of[result.after[number]] if n != result.row]
-                self.error(
-                    result,
-                    "number",
-                    _("%(number)s is in the file more than once (also row %(rows)s).")
-                    % {"number": result.after[number], "rows": ", ".join(map(str, others))},
-                )
-        del rows_of
-        primaries = {c: set(pks) for c, pks in self.found.primaries.items()}
-        given = {}
-        for result in results:
-            if result.after is None:
+        errors: dict[int, list[RowError]] = defaultdict(list)
+        number_column, primary_column = self.column("number"), self.column("primary")
+        for number, rows in store.numbers_seen_twice():
+            for row in rows:
+                others = ", ".join(str(n) for n in rows if n != row)
+                message = _("%(number)s is in the file more than once (also row %(rows)s).") % {
+                    "number": number,
+                    "rows": others,
+                }
+                errors[row].append(RowError(row, number_column, message))
+        for company, rows in self.primary_rows.items():
+            count = len(self.primaries.get(company, ()))
+            if count <= 1:
                 continue
-            company = result.after[company_id]
-            key = result.pk or f"row:{result.row}"
-            if result.after[is_primary]:
-                primaries.setdefault(company, set()).add(key)
-            elif company in primaries:
-                primaries[company].discard(key)
-            if result.primary_given:
-                given.setdefault(company, []).append(result)
-        for company, rows in given.items():
-            if len(primaries.get(company, ())) <= 1:
-                continue
-            name = self.found.companies_by_id[company].name
-            for result in rows:
-                self.error(
-                    result,
-                    "primary",
-                    _(
-                        "%(company)s would have %(count)d primary numbers after the import: "
-                        "a company has at most one (set the others to primary = no)."
-                    )
-                    % {"company": name, "count": len(primaries[company])},
-                )
+            message = _(
+                "%(company)s would have %(count)d primary numbers after the import: "
+                "a company has at most one (set the others to primary = no)."
+            ) % {"company": self.found.companies_by_id[company].name, "count": count}
+            for row in rows:
+                errors[row].append(RowError(row, primary_column, message))
+        return dict(sorted(errors.items()))
 
 
 def _yes_no() -> str:

@@ -47,8 +47,7 @@ def write_plan(plan: ImportPlan, record: PhoneImport, *, user=None) -> None:
         insert = _Insert(
             cursor, PhoneNumber, _NEW_COLUMNS, {"created_at": stamp, "updated_at": stamp}
         )
-        new_rows = (r for r in plan.rows if r.status == NEW)
-        for batch in _batches(new_rows):
+        for batch in _batches(plan.rows_with(NEW)):
             pks = [new_uuid() for _ in batch]
             insert([(pk, *r.after) for pk, r in zip(pks, batch, strict=True)])
             history.write([(pk, r.row, None, r.after) for pk, r in zip(pks, batch, strict=True)])
@@ -57,7 +56,7 @@ def write_plan(plan: ImportPlan, record: PhoneImport, *, user=None) -> None:
 
 def _write_updates(cursor, plan: ImportPlan, now, history) -> None:
     """Updates (rare next to new rows), grouped by the columns they change: bulk_update each."""
-    for batch in _batches(r for r in plan.rows if r.status == UPDATE):
+    for batch in _batches(plan.rows_with(UPDATE)):
         groups = defaultdict(list)
         for result in batch:
             changed = tuple(result.changed)

@@ -54,7 +54,7 @@ class Command(BaseCommand):
               "%(error)d with errors")
             % {"file": path.name, "rows": len(plan.rows), **counts}
         )  # fmt: skip
-        for error in plan.errors:
+        for error in plan.iter_errors():
             self.stdout.write(
                 _("row %(row)d, column “%(column)s”: %(message)s")
                 % {"row": error.row, "column": error.column, "message": error.message}
@@ -62,7 +62,7 @@ class Command(BaseCommand):
         if plan.has_errors:
             raise CommandError(
                 _("nothing was imported: %(count)d errors in %(rows)d rows; correct the file")
-                % {"count": len(plan.errors), "rows": counts["error"]}
+                % {"count": plan.error_count, "rows": counts["error"]}
             )
         if dry_run:
             self.stdout.write(_("Dry run: nothing was written."))
