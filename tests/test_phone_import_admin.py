@@ -301,3 +301,31 @@ def test_a_large_preview_is_paged_and_filtered_by_status(admin_client, world):
     for page in ("999", "abc", "-1"):
         assert admin_client.get(preview, {"page": page}, **EN).status_code == 200
     assert admin_client.get(preview, {"status": "nonsense"}, **EN).context["page"].number == 1
+
+
+def test_the_import_records_list_runs_a_fixed_number_of_queries(admin_client, django_user_model):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    def add(count, start):
+        for i in range(start, start + count):
+            user = django_user_model.objects.create_user(f"support{i}")
+            PhoneImport.objects.create(
+                imported_by=user, file_name=f"nummern-{i}.csv", checksum=f"{i:064x}",
+                outcome="imported", row_count=3, new_count=2, updated_count=1,
+            )  # fmt: skip
+
+    def queries():
+        url = reverse("admin:integrations_app_phoneimport_changelist")
+        with CaptureQueriesContext(connection) as captured:
+            response = admin_client.get(url, **EN)
+        assert response.status_code == 200
+        return len(captured), len(response.context["cl"].result_list)
+
+    add(2, 0)
+    queries()  # warm the caches (session, content types)
+    small = queries()
+    add(40, 2)
+    large = queries()
+    assert (small[1], large[1]) == (2, 42)
+    assert small[0] == large[0]
