@@ -13,7 +13,7 @@ from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
-from integrations_app.models import PhoneImport, PhoneNumber
+from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
 from integrations_app.phone import to_e164
 from integrations_app.phone_import import (
     error_csv,
@@ -111,21 +111,30 @@ def test_excel_export_with_mixed_formats_is_imported_and_routes(world):
         assert str(uuid.UUID(row.pk, version=4)) == row.pk
         assert row.created_at is not None and row.updated_at is not None
         assert row.country_code == "+49"
-    # the import's record has every row it wrote in the history: spreadsheet row, before/after
-    entries = list(result.record.history_entries())
-    assert [(x.additional_data["row"], x.action) for x in entries] == [
-        (2, LogEntry.Action.CREATE), (3, LogEntry.Action.CREATE), (4, LogEntry.Action.CREATE),
-        (5, LogEntry.Action.CREATE),
+    # the import's record has every row it wrote: spreadsheet row, id, before and after
+    record = result.record
+    written = list(record.written_rows())
+    assert [(x["row"], x["action"], x["before"]) for x in written] == [
+        (2, "create", None), (3, "create", None), (4, "create", None), (5, "create", None),
     ]  # fmt: skip
-    assert [PhoneNumber.objects.get(pk=x.object_pk).number for x in entries] == list(expected)
-    assert [x.object_repr for x in entries] == list(expected)
-    first = entries[0]
-    assert first.changes["description"] == [None, "Laden Süd"]
-    assert first.changes["company"] == [None, world["baeckerei"].pk]
-    assert first.changes["number"] == [None, first.object_repr]
-    assert first.changes["is_active"] == [None, True]
-    assert first.additional_data == {"source": "admin", "phone_import": result.record.pk, "row": 2}
-    assert first.timestamp is not None and first.content_type.model_class() is PhoneNumber
+    assert [PhoneNumber.objects.get(pk=x["id"]).number for x in written] == list(expected)
+    first = written[0]["after"]
+    assert set(first) == {
+        "company_id", "branch_id", "number", "number_normalized", "phone_number",
+        "country_code", "type", "is_primary", "is_active", "description",
+    }  # fmt: skip
+    assert (first["description"], first["company_id"]) == ("Laden Süd", world["baeckerei"].pk)
+    assert (
+        first["number"] == first["number_normalized"] == first["phone_number"] == list(expected)[0]
+    )
+    assert (first["is_primary"], first["is_active"]) == (True, True)
+    # every written row carries the import's timestamp, so its history finds the import
+    stamps = {(p.created_at, p.updated_at) for p in PhoneNumber.objects.all()}
+    assert stamps == {(record.written_at, record.written_at)}
+    # the change history has one entry for the import itself, by the same user and source
+    entry = LogEntry.objects.get_for_object(record).get()
+    assert entry.action == LogEntry.Action.CREATE and entry.additional_data["source"] == "admin"
+    assert entry.changes["new_count"] == [None, 4] and entry.actor is None
 
 
 def test_the_same_number_in_three_forms_is_one_number(world):
@@ -195,7 +204,7 @@ def test_every_error_at_once_with_spreadsheet_row_numbers(world):
     assert not result.written
     record = PhoneImport.objects.get()
     assert (record.outcome, record.error_count, record.new_count) == ("rejected", 16, 1)
-    assert not record.history_entries().exists()
+    assert not record.changes.exists() and record.written_at is None
 
 
 def test_same_company_is_an_update_that_changes_only_what_differs(world):
@@ -213,18 +222,19 @@ def test_same_company_is_an_update_that_changes_only_what_differs(world):
     assert row.number == row.number_normalized == row.phone_number == "+493023125130"
     assert (row.branch_id, row.type, row.description) == (world["mitte"].pk, "hotline", "Empfang")
     assert PhoneNumber.objects.get(pk=untouched.pk).updated_at == stamp
-    entry = result.record.history_entries().get()
-    assert entry.action == LogEntry.Action.UPDATE and entry.object_pk == existing.pk
-    assert entry.additional_data == {"source": "admin", "phone_import": result.record.pk, "row": 2}
-    # only what changed, as [before, after]
-    assert entry.changes == {
-        "branch": [None, world["mitte"].pk],
-        "number": ["+49 30 23125 130", "+493023125130"],
-        "number_normalized": [None, "+493023125130"],
-        "phone_number": [None, "+493023125130"],
-        "type": ["direct", "hotline"],
-        "description": [None, "Empfang"],
-    }
+    (entry,) = result.record.written_rows()
+    assert (entry["row"], entry["id"], entry["action"]) == (2, existing.pk, "update")
+    # only what changed, before and after
+    assert entry["before"] == {
+        "branch_id": None, "number": "+49 30 23125 130", "number_normalized": None,
+        "phone_number": None, "type": "direct", "description": None,
+    }  # fmt: skip
+    assert entry["after"] == {
+        "branch_id": world["mitte"].pk, "number": "+493023125130",
+        "number_normalized": "+493023125130", "phone_number": "+493023125130",
+        "type": "hotline", "description": "Empfang",
+    }  # fmt: skip
+    assert row.updated_at == result.record.written_at
 
 
 def test_reimport_of_the_same_file_is_unchanged_and_writes_nothing(world):
@@ -236,9 +246,9 @@ def test_reimport_of_the_same_file_is_unchanged_and_writes_nothing(world):
     again = run(data)
     assert again.plan.counts == {"new": 0, "update": 0, "unchanged": 4, "error": 0}
     assert {p.pk: (p.updated_at, p.number) for p in PhoneNumber.objects.all()} == rows
-    assert LogEntry.objects.count() == entries
-    assert first.record.history_entries().count() == 4
-    assert not again.record.history_entries().exists()
+    assert LogEntry.objects.count() == entries + 1  # the second import's own entry
+    assert len(list(first.record.written_rows())) == 4
+    assert not again.record.changes.exists()
     assert again.record.checksum == first.record.checksum
 
 
@@ -328,15 +338,20 @@ def test_a_large_import_writes_numbers_and_history_in_batches(world):
         return [q["sql"] for q in queries if q["sql"].startswith(f"INSERT INTO {table}")]
 
     # multi-row statements of up to BATCH rows (SQLite allows fewer parameters per statement)
-    for model in (PhoneNumber, LogEntry):
-        statements = inserts_into(model)
-        assert math.ceil(size / BATCH) <= len(statements) <= size / 50
-        assert sum(sql.count("), (") + 1 for sql in statements) == size
-    assert len(queries) < 150
-    entries = result.record.history_entries()
-    assert entries.count() == PhoneNumber.objects.count() == size
-    rows = [e.additional_data["row"] for e in entries.only("additional_data")]
-    assert rows == list(range(2, size + 2))
+    statements = inserts_into(PhoneNumber)
+    assert math.ceil(size / BATCH) <= len(statements) <= size / 50
+    assert sum(sql.count("), (") + 1 for sql in statements) == size
+    # the record of the rows: one row of up to BATCH written rows each
+    assert len(inserts_into(PhoneImportChanges)) == math.ceil(size / BATCH)
+    assert not [q for q in queries if "auditlog_logentry" in q["sql"] and "INSERT" in q["sql"]][1:]
+    assert len(queries) < 100
+    changes = list(result.record.changes.order_by("first_row"))
+    assert [(c.first_row, c.last_row, c.row_count) for c in changes] == [
+        (2, 1001, 1000), (1002, 2001, 1000), (2002, 2501, 500),
+    ]  # fmt: skip
+    written = list(result.record.written_rows())
+    assert [w["row"] for w in written] == list(range(2, size + 2))
+    assert {w["id"] for w in written} == set(PhoneNumber.objects.values_list("pk", flat=True))
 
 
 def test_error_csv_beside_the_original_rows_with_formulas_neutralised(world):

@@ -246,37 +246,58 @@ def test_upload_of_xlsx(admin_client, world):
     assert statuses(response) == {2: "new"}
 
 
-def test_the_import_record_lists_its_rows_in_the_history_with_the_actor(admin_client, world):
+def test_the_import_record_shows_its_rows_and_each_number_its_import(admin_client, world):
     from auditlog.models import LogEntry
 
     response = upload(admin_client, excel_file(world, fixed=True))
     confirm(admin_client, response)
     record = PhoneImport.objects.get()
-    entries = list(record.history_entries())
-    assert len(entries) == 5
-    assert {e.actor.username for e in entries} == {"admin"}
-    assert {e.additional_data["source"] for e in entries} == {"admin"}
-    assert sorted(e.additional_data["row"] for e in entries) == [2, 3, 4, 5, 6]
-    # the formula-looking description is stored as written; history keeps it as data
-    assert entries[0].changes["description"] == [None, "=HYPERLINK(1)"]
+    written = list(record.written_rows())
+    assert sorted(w["row"] for w in written) == [2, 3, 4, 5, 6]
+    # the formula-looking description is stored as written; the record keeps it as data
+    assert written[0]["after"]["description"] == "=HYPERLINK(1)"
+    # the change history has the import itself, by the user who confirmed it
+    entry = LogEntry.objects.get_for_object(record).get()
+    assert entry.actor.username == "admin" and entry.additional_data["source"] == "admin"
 
     page = admin_client.get(reverse("admin:integrations_app_phoneimport_changelist"), **EN)
-    text = page.content.decode()
-    assert page.status_code == 200 and "nummern.csv" in text and "5 in the history" in text
-    history_url = reverse("admin:auditlog_logentry_changelist") + f"?cid=phone-import%3A{record.pk}"
-    assert history_url.replace("&", "&amp;") in text
-    history = admin_client.get(history_url, **EN)
-    assert history.status_code == 200
-    assert sorted(history.context["cl"].result_list, key=lambda e: e.pk) == entries
+    assert page.status_code == 200 and "nummern.csv" in page.content.decode()
     detail = admin_client.get(
         reverse("admin:integrations_app_phoneimport_change", args=[record.pk]), **EN
     )
-    assert detail.status_code == 200 and record.checksum in detail.content.decode()
+    text = detail.content.decode()
+    assert detail.status_code == 200 and record.checksum in text
+    assert [row["row"] for row in detail.context["written_rows"]] == [2, 3, 4, 5, 6]
+    assert "+492214710123" in text and "=HYPERLINK(1)" in text
+    # each number's history names the import, its row and what it wrote
+    number = PhoneNumber.objects.get(number="+493023125101")
+    history = admin_client.get(
+        reverse("admin:integrations_app_phonenumber_history", args=[number.pk]), **EN
+    )
+    assert [item["entry"]["row"] for item in history.context["imports"]] == [3]
+    assert history.context["imports"][0]["import"] == record
+    assert "nummern.csv" in history.content.decode()
     # read only: the import itself writes its record
     assert admin_client.get(reverse("admin:integrations_app_phoneimport_add")).status_code == 403
     delete = reverse("admin:integrations_app_phoneimport_delete", args=[record.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
-    assert PhoneImport.objects.count() == 1 and LogEntry.objects.filter(cid=record.cid).count() == 5
+    assert PhoneImport.objects.count() == 1
+
+
+def test_the_import_record_pages_through_many_written_rows(admin_client, world):
+    rows = [["company", "branch", "number"]] + [
+        ["Praxis Dr. Lindenberg", "Mitte", f"+4930{2600000 + i}"] for i in range(250)
+    ]
+    confirm(admin_client, upload(admin_client, csv_bytes(rows)))
+    record = PhoneImport.objects.get()
+    url = reverse("admin:integrations_app_phoneimport_change", args=[record.pk])
+    pages = {}
+    for page in ("1", "3", "99", "x"):
+        response = admin_client.get(url, {"rows": page}, **EN)
+        assert response.status_code == 200
+        pages[page] = [row["row"] for row in response.context["written_rows"]]
+    assert pages["1"] == list(range(2, 102)) and pages["3"] == list(range(202, 252))
+    assert pages["99"] == pages["3"] and pages["x"] == pages["1"]
 
 
 def test_a_large_preview_is_paged_and_filtered_by_status(admin_client, world):

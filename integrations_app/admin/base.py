@@ -203,10 +203,15 @@ class GatewayAdmin(admin.ModelAdmin):
             "page_range": paginator.get_elided_page_range(page.number),
             "page_var": PAGE_VAR,
             "preserved_filters": self.get_preserved_filters(request),
+            **self.history_extra(obj),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.history_template, context)
+
+    def history_extra(self, obj) -> dict:
+        """More for the history page of ``obj`` (the phone numbers add their imports)."""
+        return {}
 
 
 class ReadOnlyGatewayAdmin(GatewayAdmin):

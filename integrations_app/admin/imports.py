@@ -1,18 +1,15 @@
-"""The record of every phone-number import: who, when, which file, what it found and changed.
+"""The record of every phone-number import: who, when, which file, what it found and wrote.
 
-Read only: a record is written by the import itself. Each imported row's before and after are
-in the change history, one entry per row under the import's correlation id; the list links to
-them.
+Read only: a record is written by the import itself. Its page lists the rows the import wrote
+with before and after, a hundred at a time.
 """
 
-from auditlog import get_logentry_model
 from django.contrib import admin
-from django.urls import reverse
-from django.utils.html import format_html
-from django.utils.http import urlencode
-from django.utils.translation import gettext_lazy as _
 
 from integrations_app.models import PhoneImport
+from integrations_app.phone_import.records import written_rows_page
+
+ROWS_PER_PAGE = 100
 
 
 @admin.register(PhoneImport)
@@ -28,7 +25,6 @@ class PhoneImportAdmin(admin.ModelAdmin):
         "updated_count",
         "unchanged_count",
         "error_count",
-        "history_link",
     )
     list_select_related = ("imported_by",)
     list_filter = ("outcome", "source", "imported_at")
@@ -44,23 +40,25 @@ class PhoneImportAdmin(admin.ModelAdmin):
         "region",
         "outcome",
         ("row_count", "new_count", "updated_count", "unchanged_count", "error_count"),
-        "history_link",
+        "written_at",
     )
-    readonly_fields = fields[:7] + fields[7] + ("history_link",)
+    readonly_fields = fields[:7] + fields[7] + ("written_at",)
 
-    @admin.display(description=_("rows written"))
-    def history_link(self, obj):
-        written = obj.new_count + obj.updated_count if obj.outcome == "imported" else 0
-        if not written:
-            return "—"
-        opts = get_logentry_model()._meta
-        url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
-        return format_html(
-            '<a href="{}?{}">{}</a>',
-            url,
-            urlencode({"cid": obj.cid}),
-            _("%(count)d in the history") % {"count": written},
-        )
+    def change_view(self, request, object_id, form_url="", extra_context=None):
+        record = self.get_object(request, object_id)
+        extra = {}
+        if record is not None:
+            try:
+                page = int(request.GET.get("rows", 1))
+            except ValueError:
+                page = 1
+            rows, pages = written_rows_page(record, page, ROWS_PER_PAGE)
+            extra = {
+                "written_rows": rows,
+                "written_page": min(max(1, page), pages),
+                "written_pages": pages,
+            }
+        return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
 
     def has_add_permission(self, request):
         return False

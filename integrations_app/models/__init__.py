@@ -1,11 +1,11 @@
 """The gateway's tables, mirrored with ``managed = False``: the gateway owns its schema.
 
-The console's own tables (``PhoneImport``) are ordinary migrated models
+The console's own tables (``PhoneImport``, ``PhoneImportChanges``) are ordinary migrated models
 and not in ``GATEWAY_MODELS``.
 """
 
 from integrations_app.models.activity import Appointment, Call, Customer, CustomerInteraction
-from integrations_app.models.imports import PhoneImport
+from integrations_app.models.imports import PhoneImport, PhoneImportChanges
 from integrations_app.models.integrations import Integration, NotificationTemplate
 from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
 
@@ -23,4 +23,8 @@ GATEWAY_MODELS = (
     CustomerInteraction,
 )
 
-__all__ = [m.__name__ for m in GATEWAY_MODELS] + ["GATEWAY_MODELS", "PhoneImport"]
+__all__ = [m.__name__ for m in GATEWAY_MODELS] + [
+    "GATEWAY_MODELS",
+    "PhoneImport",
+    "PhoneImportChanges",
+]

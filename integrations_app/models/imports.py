@@ -8,10 +8,12 @@ from django.utils.translation import gettext_lazy as _
 class PhoneImport(models.Model):
     """One import of a phone-number file: who, when, which file, what it found and changed.
 
-    A rejected import (any row with an error) is recorded too, with nothing written. Every row
-    the import created or changed has its django-auditlog entry, with before and after and the
-    spreadsheet row, under the import's correlation id (``history_entries``): the history of
-    each number shows its import, and the import shows its rows.
+    A rejected import (any row with an error) is recorded too, with nothing written. The rows
+    it created or changed, with before and after, are in ``changes`` (``PhoneImportChanges``),
+    up to a thousand rows to a record, as the audit's fixes keep theirs: a django-auditlog entry
+    per row would cost the database as much as the phone numbers themselves. Every row written
+    gets ``written_at`` as its ``updated_at`` (and ``created_at`` when new), so the history of a
+    number finds the imports that wrote it.
     """
 
     OUTCOMES = (("imported", _("imported")), ("rejected", _("rejected")))
@@ -34,6 +36,7 @@ class PhoneImport(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
+    written_at = models.DateTimeField(_("written at"), null=True, blank=True, db_index=True)
 
     class Meta:
         verbose_name = _("phone-number import")
@@ -43,12 +46,34 @@ class PhoneImport(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} {self.imported_at:%Y-%m-%d %H:%M}"
 
-    @property
-    def cid(self) -> str:
-        """The correlation id of this import's history entries."""
-        return f"phone-import:{self.pk}"
+    def written_rows(self):
+        """Every row this import wrote, in row order: {"row", "id", "action", "before", "after"}."""
+        for changes in self.changes.order_by("first_row"):
+            yield from changes.entries
 
-    def history_entries(self):
-        from auditlog import get_logentry_model
 
-        return get_logentry_model().objects.filter(cid=self.cid).order_by("pk")
+class PhoneImportChanges(models.Model):
+    """The rows one batch of an import wrote (up to a thousand), with before and after.
+
+    ``entries`` is a list of {"row": spreadsheet row, "id": phone number id, "action": "create" or
+    "update", "before": None or the changed columns' old values, "after": the values written}.
+    """
+
+    phone_import = models.ForeignKey(
+        PhoneImport,
+        models.CASCADE,
+        related_name="changes",
+        verbose_name=_("phone-number import"),
+    )
+    first_row = models.PositiveIntegerField(_("first row"))
+    last_row = models.PositiveIntegerField(_("last row"))
+    row_count = models.PositiveIntegerField(_("rows"))
+    entries = models.JSONField(_("rows written"), default=list)
+
+    class Meta:
+        verbose_name = _("rows written by an import")
+        verbose_name_plural = _("rows written by imports")
+        ordering = ["phone_import", "first_row"]
+
+    def __str__(self) -> str:
+        return f"{self.phone_import_id}:{self.first_row}-{self.last_row}"

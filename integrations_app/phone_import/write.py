@@ -1,18 +1,15 @@
-"""Writing a checked plan: all rows or none, in bulk, each written row recorded in the history.
+"""Writing a checked plan: all rows or none, in bulk, each written row recorded with its import.
 
 Only a plan without errors is written. New rows get a new lowercase UUID v4 and the three
 routing columns in E.164; an update writes only the columns that differ (and ``updated_at``).
 
-New rows and the history entries go in as prepared multi-row INSERTs (``executemany``, which
-mysqlclient sends as statements of about 1 MiB each), in batches of ``BATCH`` rows made as they
-are sent: no model instance and no signal per row, and memory that does not grow with the file.
-Each written row gets one django-auditlog entry, as a single save would leave it: its changes
-as ``[before, after]`` per column, the source, the import and the spreadsheet row in
-``additional_data``, and the import's correlation id (``cid``), by which the import's record
-lists them.
+New rows go in as multi-row INSERTs of ``BATCH`` rows, made as they are sent: no model
+instance and no signal per row, and memory that does not grow with the file. The import's
+record (``PhoneImport``) gets the rows of each batch, with before and after, as one
+``PhoneImportChanges`` row, and ``written_at``, the timestamp every written row carries; the
+change history gets one entry for the import itself.
 """
 
-import json
 import re
 from collections import defaultdict
 from itertools import islice
@@ -20,32 +17,27 @@ from json.encoder import encode_basestring
 from operator import itemgetter
 
 from auditlog import get_logentry_model
-from django.contrib.contenttypes.models import ContentType
 from django.db import connections, router
-from django.db.models.signals import pre_save
 from django.utils import timezone
 
 from integrations_app.history import current_source
-from integrations_app.models import PhoneImport, PhoneNumber
+from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
 from integrations_app.models.fields import new_uuid
 from integrations_app.phone_import.lookups import WRITTEN
 from integrations_app.phone_import.validate import NEW, UPDATE, ImportPlan
 
 BATCH = 1000
-# The history names the foreign keys as django-auditlog does: by field name, not column.
-_HISTORY_NAMES = tuple({"company_id": "company", "branch_id": "branch"}.get(c, c) for c in WRITTEN)
 _ROUTING_COPIES = {"number_normalized": "number", "phone_number": "number"}
 _SAFE_TEXT = re.compile(r"^[\w:. +-]*$", re.ASCII)  # digits, letters, ":", ".", "-", "+", " "
 
 
 def write_plan(plan: ImportPlan, record: PhoneImport, *, user=None) -> None:
-    """Write ``plan`` (no errors) and its history; the caller holds the transaction."""
+    """Write ``plan`` (no errors) and its record; the caller holds the transaction."""
     assert not plan.has_errors, "a plan with errors is never written"
     connection = connections[router.db_for_write(PhoneNumber)]
     now = timezone.now().replace(microsecond=0)
     stamp = PhoneNumber._meta.get_field("created_at").get_db_prep_save(now, connection)
     with connection.cursor() as cursor:
-        history = _History(record, cursor, now, user)
         # MySQL and MariaDB let a value name a column set before it in the same row: the
         # number is then sent once for its three routing columns.
         copies = _ROUTING_COPIES if connection.vendor == "mysql" else {}
@@ -58,80 +50,74 @@ def write_plan(plan: ImportPlan, record: PhoneImport, *, user=None) -> None:
             {"created_at": stamp, "updated_at": stamp},
             copies=copies,
         )
+        changes = _Insert(
+            cursor,
+            PhoneImportChanges,
+            ("first_row", "last_row", "row_count", "entries"),
+            {"phone_import_id": record.pk},
+        )
         for batch in _batches(plan.rows_with(NEW)):
             pks = [new_uuid() for _ in batch]
             insert([(pk, *pick(r.after)) for pk, r in zip(pks, batch, strict=True)])
-            history.write([(pk, r.row, None, r.after) for pk, r in zip(pks, batch, strict=True)])
-        _write_updates(cursor, plan, now, history)
+            changes([_changes_of(batch, pks)])
+        for batch in _batches(plan.rows_with(UPDATE)):
+            _update(batch, now)
+            changes([_changes_of(batch, [r.pk for r in batch])])
+    record.written_at = now
+    record.save(update_fields=["written_at"])
+    _log_import(record, user)
 
 
-def _write_updates(cursor, plan: ImportPlan, now, history) -> None:
+def _update(batch, now) -> None:
     """Updates (rare next to new rows), grouped by the columns they change: bulk_update each."""
-    for batch in _batches(plan.rows_with(UPDATE)):
-        groups = defaultdict(list)
-        for result in batch:
-            changed = tuple(result.changed)
-            values = result.values()
-            groups[changed].append(
-                PhoneNumber(id=result.pk, updated_at=now, **{c: values[c] for c in changed})
-            )
-        for columns, rows in groups.items():
-            PhoneNumber.objects.bulk_update(rows, [*columns, "updated_at"])
-        history.write([(r.pk, r.row, r.before, r.after) for r in batch])
+    groups = defaultdict(list)
+    for result in batch:
+        changed = tuple(result.changed)
+        values = result.values()
+        groups[changed].append(
+            PhoneNumber(id=result.pk, updated_at=now, **{c: values[c] for c in changed})
+        )
+    for columns, rows in groups.items():
+        PhoneNumber.objects.bulk_update(rows, [*columns, "updated_at"])
 
 
-class _History:
-    """django-auditlog entries for written rows, as one save of each row would leave them."""
-
-    def __init__(self, record: PhoneImport, cursor, now, user):
-        connection = cursor.db
-        LogEntry = get_logentry_model()
-        self.create, self.update = LogEntry.Action.CREATE, LogEntry.Action.UPDATE
-        # The request's actor and address, as django-auditlog's context fills them in for a
-        # single save: one pre_save on one entry, then the same values for every row.
-        probe = LogEntry()
-        pre_save.send(sender=LogEntry, instance=probe, raw=False, using=None, update_fields=None)
-        if probe.actor_id is None and getattr(user, "pk", None):
-            probe.actor, probe.actor_email = user, getattr(user, "email", None)
-        content_type = ContentType.objects.db_manager(connection.alias).get_for_model(PhoneNumber)
-        timestamp = LogEntry._meta.get_field("timestamp").get_db_prep_save(now, connection)
-        constants = {
-            "content_type_id": content_type.pk,
-            "changes_text": "",
-            "cid": record.cid,
-            "timestamp": timestamp,
-            "actor_id": probe.actor_id,
-            "actor_email": probe.actor_email,
-            "remote_addr": probe.remote_addr,
-            "remote_port": probe.remote_port,
-        }
-        columns = ("object_pk", "object_repr", "changes", "additional_data")
-        self.inserts = {
-            action: _Insert(cursor, LogEntry, columns, {**constants, "action": action})
-            for action in (self.create, self.update)
-        }
-        # {"source": ..., "phone_import": ..., "row": N}: the row number is the only part
-        # that varies, so the rest is encoded once.
-        additional = json.dumps({"source": current_source(), "phone_import": record.pk})
-        self.additional = additional[:-1].replace("%", "%%") + ', "row": %d}'
-
-    def write(self, rows) -> None:
-        """``rows``: (pk, spreadsheet row, before or None, after) of the written rows."""
-        entries = {self.create: [], self.update: []}
-        for pk, row, before, after in rows:
-            if before is None:
-                action, changes = self.create, _CREATED % tuple(map(_json_value, after))
-            else:
-                action, changes = self.update, _changed(before, after)
-            entries[action].append((pk, after[2], changes, self.additional % row))
-        for action, listed in entries.items():
-            self.inserts[action](listed)
+def _changes_of(batch, pks) -> tuple:
+    """One ``PhoneImportChanges`` row: (first row, last row, count, the rows as JSON text)."""
+    entries = []
+    for result, pk in zip(batch, pks, strict=True):
+        if result.before is None:
+            entries.append(_CREATED % (result.row, pk, _CREATED_AFTER % _values(result.after)))
+        else:
+            entries.append(_updated(result.row, pk, result.before, result.after))
+    return batch[0].row, batch[-1].row, len(batch), "[" + ",".join(entries) + "]"
 
 
-# The changes of a new row, {"column": [null, value], ...}, as one format string: a new row
-# sets every column, so only the values differ (json.dumps per row would take three times
-# as long, for the same text).
-_CREATED = "{" + ",".join(f'"{name}":[null,%s]' for name in _HISTORY_NAMES) + "}"
+def _log_import(record: PhoneImport, user) -> None:
+    """One change-history entry for the import, with its counts (its rows are in its record)."""
+    LogEntry = get_logentry_model()
+    actor = user if getattr(user, "pk", None) else None
+    LogEntry.objects.log_create(
+        record,
+        force_log=True,
+        action=LogEntry.Action.CREATE,
+        actor=actor,
+        changes={
+            "file_name": [None, record.file_name],
+            "new_count": [None, record.new_count],
+            "updated_count": [None, record.updated_count],
+        },
+        additional_data={"source": current_source(), "phone_import": record.pk},
+    )
+
+
+# A row as JSON text from format strings: every new row sets the same columns, so only the
+# values differ (json.dumps per row would take three times as long, for the same text).
+_CREATED = '{"row":%d,"id":"%s","action":"create","before":null,"after":%s}'
+_CREATED_AFTER = "{" + ",".join(f'"{column}":%s' for column in WRITTEN) + "}"
+
+
+def _values(values: tuple) -> tuple:
+    return tuple(map(_json_value, values))
 
 
 def _json_value(value) -> str:
@@ -144,14 +130,15 @@ def _json_value(value) -> str:
     return encode_basestring(value)  # a JSON string, escaped
 
 
-def _changed(before: tuple, after: tuple) -> str:
-    """{"column": [before, after], ...} of the columns an update changes."""
-    changed = (
-        f'"{name}":[{_json_value(b)},{_json_value(a)}]'
-        for name, b, a in zip(_HISTORY_NAMES, before, after, strict=True)
-        if b != a
+def _updated(row: int, pk: str, before: tuple, after: tuple) -> str:
+    """An updated row: before and after of the columns it changes."""
+    changed = [i for i, (b, a) in enumerate(zip(before, after, strict=True)) if b != a]
+    old = ",".join(f'"{WRITTEN[i]}":{_json_value(before[i])}' for i in changed)
+    new = ",".join(f'"{WRITTEN[i]}":{_json_value(after[i])}' for i in changed)
+    return (
+        f'{{"row":{row:d},"id":{encode_basestring(pk)},"action":"update",'
+        f'"before":{{{old}}},"after":{{{new}}}}}'
     )
-    return "{" + ",".join(changed) + "}"
 
 
 class _Insert:
