@@ -7,6 +7,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from integrations_app.models import PhoneImport, PhoneNumber
@@ -350,3 +351,28 @@ def test_the_import_records_list_runs_a_fixed_number_of_queries(admin_client, dj
     large = queries()
     assert (small[1], large[1]) == (2, 42)
     assert small[0] == large[0]
+
+
+def test_written_rows_are_shown_with_names_labels_and_yes_no(admin_client, world):
+    from integrations_app.phone_import.records import describe
+
+    existing = r.number(world["praxis"], "+493023125130", world["mitte"])
+    data = csv_bytes([
+        ["company", "branch", "number", "primary", "description"],
+        ["Praxis Dr. Lindenberg", "Pankow", "030 23125130", "", "Empfang"],
+        ["Bäckerei Müller & Söhne", "", "030 23125131", "ja", ""],
+    ])  # fmt: skip
+    confirm(admin_client, upload(admin_client, data))
+    record = PhoneImport.objects.get()
+    with translation.override("de"):
+        update, create = describe(list(record.written_rows()))
+    assert (update["action"], update["number"]) == ("update", "+493023125130")
+    assert update["changes"] == [
+        ("Filiale", "Mitte", "Pankow"), ("Beschreibung", "—", "Empfang"),
+    ]  # fmt: skip
+    assert update["id"] == existing.pk
+    shown = dict((label, after) for label, _before, after in create["changes"])
+    assert shown["Firma"] == "Bäckerei Müller & Söhne" and shown["Filiale"] == "Köln Süd"
+    assert shown["Hauptnummer"] == "ja" and shown["Aktiv"] == "ja" and shown["Beschreibung"] == "—"
+    # the routing columns that repeat the number are not listed again for a new row
+    assert shown["Nummer"] == "+493023125131" and "Nummer (E.164)" not in shown

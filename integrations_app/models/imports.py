@@ -2,6 +2,7 @@
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -44,7 +45,7 @@ class PhoneImport(models.Model):
         ordering = ["-imported_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} {self.imported_at:%Y-%m-%d %H:%M}"
+        return f"{self.file_name} {timezone.localtime(self.imported_at):%Y-%m-%d %H:%M}"
 
     def written_rows(self):
         """Every row this import wrote, in row order: {"row", "id", "action", "before", "after"}."""

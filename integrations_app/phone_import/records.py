@@ -7,8 +7,10 @@ two timestamps (indexed); its rows then confirm it, and give the row, before and
 
 from django.db.models import TextField
 from django.db.models.functions import Cast
+from django.utils.text import capfirst
+from django.utils.translation import gettext
 
-from integrations_app.models import PhoneImport, PhoneImportChanges
+from integrations_app.models import Branch, Company, PhoneImport, PhoneImportChanges, PhoneNumber
 
 
 def written_rows_page(record: PhoneImport, page: int, per_page: int = 100) -> tuple[list, int]:
@@ -29,7 +31,7 @@ def written_rows_page(record: PhoneImport, page: int, per_page: int = 100) -> tu
         for changes in PhoneImportChanges.objects.filter(pk__in=wanted).order_by("first_row")
         for entry in changes.entries
     ]
-    return rows[skip or 0 : (skip or 0) + per_page], pages
+    return describe(rows[skip or 0 : (skip or 0) + per_page]), pages
 
 
 def imports_of(number) -> list[dict]:
@@ -50,4 +52,64 @@ def imports_of(number) -> list[dict]:
         for entry in record.entries:
             if entry.get("id") == number.pk:
                 found.append({"import": record.phone_import, "entry": entry})
+    for item, entry in zip(found, describe([item["entry"] for item in found]), strict=True):
+        item["entry"] = entry
     return found
+
+
+def describe(entries: list[dict]) -> list[dict]:
+    """Written rows for people: the number, and each column by its label with names, not ids.
+
+    Each entry gets "number" (the phone number now, else as written) and "changes": a list of
+    (label, before, after) in the user's language; a new row leaves out the two routing
+    columns that only repeat its number. Three queries, whatever the number of rows.
+    """
+    ids = {entry["id"] for entry in entries}
+    companies, branches = set(), set()
+    for entry in entries:
+        for values in (entry.get("before") or {}, entry.get("after") or {}):
+            companies.add(values.get("company_id"))
+            branches.add(values.get("branch_id"))
+    names = {
+        "company_id": dict(
+            Company.all_objects.filter(pk__in=companies - {None}).values_list("pk", "name")
+        ),
+        "branch_id": dict(
+            Branch.all_objects.filter(pk__in=branches - {None}).values_list("pk", "name")
+        ),
+    }
+    numbers = dict(PhoneNumber.objects.filter(pk__in=ids).values_list("pk", "number"))
+    described = []
+    for entry in entries:
+        before, after = entry.get("before") or {}, entry.get("after") or {}
+        created = entry.get("action") == "create"
+        changes = [
+            (
+                _label(column),
+                _shown(column, before.get(column), names),
+                _shown(column, value, names),
+            )
+            for column, value in after.items()
+            if not (created and column in _REPEATS and value == after.get("number"))
+        ]
+        number = numbers.get(entry["id"]) or after.get("number") or entry["id"]
+        described.append({**entry, "number": number, "changes": changes})
+    return described
+
+
+_REPEATS = ("number_normalized", "phone_number")  # E.164 like "number" on every row written
+
+
+def _label(column: str) -> str:
+    field = PhoneNumber._meta.get_field(column.removesuffix("_id"))
+    return str(capfirst(field.verbose_name))
+
+
+def _shown(column: str, value, names: dict) -> str:
+    if value is None or value == "":
+        return "—"
+    if isinstance(value, bool):
+        return gettext("yes") if value else gettext("no")
+    if column in names:
+        return names[column].get(value, str(value))
+    return str(value)
