@@ -376,3 +376,4 @@ def test_written_rows_are_shown_with_names_labels_and_yes_no(admin_client, world
     assert shown["Hauptnummer"] == "ja" and shown["Aktiv"] == "ja" and shown["Beschreibung"] == "—"
     # the routing columns that repeat the number are not listed again for a new row
     assert shown["Nummer"] == "+493023125131" and "Nummer (E.164)" not in shown
+    assert shown["Typ"] == "Durchwahl"  # the type's label, not its database value

@@ -112,4 +112,5 @@ def _shown(column: str, value, names: dict) -> str:
         return gettext("yes") if value else gettext("no")
     if column in names:
         return names[column].get(value, str(value))
-    return str(value)
+    choices = dict(PhoneNumber._meta.get_field(column).flatchoices)
+    return str(choices.get(value, value))
