@@ -16,6 +16,7 @@ from django.utils import translation
 from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
 from integrations_app.phone import to_e164
 from integrations_app.phone_import import (
+    ImportFileError,
     error_csv,
     import_phone_numbers,
     neutralise,
@@ -403,3 +404,58 @@ def test_the_quick_path_for_plain_numbers_agrees_with_phonenumbers(written):
     else:
         assert e164 == phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
         assert country_code == f"+{parsed.country_code}" and not result.errors
+
+
+@pytest.mark.django_db(transaction=True)
+def test_two_imports_at_once_run_one_after_the_other(mysql_only, transactional_db):
+    import threading
+
+    from django.db import connections
+
+    company = r.company("Praxis Dr. Lindenberg")
+    r.branch(company, "Mitte")
+    data = csv_bytes(
+        [["company", "number"]]
+        + [["Praxis Dr. Lindenberg", f"+4930{2700000 + i}"] for i in range(300)]
+    )
+    barrier = threading.Barrier(2)
+    outcomes = []
+
+    def attempt():
+        try:
+            barrier.wait(timeout=10)
+            result = import_phone_numbers(data=data, file_name="nummern.csv", source="race")
+            outcomes.append(result.plan.counts)
+        except Exception as error:  # noqa: BLE001 - reported by the assertion below
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=attempt) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    # the second import waited for the first and found every number already there
+    assert sorted(outcomes, key=str) == [
+        {"new": 0, "update": 0, "unchanged": 300, "error": 0},
+        {"new": 300, "update": 0, "unchanged": 0, "error": 0},
+    ]
+    assert PhoneNumber.objects.count() == 300 and PhoneImport.objects.count() == 2
+
+
+def test_a_number_written_meanwhile_by_another_writer_stops_the_import(world, monkeypatch):
+    from integrations_app.phone_import import service
+
+    data = csv_bytes([["company", "number"], ["Bäckerei Müller & Söhne", "030 23125190"]])
+    checked = service.validate
+
+    def validate_then_another_writer(*args, **kwargs):
+        plan = checked(*args, **kwargs)
+        r.number(world["baeckerei"], "+493023125190", world["koeln"])  # e.g. the admin form
+        return plan
+
+    monkeypatch.setattr(service, "validate", validate_then_another_writer)
+    with pytest.raises(ImportFileError, match="changed while the file was being imported"):
+        run(data)
+    assert not PhoneImport.objects.exists()  # rolled back with the import

@@ -1,11 +1,12 @@
 """The gateway's tables, mirrored with ``managed = False``: the gateway owns its schema.
 
-The console's own tables (``PhoneImport``, ``PhoneImportChanges``) are ordinary migrated models
+The console's own tables (``PhoneImport``, ``PhoneImportChanges``,
+``ImportLock``) are ordinary migrated models
 and not in ``GATEWAY_MODELS``.
 """
 
 from integrations_app.models.activity import Appointment, Call, Customer, CustomerInteraction
-from integrations_app.models.imports import PhoneImport, PhoneImportChanges
+from integrations_app.models.imports import ImportLock, PhoneImport, PhoneImportChanges
 from integrations_app.models.integrations import Integration, NotificationTemplate
 from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
 
@@ -25,6 +26,7 @@ GATEWAY_MODELS = (
 
 __all__ = [m.__name__ for m in GATEWAY_MODELS] + [
     "GATEWAY_MODELS",
+    "ImportLock",
     "PhoneImport",
     "PhoneImportChanges",
 ]

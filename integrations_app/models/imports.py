@@ -78,3 +78,16 @@ class PhoneImportChanges(models.Model):
 
     def __str__(self) -> str:
         return f"{self.phone_import_id}:{self.first_row}-{self.last_row}"
+
+
+class ImportLock(models.Model):
+    """One row per kind of import, locked while one runs: two imports run one after the other,
+    and the second checks its rows against what the first wrote."""
+
+    name = models.CharField(max_length=60, primary_key=True)
+
+    class Meta:
+        verbose_name = _("import lock")
+
+    def __str__(self) -> str:
+        return self.name

@@ -1,8 +1,8 @@
 """Reading the record of imports: the rows an import wrote, and the imports that wrote a number.
 
 An import stamps every row it writes with its ``written_at`` (as ``updated_at``, and as
-``created_at`` when new), so the imports that may have written a number are found by those
-two timestamps (indexed); its rows then confirm it, and give the row, before and after.
+``created_at`` when new), so the imports that may have written a number are those written
+since it was created (indexed); their rows then confirm it, and give the row, before and after.
 """
 
 from django.db.models import TextField
@@ -34,24 +34,28 @@ def written_rows_page(record: PhoneImport, page: int, per_page: int = 100) -> tu
     return describe(rows[skip or 0 : (skip or 0) + per_page]), pages
 
 
-def imports_of(number) -> list[dict]:
-    """The imports that wrote this phone number: {"import", "entry"} each, newest first."""
-    stamps = {number.created_at, number.updated_at} - {None}
-    if not stamps:
-        return []
-    candidates = PhoneImport.objects.filter(outcome="imported", written_at__in=stamps)
-    found = []
+def imports_of(number, limit: int = 50) -> list[dict]:
+    """The imports that wrote this phone number, newest first: {"import", "entry"} each.
+
+    The imports since the number was created (by ``written_at``, indexed) whose rows name it:
+    found by its id in their rows' text, then confirmed entry by entry.
+    """
+    records = PhoneImport.objects.filter(outcome="imported")
+    if number.created_at is not None:
+        records = records.filter(written_at__gte=number.created_at)
     changes = (
-        PhoneImportChanges.objects.filter(phone_import__in=candidates)
+        PhoneImportChanges.objects.filter(phone_import__in=records)
         .annotate(text=Cast("entries", TextField()))
         .filter(text__contains=number.pk)
         .select_related("phone_import", "phone_import__imported_by")
-        .order_by("-phone_import__written_at", "-phone_import__pk")
+        .order_by("-phone_import__written_at", "-phone_import__pk", "-first_row")[:limit]
     )
-    for record in changes:
-        for entry in record.entries:
-            if entry.get("id") == number.pk:
-                found.append({"import": record.phone_import, "entry": entry})
+    found = [
+        {"import": record.phone_import, "entry": entry}
+        for record in changes
+        for entry in record.entries
+        if entry.get("id") == number.pk
+    ]
     for item, entry in zip(found, describe([item["entry"] for item in found]), strict=True):
         item["entry"] = entry
     return found

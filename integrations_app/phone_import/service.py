@@ -7,11 +7,11 @@ import hashlib
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db import router, transaction
+from django.db import IntegrityError, router, transaction
 from django.utils.translation import gettext as _
 
 from integrations_app.history import recorded_as
-from integrations_app.models import PhoneImport, PhoneNumber
+from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
 from integrations_app.phone_import.errors import ImportFileError
 from integrations_app.phone_import.reader import Table, read_table
 from integrations_app.phone_import.validate import ImportPlan, validate
@@ -89,24 +89,55 @@ def import_table(
 ) -> ImportResult:
     """``import_phone_numbers`` for a table already read (a file, or a tablib Dataset)."""
     region = check_region(region)
-    with recorded_as(source), transaction.atomic(using=router.db_for_write(PhoneNumber)):
-        plan = validate(table, region=region)
-        if dry_run or (expected_digest is not None and plan.digest != expected_digest):
-            return ImportResult(plan=plan, record=None, checksum=checksum)
-        counts = plan.counts
-        record = PhoneImport.objects.create(
-            imported_by=user if getattr(user, "pk", None) else None,
-            source=source,
-            file_name=file_name[:255],
-            checksum=checksum,
-            region=region,
-            outcome="rejected" if plan.has_errors else "imported",
-            row_count=len(plan.rows),
-            new_count=counts["new"],
-            updated_count=counts["update"],
-            unchanged_count=counts["unchanged"],
-            error_count=counts["error"],
-        )
-        if not plan.has_errors:
-            write_plan(plan, record, user=user)
+    database = router.db_for_write(PhoneNumber)
+    try:
+        with recorded_as(source), transaction.atomic(using=database):
+            return _import_locked(
+                table, checksum, file_name, region, user, source, dry_run, expected_digest
+            )
+    except IntegrityError:
+        # Another writer (a form, a fix) added one of these numbers after the check: the
+        # transaction is rolled back, nothing of this import is written.
+        raise ImportFileError(
+            _(
+                "The phone numbers changed while the file was being imported, so nothing was "
+                "imported: check the preview again."
+            )
+        ) from None
+
+
+def _import_locked(table, checksum, file_name, region, user, source, dry_run, expected_digest):
+    """Check, and unless a dry run, record and write; inside the caller's transaction."""
+    if not dry_run:
+        _lock("phone-numbers")
+    plan = validate(table, region=region)
+    if dry_run or (expected_digest is not None and plan.digest != expected_digest):
+        return ImportResult(plan=plan, record=None, checksum=checksum)
+    counts = plan.counts
+    record = PhoneImport.objects.create(
+        imported_by=user if getattr(user, "pk", None) else None,
+        source=source,
+        file_name=file_name[:255],
+        checksum=checksum,
+        region=region,
+        outcome="rejected" if plan.has_errors else "imported",
+        row_count=len(plan.rows),
+        new_count=counts["new"],
+        updated_count=counts["update"],
+        unchanged_count=counts["unchanged"],
+        error_count=counts["error"],
+    )
+    if not plan.has_errors:
+        write_plan(plan, record, user=user)
     return ImportResult(plan=plan, record=record, checksum=checksum)
+
+
+def _lock(name: str) -> None:
+    """Imports one after the other: a row lock on their ImportLock row (created once). Django
+    reads MySQL in READ COMMITTED, so the checks that follow see what an earlier import wrote."""
+    try:
+        with transaction.atomic():
+            ImportLock.objects.get_or_create(name=name)
+    except IntegrityError:
+        pass  # created by a concurrent first import
+    ImportLock.objects.select_for_update().get(name=name)
