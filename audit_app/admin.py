@@ -23,12 +23,13 @@ from audit_app.fixes import service
 from audit_app.fixes.base import get_fix
 from audit_app.models import FixRecord
 from audit_app.registry import CheckUnavailable, get_check
+from integrations_app.admin.base import ViewOnly
 
 APPLY_PERMISSION = "audit_app.apply_fix"
 
 
 @admin.register(FixRecord)
-class FixRecordAdmin(admin.ModelAdmin):
+class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
     """The record of applied fixes: read only; the dashboard and fix pages live here too."""
 
     list_display = (
@@ -69,16 +70,6 @@ class FixRecordAdmin(admin.ModelAdmin):
         "created_count",
         "changed_count",
     )
-
-    # --- read only ---------------------------------------------------------------------------
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
         # The changes, before → after, full width below the fields (no extra query: the

@@ -135,3 +135,30 @@ def run_manage(
         cwd=BASE_DIR,
         timeout=300,
     )
+
+
+def at_the_same_moment(*attempts) -> list:
+    """Run the callables in threads released together; each one's result, or its exception's
+    repr, in the order they finished. Each thread closes its own database connections."""
+    import threading
+
+    from django.db import connections
+
+    barrier = threading.Barrier(len(attempts))
+    outcomes = []
+
+    def run(attempt):
+        try:
+            barrier.wait(timeout=10)
+            outcomes.append(attempt())
+        except Exception as error:  # noqa: BLE001 - the caller asserts on the outcomes
+            outcomes.append(repr(error))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run, args=(attempt,)) for attempt in attempts]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    return outcomes

@@ -2,7 +2,6 @@
 
 import json
 import re
-import threading
 from datetime import datetime, timedelta
 from io import StringIO
 from zoneinfo import ZoneInfo
@@ -10,7 +9,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
@@ -29,6 +28,7 @@ from integrations_app.models import (
     Staff,
 )
 from integrations_app.models.fields import new_uuid
+from tests.support import at_the_same_moment
 
 pytestmark = pytest.mark.django_db
 UUID4 = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -603,26 +603,15 @@ def test_two_concurrent_runs_write_once(mysql_only, transactional_db, fix_id):
         table = _one_item(fix_id)
     plan = preview(fix_id)
     rows_before = raw(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]  # noqa: S608
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def run():
         try:
-            barrier.wait(timeout=10)
             apply_fix(fix_id=fix_id, digest=plan.digest)
-            outcomes.append("applied")
+            return "applied"
         except NothingToDo:
-            outcomes.append("nothing to do")
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
+            return "nothing to do"
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_the_same_moment(run, run)
     assert sorted(outcomes) == ["applied", "nothing to do"]
     assert FixRecord.objects.filter(fix_id=fix_id).count() == 1
     created = sum(1 for w in plan.writes if w.action == "create")

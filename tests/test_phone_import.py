@@ -25,6 +25,7 @@ from integrations_app.phone_import import (
 from integrations_app.phone_import.write import BATCH
 from tests import audit_rows as r
 from tests.phone_import_files import csv_bytes, xlsx_bytes
+from tests.support import at_the_same_moment
 
 pytestmark = pytest.mark.django_db
 
@@ -408,34 +409,17 @@ def test_the_quick_path_for_plain_numbers_agrees_with_phonenumbers(written):
 
 @pytest.mark.django_db(transaction=True)
 def test_two_imports_at_once_run_one_after_the_other(mysql_only, transactional_db):
-    import threading
-
-    from django.db import connections
-
     company = r.company("Praxis Dr. Lindenberg")
     r.branch(company, "Mitte")
     data = csv_bytes(
         [["company", "number"]]
         + [["Praxis Dr. Lindenberg", f"+4930{2700000 + i}"] for i in range(300)]
     )
-    barrier = threading.Barrier(2)
-    outcomes = []
 
     def attempt():
-        try:
-            barrier.wait(timeout=10)
-            result = import_phone_numbers(data=data, file_name="nummern.csv", source="race")
-            outcomes.append(result.plan.counts)
-        except Exception as error:  # noqa: BLE001 - reported by the assertion below
-            outcomes.append(repr(error))
-        finally:
-            connections.close_all()
+        return import_phone_numbers(data=data, file_name="nummern.csv", source="race").plan.counts
 
-    threads = [threading.Thread(target=attempt) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
+    outcomes = at_the_same_moment(attempt, attempt)
     # the second import waited for the first and found every number already there
     assert sorted(outcomes, key=str) == [
         {"new": 0, "update": 0, "unchanged": 300, "error": 0},

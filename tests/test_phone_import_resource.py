@@ -5,22 +5,15 @@ import tablib
 from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from integrations_app.models import PhoneImport, PhoneNumber
 from integrations_app.phone_import import ImportFileError
 from integrations_app.phone_import.resource import PhoneNumberResource
 from tests import audit_rows as r
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 HEADER_DE = ["Firma", "Filiale", "Nummer", "Typ", "Primär", "Aktiv", "Beschreibung"]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

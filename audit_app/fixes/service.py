@@ -1,11 +1,12 @@
 """Previewing and applying a fix: one transaction, idempotent, safe when two people click."""
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.utils.translation import gettext as _
 
 from audit_app.fixes.base import Plan, get_fix
 from audit_app.models import FixLock, FixRecord
 from integrations_app.history import recorded_as
+from integrations_app.locks import hold_row_lock
 
 
 class FixError(Exception):
@@ -39,23 +40,13 @@ def preview(fix_id: str) -> Plan:
     return fix.plan()
 
 
-def _lock(fix_id: str) -> None:
-    """Serialize runs of one fix: a row lock on its FixLock row (created once)."""
-    try:
-        with transaction.atomic():
-            FixLock.objects.get_or_create(fix_id=fix_id)
-    except IntegrityError:
-        pass  # created by a concurrent first run
-    FixLock.objects.select_for_update().get(fix_id=fix_id)
-
-
 def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard") -> FixRecord:
     """Apply what the preview with `digest` showed; else UnknownFix, NothingToDo or StalePlan."""
     fix = get_fix(fix_id)
     if fix is None:
         raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
     with recorded_as(f"fix:{fix_id}"), transaction.atomic():
-        _lock(fix_id)
+        hold_row_lock(FixLock, fix_id=fix_id)  # runs of one fix one after the other
         plan = fix.plan()  # again, under the lock: what another run wrote is seen now
         if plan.empty:
             raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})

@@ -214,8 +214,8 @@ class GatewayAdmin(admin.ModelAdmin):
         return {}
 
 
-class ReadOnlyGatewayAdmin(GatewayAdmin):
-    """Rows the gateway writes while it works (calls, appointments, customers): view only."""
+class ViewOnly:
+    """An admin for rows written elsewhere (by the gateway, an import, a fix): view only."""
 
     def has_add_permission(self, request, obj=None):
         return False
@@ -225,6 +225,10 @@ class ReadOnlyGatewayAdmin(GatewayAdmin):
 
     def has_delete_permission(self, request, obj=None):
         return False
+
+
+class ReadOnlyGatewayAdmin(ViewOnly, GatewayAdmin):
+    """Rows the gateway writes while it works (calls, appointments, customers): view only."""
 
     # Columns not worth showing (e.g. a key the gateway always leaves NULL).
     hidden_columns = ()

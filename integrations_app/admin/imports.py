@@ -6,6 +6,7 @@ with before and after, a hundred at a time.
 
 from django.contrib import admin
 
+from integrations_app.admin.base import ViewOnly
 from integrations_app.models import PhoneImport
 from integrations_app.phone_import.records import written_rows_page
 
@@ -13,7 +14,7 @@ ROWS_PER_PAGE = 100
 
 
 @admin.register(PhoneImport)
-class PhoneImportAdmin(admin.ModelAdmin):
+class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
     list_display = (
         "imported_at",
         "file_name",
@@ -59,12 +60,3 @@ class PhoneImportAdmin(admin.ModelAdmin):
                 "written_pages": pages,
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False

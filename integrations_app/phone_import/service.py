@@ -11,6 +11,7 @@ from django.db import IntegrityError, router, transaction
 from django.utils.translation import gettext as _
 
 from integrations_app.history import recorded_as
+from integrations_app.locks import hold_row_lock
 from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
 from integrations_app.phone_import.errors import ImportFileError
 from integrations_app.phone_import.reader import Table, read_table
@@ -48,32 +49,9 @@ def checksum_of(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def import_phone_numbers(
-    *,
-    data: bytes,
-    file_name: str,
-    region: str = "DE",
-    user=None,
-    source: str = "admin",
-    dry_run: bool = False,
-    expected_digest: str | None = None,
-) -> ImportResult:
-    """Check ``data`` and, unless ``dry_run`` or any row has an error, write every row.
-
-    All or nothing, in one transaction with its record. With ``expected_digest`` (the digest of
-    a preview the user confirmed) nothing is written if the plan is no longer the same: the
-    result's plan is then the new preview (``record`` None).
-    """
-    return import_table(
-        table=read_table(data),
-        checksum=checksum_of(data),
-        file_name=file_name,
-        region=region,
-        user=user,
-        source=source,
-        dry_run=dry_run,
-        expected_digest=expected_digest,
-    )
+def import_phone_numbers(*, data: bytes, **options) -> ImportResult:
+    """``import_table`` for the bytes of a CSV or XLSX file (ImportFileError if unreadable)."""
+    return import_table(table=read_table(data), checksum=checksum_of(data), **options)
 
 
 def import_table(
@@ -87,7 +65,12 @@ def import_table(
     dry_run: bool = False,
     expected_digest: str | None = None,
 ) -> ImportResult:
-    """``import_phone_numbers`` for a table already read (a file, or a tablib Dataset)."""
+    """Check ``table`` and, unless ``dry_run`` or any row has an error, write every row.
+
+    All or nothing, in one transaction with its record. With ``expected_digest`` (the digest of
+    a preview the user confirmed) nothing is written if the plan is no longer the same: the
+    result's plan is then the new preview (``record`` None).
+    """
     region = check_region(region)
     database = router.db_for_write(PhoneNumber)
     try:
@@ -109,7 +92,7 @@ def import_table(
 def _import_locked(table, checksum, file_name, region, user, source, dry_run, expected_digest):
     """Check, and unless a dry run, record and write; inside the caller's transaction."""
     if not dry_run:
-        _lock("phone-numbers")
+        hold_row_lock(ImportLock, name="phone-numbers")  # imports one after the other
     plan = validate(table, region=region)
     if dry_run or (expected_digest is not None and plan.digest != expected_digest):
         return ImportResult(plan=plan, record=None, checksum=checksum)
@@ -130,14 +113,3 @@ def _import_locked(table, checksum, file_name, region, user, source, dry_run, ex
     if not plan.has_errors:
         write_plan(plan, record, user=user)
     return ImportResult(plan=plan, record=record, checksum=checksum)
-
-
-def _lock(name: str) -> None:
-    """Imports one after the other: a row lock on their ImportLock row (created once). Django
-    reads MySQL in READ COMMITTED, so the checks that follow see what an earlier import wrote."""
-    try:
-        with transaction.atomic():
-            ImportLock.objects.get_or_create(name=name)
-    except IntegrityError:
-        pass  # created by a concurrent first import
-    ImportLock.objects.select_for_update().get(name=name)
