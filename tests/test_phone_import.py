@@ -443,3 +443,50 @@ def test_a_number_written_meanwhile_by_another_writer_stops_the_import(world, mo
     with pytest.raises(ImportFileError, match="changed while the file was being imported"):
         run(data)
     assert not PhoneImport.objects.exists()  # rolled back with the import
+
+
+@pytest.mark.parametrize("cell", ["²", "①", "9" * 5000, "12345678901234567890123"])
+def test_a_company_cell_of_odd_digits_is_a_row_error(world, cell):
+    plan = preview_phone_numbers(data=csv_bytes([["company", "number"], [cell, "030 23125150"]]))
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "company")]
+    assert "There is no company" in plan.errors[0].message
+
+
+def test_a_number_twice_is_reported_even_where_the_company_is_wrong(world):
+    data = csv_bytes(
+        [["company", "number"],
+         ["Unbekannte GmbH", "030 23125160"],
+         ["Bäckerei Müller & Söhne", "+49 30 23125160"]]
+    )  # fmt: skip
+    plan = preview_phone_numbers(data=data)
+    assert sorted((e.row, e.column) for e in plan.errors) == [
+        (2, "company"), (2, "number"), (3, "number"),
+    ]  # fmt: skip
+
+
+def test_an_empty_branch_of_a_company_with_several_is_an_error_for_an_update_too(world):
+    r.number(world["praxis"], "+493023125170", world["mitte"])
+    data = csv_bytes([["company", "branch", "number", "description"],
+                      ["Praxis Dr. Lindenberg", "", "030 23125170", "Empfang"]])  # fmt: skip
+    plan = preview_phone_numbers(data=data)
+    assert [(e.row, e.column) for e in plan.errors] == [(2, "branch")]
+    assert "Praxis Dr. Lindenberg has 2 branches" in plan.errors[0].message
+
+
+@pytest.mark.parametrize("code, conflict", [(1213, True), (1205, True), (2006, False)])
+def test_a_deadlock_or_lock_timeout_is_a_conflict_not_a_crash(world, monkeypatch, code, conflict):
+    from django.db import OperationalError
+
+    from integrations_app.phone_import import service
+    from integrations_app.phone_import.errors import ImportConflict
+
+    data = csv_bytes([["company", "number"], ["Bäckerei Müller & Söhne", "030 23125180"]])
+
+    def fails(*args, **kwargs):
+        raise OperationalError(code, "the database's own message")
+
+    monkeypatch.setattr(service, "write_plan", fails)
+    expected = ImportConflict if conflict else OperationalError  # other failures stay errors
+    with pytest.raises(expected):
+        run(data)
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()

@@ -90,3 +90,23 @@ def test_command_as_a_process_on_good_and_bad_input(tmp_path, scratch_database_u
         "import_phone_numbers", str(good), "--region", "XX", database_url=url
     )
     assert region.returncode == 2 and "region" in region.stderr
+
+
+def test_numbers_changed_while_writing_exit_1_and_write_nothing(tmp_path, monkeypatch):
+    from django.db import IntegrityError
+
+    from integrations_app.phone_import import service
+
+    company = r.company("Bäckerei Müller")
+    r.branch(company, "Köln")
+    path = tmp_path / "nummern.csv"
+    path.write_bytes(csv_bytes([["company", "number"], ["Bäckerei Müller", "0221 4710 124"]]))
+
+    def another_writer_was_first(*args, **kwargs):
+        raise IntegrityError(1062, "Duplicate entry '+492214710124' for key 'number'")
+
+    monkeypatch.setattr(service, "write_plan", another_writer_was_first)
+    with pytest.raises(CommandError, match="changed while the file was being imported") as error:
+        call_command("import_phone_numbers", str(path), stdout=StringIO())
+    assert error.value.returncode == 1
+    assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()

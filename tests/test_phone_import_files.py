@@ -1,5 +1,7 @@
 """Reading phone-number files as people have them (issue 6, point 6): one clear message when not."""
 
+import io
+
 import pytest
 from django.utils import translation
 
@@ -136,3 +138,65 @@ def test_short_and_long_rows_and_absent_columns_read_as_empty():
     assert first.values()["description"] is None and second.values()["description"] == "Empfang"
     assert [row.values()["type"] for row in plan.rows] == ["direct", "direct"]
     assert all(row.values()["is_active"] and not row.values()["is_primary"] for row in plan.rows)
+
+
+def xlsx_with_damaged(part: str) -> bytes:
+    """A real .xlsx whose ``part`` (a file in the zip) is cut short."""
+    import zipfile
+
+    source = zipfile.ZipFile(io.BytesIO(xlsx_bytes([["company", "number"], ["A", "030 1"]])))
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w") as damaged:
+        for item in source.infolist():
+            content = source.read(item)
+            damaged.writestr(
+                item, content[: len(content) // 2] if item.filename == part else content
+            )
+    return out.getvalue()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize(
+    "part",
+    ["xl/workbook.xml", "[Content_Types].xml", "xl/styles.xml", "xl/worksheets/sheet1.xml"],
+)
+def test_a_damaged_xlsx_gets_one_message(part):
+    with pytest.raises(ImportFileError, match="cannot be read: save it again as .xlsx"):
+        preview_phone_numbers(data=xlsx_with_damaged(part))
+
+
+def test_a_stray_cell_far_right_does_not_widen_every_row():
+    from openpyxl import Workbook
+
+    from integrations_app.phone_import.reader import XLSX_MAX_COLUMNS
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["company", "number"])
+    sheet.append(["A", "030 1234567"])
+    sheet.cell(row=3, column=16384, value="x")  # column XFD
+    out = io.BytesIO()
+    book.save(out)
+    rows = list(read_table(out.getvalue()).rows())
+    assert [len(cells) for _number, cells in rows] == [XLSX_MAX_COLUMNS]
+    assert rows[0][1][:2] == ["A", "030 1234567"]
+
+
+def test_endless_empty_rows_count_against_the_row_limit(settings):
+    from integrations_app.phone_import.reader import EMPTY_ROWS_ALLOWED
+
+    settings.PHONE_IMPORT_MAX_ROWS = 5
+    data = b"company,number\r\nA,030 1234567\r\n" + b",\r\n" * (10 + EMPTY_ROWS_ALLOWED)
+    with pytest.raises(ImportFileError, match="more than 5 rows"):
+        list(read_table(data).rows())
+    # a few trailing empty rows (as Excel leaves them) are fine
+    data = b"company,number\r\nA,030 1234567\r\n" + b",\r\n" * 20
+    assert len(list(read_table(data).rows())) == 1
+    # no header within the first rows: empty
+    with pytest.raises(ImportFileError, match="empty"):
+        read_table(b",\r\n" * (EMPTY_ROWS_ALLOWED + 5) + b"company,number\r\nA,1\r\n")
+
+
+def test_a_header_in_decomposed_unicode_is_known():
+    decomposed = "company,number,Prima\u0308r\r\nA,030 1234567,ja\r\n".encode()
+    assert read_table(decomposed).positions["primary"] == 2

@@ -28,6 +28,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations_app.phone_import import ImportFileError, error_csv
+from integrations_app.phone_import.errors import ImportConflict
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 
@@ -236,6 +237,13 @@ class PhoneImportAdminMixin:
         if page is not None:
             return page
         if plan.digest != stored["digest"]:
+            messages.warning(
+                request,
+                gettext(
+                    "The phone numbers changed since the preview was made. This is the new "
+                    "preview: check it before you confirm."
+                ),
+            )
             stored = self._store(
                 request,
                 data=_unpack(stored["data"]),
@@ -287,6 +295,9 @@ class PhoneImportAdminMixin:
                 source="admin",
                 expected_digest=stored["digest"],
             )
+        except ImportConflict as error:  # nothing written: the preview again, as it is now
+            messages.error(request, str(error))
+            return HttpResponseRedirect(self._import_url("phone_import_preview"))
         except ImportFileError as error:
             request.session.pop(SESSION_KEY, None)
             return self._upload_page(request, self._form_with_error(str(error)))

@@ -1,5 +1,6 @@
 """The columns of a phone-number file, with their English and German headers, and cell values."""
 
+import unicodedata
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
@@ -47,7 +48,7 @@ def map_headers(headers: list[str]) -> dict[str, int]:
     found: dict[str, int] = {}
     unknown = []
     for position, header in enumerate(headers):
-        text = header.strip()
+        text = unicodedata.normalize("NFC", header.strip())  # "Prima\u0308r" is "Primär"
         if not text:
             continue  # an empty header over an empty column (Excel leaves those)
         column = _BY_HEADER.get(text.casefold())

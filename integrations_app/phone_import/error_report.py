@@ -5,10 +5,8 @@ import io
 
 from django.utils.translation import gettext as _
 
+from integrations_app.phone_import.errors import FORMULA_STARTS
 from integrations_app.phone_import.validate import ERROR, ImportPlan
-
-# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
 
 def neutralise(value) -> str:

@@ -2,9 +2,16 @@
 
 from dataclasses import dataclass
 
+# A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+
 
 class ImportFileError(Exception):
     """The file cannot be read as a phone-number table: one clear message, nothing is checked."""
+
+
+class ImportConflict(ImportFileError):
+    """The numbers changed while the import wrote them: nothing was written, check again."""
 
 
 @dataclass(frozen=True)

@@ -15,6 +15,7 @@ import io
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from xml.etree.ElementTree import ParseError  # noqa: S405 (only its exception)
 
 from django.conf import settings
 from django.utils.translation import gettext as _
@@ -25,6 +26,7 @@ from integrations_app.phone_import.errors import ImportFileError
 _ZIP = b"PK\x03\x04"
 _OLE2 = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # the old binary Excel format (.xls)
 _DELIMITERS = (";", ",", "\t")
+EMPTY_ROWS_ALLOWED = 10_000  # beyond twice the row limit
 _HEAD = 64 * 1024  # bytes decoded at a time; the header line is within the first of them
 
 
@@ -47,15 +49,21 @@ class Table:
         when there are more than ``max_rows``)."""
         count = 0
         for number, cells in self.records():
+            # Empty rows are skipped but still read: a file of endless empty rows is too long.
+            if number - self.header_row > 2 * self.max_rows + EMPTY_ROWS_ALLOWED:
+                raise self.too_long()
             if number <= self.header_row or not any(cell.strip() for cell in cells):
                 continue
             count += 1
             if count > self.max_rows:
-                raise ImportFileError(
-                    _("The file has more than %(limit)d rows: split it into smaller files.")
-                    % {"limit": self.max_rows}
-                )
+                raise self.too_long()
             yield number, cells
+
+    def too_long(self) -> ImportFileError:
+        return ImportFileError(
+            _("The file has more than %(limit)d rows: split it into smaller files.")
+            % {"limit": self.max_rows}
+        )
 
     def header_of(self, key: str) -> str | None:
         position = self.positions.get(key)
@@ -155,27 +163,49 @@ def _delimiter(text: str) -> str:
     return best if counts[best] else ","
 
 
+# What a damaged workbook raises, in openpyxl or below it (zip, XML).
+_BROKEN_XLSX = (
+    zipfile.BadZipFile,
+    ParseError,
+    KeyError,
+    IndexError,
+    OSError,
+    ValueError,
+    TypeError,
+)
+# openpyxl pads each row to the sheet's widest column: a stray cell at column XFD would make
+# every row 16,384 cells. A phone-number table has seven columns; more are never read.
+XLSX_MAX_COLUMNS = 64
+
+
 def _xlsx_records(data: bytes):
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-    except (zipfile.BadZipFile, KeyError, OSError, ValueError, TypeError):
-        raise ImportFileError(
-            _("The file looks like an Excel file but cannot be read: save it again as .xlsx.")
-        ) from None
-    sheet = workbook.worksheets[0] if workbook.worksheets else None
+        sheet = workbook.worksheets[0] if workbook.worksheets else None
+    except _BROKEN_XLSX:
+        raise _unreadable_xlsx() from None
     if sheet is None:
         raise ImportFileError(_("The file is empty."))
 
     def records():
         try:
-            for number, values in enumerate(sheet.iter_rows(values_only=True), 1):
+            rows = sheet.iter_rows(values_only=True, max_col=XLSX_MAX_COLUMNS)
+            for number, values in enumerate(rows, 1):
                 yield number, [_cell_text(v) for v in values]
+        except _BROKEN_XLSX:
+            raise _unreadable_xlsx() from None
         finally:
             workbook.close()
 
     return records()
+
+
+def _unreadable_xlsx() -> ImportFileError:
+    return ImportFileError(
+        _("The file looks like an Excel file but cannot be read: save it again as .xlsx.")
+    )
 
 
 def _cell_text(value) -> str:
@@ -193,6 +223,8 @@ def _table(records: Callable[[], Records], delimiter: str, max_rows: int) -> Tab
     """The header (the first non-empty row) and a check that at least one row follows it."""
     table = None
     for number, cells in records():
+        if table is None and number > EMPTY_ROWS_ALLOWED:
+            break  # no header in the first rows: nothing a person would call a table
         if not any(cell.strip() for cell in cells):
             continue
         if table is None:

@@ -37,12 +37,14 @@ def written_rows_page(record: PhoneImport, page: int, per_page: int = 100) -> tu
 def imports_of(number, limit: int = 50) -> list[dict]:
     """The imports that wrote this phone number, newest first: {"import", "entry"} each.
 
-    The imports since the number was created (by ``written_at``, indexed) whose rows name it:
-    found by its id in their rows' text, then confirmed entry by entry.
+    The imports between the number's creation and its last change (by ``written_at``, indexed)
+    whose rows name it: found by its id in their rows' text, then confirmed entry by entry.
     """
     records = PhoneImport.objects.filter(outcome="imported")
     if number.created_at is not None:
         records = records.filter(written_at__gte=number.created_at)
+    if number.updated_at is not None:  # an import that wrote it stamped it: none after that
+        records = records.filter(written_at__lte=number.updated_at)
     changes = (
         PhoneImportChanges.objects.filter(phone_import__in=records)
         .annotate(text=Cast("entries", TextField()))

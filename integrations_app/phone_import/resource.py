@@ -12,11 +12,12 @@ row: about 70 times the plain insert, bench/README.md), and none can skip the ch
 """
 
 from django.core.exceptions import ValidationError
+from django.db.models import Count
 from import_export import fields, resources
 from import_export.results import Error, Result
 from import_export.results import RowResult as LibraryRowResult
 
-from integrations_app.models import PhoneNumber
+from integrations_app.models import Branch, Company, PhoneNumber
 from integrations_app.phone import to_e164
 from integrations_app.phone_import import service
 from integrations_app.phone_import.error_report import neutralise
@@ -38,8 +39,8 @@ def _flag(value) -> str:
 
 
 class PhoneNumberResource(resources.ModelResource):
-    company = fields.Field(column_name="company", attribute="company__name")
-    branch = fields.Field(column_name="branch", attribute="branch__name")
+    company = fields.Field(column_name="company")
+    branch = fields.Field(column_name="branch")
     number = fields.Field(column_name="number")
     type = fields.Field(column_name="type", attribute="type")
     primary = fields.Field(column_name="primary")
@@ -50,6 +51,32 @@ class PhoneNumberResource(resources.ModelResource):
         model = PhoneNumber
         fields = ("company", "branch", "number", "type", "primary", "active", "description")
         export_order = fields
+
+    def before_export(self, queryset, **kwargs):
+        """Names that the import could not tell apart are exported as ids (two queries)."""
+        super().before_export(queryset, **kwargs)
+        self.shared_company_names = set(
+            Company.objects.values("name").annotate(n=Count("pk")).filter(n__gt=1)
+            .values_list("name", flat=True)
+        )  # fmt: skip
+        self.shared_branch_names = set(
+            Branch.objects.values("company_id", "name").annotate(n=Count("pk")).filter(n__gt=1)
+            .values_list("company_id", "name")
+        )  # fmt: skip
+
+    def dehydrate_company(self, obj) -> str:
+        company = obj.company
+        if company is None:
+            return ""
+        shared = company.name in getattr(self, "shared_company_names", ())
+        return str(company.pk) if shared else company.name
+
+    def dehydrate_branch(self, obj) -> str:
+        branch = obj.branch
+        if branch is None:
+            return ""
+        shared = (branch.company_id, branch.name) in getattr(self, "shared_branch_names", ())
+        return branch.pk if shared else branch.name
 
     def dehydrate_number(self, obj) -> str:
         return obj.number_normalized or to_e164(obj.number) or obj.number or ""

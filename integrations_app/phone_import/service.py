@@ -7,13 +7,13 @@ import hashlib
 from dataclasses import dataclass
 
 import phonenumbers
-from django.db import IntegrityError, router, transaction
+from django.db import IntegrityError, OperationalError, router, transaction
 from django.utils.translation import gettext as _
 
 from integrations_app.history import recorded_as
 from integrations_app.locks import hold_row_lock
 from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
-from integrations_app.phone_import.errors import ImportFileError
+from integrations_app.phone_import.errors import ImportConflict, ImportFileError
 from integrations_app.phone_import.reader import Table, read_table
 from integrations_app.phone_import.validate import ImportPlan, validate
 from integrations_app.phone_import.write import write_plan
@@ -78,15 +78,20 @@ def import_table(
             return _import_locked(
                 table, checksum, file_name, region, user, source, dry_run, expected_digest
             )
-    except IntegrityError:
-        # Another writer (a form, a fix) added one of these numbers after the check: the
-        # transaction is rolled back, nothing of this import is written.
-        raise ImportFileError(
+    except (IntegrityError, OperationalError) as error:
+        # Another writer (a form, a fix) added one of these numbers after the check, or the
+        # database broke a deadlock or a lock wait: rolled back, nothing of it is written.
+        if isinstance(error, OperationalError) and error.args[:1] not in _LOCK_ERRORS:
+            raise
+        raise ImportConflict(
             _(
                 "The phone numbers changed while the file was being imported, so nothing was "
                 "imported: check the preview again."
             )
         ) from None
+
+
+_LOCK_ERRORS = {(1205,), (1213,)}  # MySQL/MariaDB: lock wait timeout, deadlock
 
 
 def _import_locked(table, checksum, file_name, region, user, source, dry_run, expected_digest):

@@ -28,7 +28,7 @@ def _unpack(blob):
 class RowStore:
     def __init__(self):
         # "" is a temporary database on disk, private to this connection and removed with it.
-        self.db = sqlite3.connect("", check_same_thread=False)
+        self.db = sqlite3.connect("")
         self.db.execute(f"PRAGMA cache_size = -{_CACHE_KIB}")
         self.db.execute("PRAGMA journal_mode = OFF")
         self.db.execute("PRAGMA synchronous = OFF")

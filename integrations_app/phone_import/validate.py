@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 
 from integrations_app.phone_import import lookups
 from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_type
-from integrations_app.phone_import.errors import RowError
+from integrations_app.phone_import.errors import FORMULA_STARTS, RowError
 from integrations_app.phone_import.reader import Table
 from integrations_app.phone_import.store import RowStore
 
@@ -211,7 +211,7 @@ class _RowChecker:
             # a short or long row, or a column the file lacks: exactly the header's width,
             # then the one empty cell that the missing columns read
             cells = cells[: self.width] + [""] * (self.width + 1 - min(len(cells), self.width))
-        return [cell.strip() for cell in self.pick(cells)]
+        return [_unquoted(cell.strip()) for cell in self.pick(cells)]
 
     def check(self, number: int, cells: list[str]) -> RowResult:
         result = RowResult(row=number)
@@ -231,8 +231,9 @@ class _RowChecker:
                 _("The description is longer than %(max)d characters.") % {"max": DESCRIPTION_MAX},
             )
         result.primary_given = primary is True
+        result.number = e164  # a number twice in the file is an error whatever else is wrong
         existing = self.existing(result, e164, company) if e164 else None
-        branch_id = self.branch(result, branch_text, company, existing) if company else None
+        branch_id = self.branch(result, branch_text, company) if company else None
         if company is None or e164 is None:
             return result
         if existing is None:
@@ -254,7 +255,6 @@ class _RowChecker:
             active if active is not None else base["is_active"],
             description if description is not None else base["description"],
         )
-        result.number = e164
         return result
 
     def company(self, result: RowResult, text: str):
@@ -270,7 +270,9 @@ class _RowChecker:
         """(the company, None) or (None, why not)."""
         if not text:
             return None, _("The company is missing.")
-        company = self.found.companies_by_id.get(int(text)) if text.isdigit() else None
+        # An id: ASCII digits only ("²".isdigit() is true, int("²") fails), and not absurdly long.
+        is_id = text.isascii() and text.isdigit() and len(text) <= 19
+        company = self.found.companies_by_id.get(int(text)) if is_id else None
         candidates = [company] if company else self.found.companies_by_name.get(text, [])
         live = [c for c in candidates if not c.deleted]
         if len(live) == 1:
@@ -358,14 +360,14 @@ class _RowChecker:
             return None
         return row
 
-    def branch(self, result: RowResult, text: str, company, existing: dict | None):
+    def branch(self, result: RowResult, text: str, company):
         if text:
             key = (company.id, text)
             cached = self.branches.get(key)
             if cached is None:
                 cached = self.branches[key] = self._named_branch(company, text)
         else:
-            cached = self._branch_of(company, existing)
+            cached = self._branch_of(company)
         branch_id, message = cached
         if message:
             self.error(result, "branch", message)
@@ -400,11 +402,9 @@ class _RowChecker:
             return None, _("The branch “%(name)s” is deleted.") % {"name": text}
         return branch.id, None
 
-    def _branch_of(self, company, existing: dict | None) -> tuple:
-        """No branch in the file: the number's current one, else the company's only one."""
+    def _branch_of(self, company) -> tuple:
+        """No branch in the file: the company's branch when it has exactly one."""
         live = self.found.live_branch_ids(company.id)
-        if existing is not None and existing["branch_id"] in live:
-            return existing["branch_id"], None
         if len(live) == 1:
             return next(iter(live)), None
         if not live:
@@ -452,6 +452,13 @@ class _RowChecker:
             for row in rows:
                 errors[row].append(RowError(row, primary_column, message))
         return dict(sorted(errors.items()))
+
+
+def _unquoted(cell: str) -> str:
+    """A cell as it was before an export neutralised it (error_report.neutralise): "'=1" is "=1"."""
+    if cell[:1] == "'" and cell[1:2] and cell[1] in FORMULA_STARTS:
+        return cell[1:].strip()
+    return cell
 
 
 def _yes_no() -> str:

@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations_app.phone_import import ImportFileError
+from integrations_app.phone_import.errors import ImportConflict, ImportFileError
 from integrations_app.phone_import.resource import PhoneNumberResource
 
 
@@ -14,8 +14,8 @@ class Command(BaseCommand):
         # Resolved when the parser is built: argparse cannot format a lazy string.
         return _(
             "Import phone numbers from a CSV or Excel (.xlsx) file, through the same checks as "
-            "the admin import: all rows or none. Exits with 1 when any row has an error, with 2 "
-            "when the file cannot be read."
+            "the admin import: all rows or none. Exits with 1 when any row has an error (or the "
+            "numbers changed while it was written), with 2 when the file cannot be read."
         )
 
     def add_arguments(self, parser):
@@ -45,6 +45,8 @@ class Command(BaseCommand):
                 source="command:import_phone_numbers",
                 dry_run=dry_run,
             )
+        except ImportConflict as error:  # nothing written; the file may well be fine
+            raise CommandError(f"{path.name}: {error}", returncode=1) from None
         except ImportFileError as error:
             raise CommandError(f"{path.name}: {error}", returncode=2) from None
         plan = result.plan
