@@ -431,3 +431,50 @@ def test_a_conflict_at_confirm_shows_the_preview_again(admin_client, world, monk
     page = admin_client.get(done["Location"], **EN)
     assert any("changed while the file" in str(m) for m in page.context["messages"])
     assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+
+def test_the_uploaded_file_waits_on_the_server_not_in_the_session(admin_client, world):
+    from datetime import timedelta
+
+    from django.utils import timezone
+
+    from integrations_app.models import PhoneImportUpload
+
+    rows = [["company", "branch", "number", "description"]] + [
+        ["Praxis Dr. Lindenberg", "Mitte", f"+4930{2800000 + i}", "x" * 200] for i in range(500)
+    ]
+    data = csv_bytes(rows)
+    response = upload(admin_client, data)
+    session = admin_client.session["askpro_phone_import"]
+    assert "data" not in session and len(str(session)) < 1000
+    kept = PhoneImportUpload.objects.get()
+    assert kept.key == session["upload"] and kept.user.username == "admin"
+    # a second upload replaces the first; anyone's upload older than a day goes too
+    other = PhoneImportUpload.objects.create(key="old", user=kept.user, data=b"")
+    PhoneImportUpload.objects.filter(key="old").update(
+        created_at=timezone.now() - timedelta(days=2)
+    )
+    response = upload(admin_client, data)
+    assert list(PhoneImportUpload.objects.values_list("key", flat=True)) == [
+        admin_client.session["askpro_phone_import"]["upload"]
+    ]
+    assert other.key == "old"
+    # the confirm imports the kept file and forgets it
+    done = confirm(admin_client, response)
+    assert done.status_code == 302 and PhoneNumber.objects.count() == 500
+    assert not PhoneImportUpload.objects.exists()
+    assert "askpro_phone_import" not in admin_client.session
+
+
+def test_another_users_upload_is_not_theirs_to_confirm(
+    admin_client, client, world, django_user_model
+):
+    from integrations_app.phone_import import uploads
+
+    data = csv_bytes([["company", "branch", "number"],
+                      ["Praxis Dr. Lindenberg", "Mitte", "030 23125197"]])  # fmt: skip
+    upload(admin_client, data)
+    key = admin_client.session["askpro_phone_import"]["upload"]
+    someone = django_user_model.objects.create_superuser("zweiter", "z@example.org", "pw-test-1")
+    assert uploads.load(key, someone) is None
+    assert uploads.load(key, django_user_model.objects.get(username="admin")) == data

@@ -2,16 +2,14 @@
 
 Thin views over the django-import-export resource of phone numbers (``PhoneNumberResource``,
 the one import path, shared with the ``import_phone_numbers`` command). The preview is stored
-server-side in the session (the uploaded bytes, compressed, with the digest of the plan
-shown): Confirm imports exactly those bytes and only if the plan is still the one the user
+server-side (the uploaded bytes in ``PhoneImportUpload``, the digest of the plan shown in the
+session): Confirm imports exactly those bytes and only if the plan is still the one the user
 saw; otherwise the new preview is shown and nothing is written. A re-upload is never trusted
 for a confirm. django-import-export's own import pages are not used: their confirm imports the
 file again without checking that it would still do what the preview showed.
 """
 
-import base64
 import secrets
-import zlib
 
 from django import forms
 from django.conf import settings
@@ -27,7 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
-from integrations_app.phone_import import ImportFileError, error_csv
+from integrations_app.phone_import import ImportFileError, error_csv, uploads
 from integrations_app.phone_import.errors import ImportConflict
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
@@ -57,14 +55,6 @@ class PhoneImportForm(forms.Form):
         max_length=2,
         help_text=_("For numbers without a country code, e.g. DE, AT or CH."),
     )
-
-
-def _pack(data: bytes) -> str:
-    return base64.b64encode(zlib.compress(data)).decode("ascii")
-
-
-def _unpack(text: str) -> bytes:
-    return zlib.decompress(base64.b64decode(text))
 
 
 class PhoneImportAdminMixin:
@@ -123,20 +113,35 @@ class PhoneImportAdminMixin:
         }
 
     def _stored(self, request) -> dict | None:
+        """The stored preview, when its file is still kept."""
         stored = request.session.get(SESSION_KEY)
-        return stored if isinstance(stored, dict) and "data" in stored else None
+        if not isinstance(stored, dict) or "upload" not in stored:
+            return None
+        data = uploads.load(stored["upload"], request.user)
+        return None if data is None else {**stored, "data": data}
 
-    def _store(self, request, *, data: bytes, file_name: str, region: str, plan) -> dict:
-        stored = {
+    def _store(self, request, *, stored=None, data=None, file_name="", region="", plan) -> dict:
+        """A preview to confirm: a new upload (``data``) or a new plan of the same one, with a
+        new token (a confirm form of an older plan no longer matches)."""
+        if stored is not None:
+            data, upload = stored["data"], stored["upload"]
+            file_name, region = stored["file_name"], stored["region"]
+        else:
+            upload = uploads.keep(data, request.user)
+        session = {
             "token": secrets.token_urlsafe(16),
-            "data": _pack(data),
+            "upload": upload,
             "file_name": file_name,
             "region": region,
             "digest": plan.digest,
             "has_errors": plan.has_errors,
         }
-        request.session[SESSION_KEY] = stored
-        return stored
+        request.session[SESSION_KEY] = session
+        return {**session, "data": data}
+
+    def _forget(self, request, stored) -> None:
+        uploads.discard(stored["upload"])
+        request.session.pop(SESSION_KEY, None)
 
     def _upload_page(self, request, form):
         request.current_app = self.admin_site.name
@@ -224,9 +229,7 @@ class PhoneImportAdminMixin:
         if stored is None:
             return None, None, self._no_preview(request)
         try:
-            plan = PhoneNumberResource().preview_file(
-                data=_unpack(stored["data"]), region=stored["region"]
-            )
+            plan = PhoneNumberResource().preview_file(data=stored["data"], region=stored["region"])
         except ImportFileError as error:
             return None, None, self._upload_page(request, self._form_with_error(str(error)))
         return stored, plan, None
@@ -244,13 +247,7 @@ class PhoneImportAdminMixin:
                     "preview: check it before you confirm."
                 ),
             )
-            stored = self._store(
-                request,
-                data=_unpack(stored["data"]),
-                file_name=stored["file_name"],
-                region=stored["region"],
-                plan=plan,
-            )
+            stored = self._store(request, stored=stored, plan=plan)
         return self._preview_page(request, stored, plan)
 
     def phone_import_errors_view(self, request):
@@ -285,10 +282,9 @@ class PhoneImportAdminMixin:
                 ),
             )
             return HttpResponseRedirect(self._import_url("phone_import_preview"))
-        data = _unpack(stored["data"])
         try:
             result = PhoneNumberResource().import_file(
-                data=data,
+                data=stored["data"],
                 file_name=stored["file_name"],
                 region=stored["region"],
                 user=request.user,
@@ -299,16 +295,10 @@ class PhoneImportAdminMixin:
             messages.error(request, str(error))
             return HttpResponseRedirect(self._import_url("phone_import_preview"))
         except ImportFileError as error:
-            request.session.pop(SESSION_KEY, None)
+            self._forget(request, stored)
             return self._upload_page(request, self._form_with_error(str(error)))
         if result.record is None:
-            stored = self._store(
-                request,
-                data=data,
-                file_name=stored["file_name"],
-                region=stored["region"],
-                plan=result.plan,
-            )
+            stored = self._store(request, stored=stored, plan=result.plan)
             messages.warning(
                 request,
                 gettext(
@@ -317,7 +307,7 @@ class PhoneImportAdminMixin:
                 ),
             )
             return self._preview_page(request, stored, result.plan)
-        request.session.pop(SESSION_KEY, None)
+        self._forget(request, stored)
         record = result.record
         if record.outcome != "imported":  # errors appeared with the same digest: not possible
             messages.error(request, gettext("The file has errors, so nothing was imported."))

@@ -6,7 +6,12 @@ and not in ``GATEWAY_MODELS``.
 """
 
 from integrations_app.models.activity import Appointment, Call, Customer, CustomerInteraction
-from integrations_app.models.imports import ImportLock, PhoneImport, PhoneImportChanges
+from integrations_app.models.imports import (
+    ImportLock,
+    PhoneImport,
+    PhoneImportChanges,
+    PhoneImportUpload,
+)
 from integrations_app.models.integrations import Integration, NotificationTemplate
 from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
 
@@ -29,4 +34,5 @@ __all__ = [m.__name__ for m in GATEWAY_MODELS] + [
     "ImportLock",
     "PhoneImport",
     "PhoneImportChanges",
+    "PhoneImportUpload",
 ]

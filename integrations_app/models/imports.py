@@ -91,3 +91,20 @@ class ImportLock(models.Model):
 
     def __str__(self) -> str:
         return self.name
+
+
+class PhoneImportUpload(models.Model):
+    """A file between its preview and the confirm: on the server, not in the session (a 5 MiB
+    file would ride along with every request of its user). Removed on confirm, replaced by the
+    user's next upload, and gone after a day."""
+
+    key = models.CharField(max_length=43, primary_key=True)
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, models.CASCADE, related_name="+")
+    data = models.BinaryField()  # zlib-compressed
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+
+    class Meta:
+        verbose_name = _("uploaded phone-number file")
+
+    def __str__(self) -> str:
+        return self.key

@@ -1,0 +1,31 @@
+"""Uploaded files kept between the preview and the confirm, server-side, per user."""
+
+import secrets
+import zlib
+from datetime import timedelta
+
+from django.utils import timezone
+
+from integrations_app.models.imports import PhoneImportUpload
+
+KEPT_FOR = timedelta(days=1)
+
+
+def keep(data: bytes, user) -> str:
+    """Keep ``data`` for ``user`` (their earlier uploads, and anyone's older than a day, go)."""
+    PhoneImportUpload.objects.filter(user=user).delete()
+    PhoneImportUpload.objects.filter(created_at__lt=timezone.now() - KEPT_FOR).delete()
+    key = secrets.token_urlsafe(24)
+    PhoneImportUpload.objects.create(key=key, user=user, data=zlib.compress(data))
+    return key
+
+
+def load(key: str, user) -> bytes | None:
+    """The file kept under ``key`` for ``user``, or None when it is gone."""
+    found = PhoneImportUpload.objects.filter(key=key, user=user).values_list("data", flat=True)
+    data = next(iter(found), None)
+    return None if data is None else zlib.decompress(bytes(data))
+
+
+def discard(key: str) -> None:
+    PhoneImportUpload.objects.filter(key=key).delete()
