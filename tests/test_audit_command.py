@@ -250,3 +250,12 @@ def test_command_in_its_own_process(scratch_database_url):
     )
     assert done.returncode == 0, done.stderr
     assert "AUD-BRN-001" in done.stdout
+
+
+def test_text_output_writes_decimals_as_the_language_does(demo):
+    from django.utils import translation
+
+    with translation.override("de"):
+        _code, text = audit()
+    assert "0 von 13 (0,0 %)" in text and "(30,8 %)" in text
+    assert "0.0 %" not in text and "30.8 %" not in text

@@ -13,6 +13,7 @@ import sys
 
 from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
+from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from audit_app import report
@@ -123,18 +124,17 @@ class Command(BaseCommand):
         if key == "staff_per_branch":
             average = measure["numerator"] / measure["denominator"] if measure["denominator"] else 0
             return _(
-                "%(staff)d staff on %(branches)d branches: %(average).1f per branch "
-                "(%(percent)s %%)"
+                "%(staff)d staff on %(branches)d branches: %(average)s per branch (%(percent)s %%)"
             ) % {
                 "staff": measure["numerator"],
                 "branches": measure["denominator"],
-                "average": average,
-                "percent": measure["percent"],
+                "average": _decimal(average),
+                "percent": _decimal(measure["percent"]),
             }
         return _("%(numerator)d of %(denominator)d (%(percent)s %%)") % {
             "numerator": measure["numerator"],
             "denominator": measure["denominator"],
-            "percent": measure["percent"],
+            "percent": _decimal(measure["percent"]),
         }
 
     def summary(self, outcomes) -> str:
@@ -299,3 +299,8 @@ def _value(value) -> str:
 
 def _md(text) -> str:
     return str(text).replace("|", "\\|").replace("\n", " ")
+
+
+def _decimal(value) -> str:
+    """One decimal, written as the active language writes it (30,8 in German, 30.8 in English)."""
+    return number_format(value, decimal_pos=1, use_l10n=True)
