@@ -39,7 +39,10 @@ class FixRecord(models.Model):
 
 
 class FixLock(models.Model):
-    """One row per fix, locked while it applies: two clicks at once run one after the other."""
+    """A row locked while a fix applies: two clicks, or two fixes, run one after the other.
+
+    Every fix holds the same row (``fixes.service.ALL_FIXES``); the column keeps its name.
+    """
 
     fix_id = models.CharField(max_length=60, primary_key=True)
 

@@ -617,3 +617,22 @@ def test_two_concurrent_runs_write_once(mysql_only, transactional_db, fix_id):
     created = sum(1 for w in plan.writes if w.action == "create")
     assert raw(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == rows_before + created  # noqa: S608
     assert preview(fix_id).empty
+
+
+def test_every_fix_holds_the_one_fix_lock(monkeypatch):
+    """Different fixes write the same rows, so none runs beside another (the lock itself is
+    shown to hold by test_two_concurrent_runs_write_once on MariaDB)."""
+    from audit_app.fixes import service
+    from audit_app.models import FixLock
+
+    held = []
+
+    def hold(model, **key):
+        held.append((model, key))
+        raise NothingToDo("stop here")  # the lock is all this test is about
+
+    monkeypatch.setattr(service, "hold_row_lock", hold)
+    for fix_id in sorted(FIX_IDS):
+        with pytest.raises(NothingToDo):
+            apply_fix(fix_id=fix_id, digest="x")
+    assert held == [(FixLock, {"fix_id": service.ALL_FIXES})] * len(FIX_IDS)

@@ -40,13 +40,18 @@ def preview(fix_id: str) -> Plan:
     return fix.plan()
 
 
+ALL_FIXES = "*"  # the one FixLock row every fix holds while it applies
+
+
 def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard") -> FixRecord:
     """Apply what the preview with `digest` showed; else UnknownFix, NothingToDo or StalePlan."""
     fix = get_fix(fix_id)
     if fix is None:
         raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
     with recorded_as(f"fix:{fix_id}"), transaction.atomic():
-        hold_row_lock(FixLock, fix_id=fix_id)  # runs of one fix one after the other
+        # Fixes one after the other, all of them: different fixes write the same rows (the
+        # Cal.com placeholder and the moved plain-text keys both create integrations).
+        hold_row_lock(FixLock, fix_id=ALL_FIXES)
         plan = fix.plan()  # again, under the lock: what another run wrote is seen now
         if plan.empty:
             raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})
