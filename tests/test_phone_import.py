@@ -490,3 +490,19 @@ def test_a_deadlock_or_lock_timeout_is_a_conflict_not_a_crash(world, monkeypatch
     with pytest.raises(expected):
         run(data)
     assert not PhoneNumber.objects.exists() and not PhoneImport.objects.exists()
+
+
+def test_an_unknown_name_gets_a_suggestion(world):
+    r.branch(world["baeckerei"], "Bäckerei Müller Altona")
+    data = csv_bytes(
+        [["company", "branch", "number"],
+         ["Bäckerei Müler & Söhne", "", "030 23125140"],        # a typo
+         ["Bäckerei Müller & Söhne", "Altona", "030 23125141"],  # part of the branch's name
+         ["Praxis Dr. Lindenberg", "Zentrale", "030 23125142"],  # nothing close: the branches
+         ["Völlig Unbekannt AG", "", "030 23125143"]]            # nothing close at all
+    )  # fmt: skip
+    messages = {(e.row, e.column): e.message for e in preview_phone_numbers(data=data).errors}
+    assert messages[(2, "company")].endswith("Did you mean “Bäckerei Müller & Söhne”?")
+    assert messages[(3, "branch")].endswith("Did you mean “Bäckerei Müller Altona”?")
+    assert messages[(4, "branch")].endswith("Its branches: Mitte, Pankow.")
+    assert messages[(5, "company")] == "There is no company “Völlig Unbekannt AG”."

@@ -4,6 +4,7 @@ Each row ends as new, update, unchanged or error, with every reason it cannot be
 the row, the column and the reason, in the user's language.
 """
 
+import difflib
 import hashlib
 import re
 from collections import defaultdict
@@ -283,7 +284,9 @@ class _RowChecker:
             }
         if candidates:
             return None, _("The company “%(name)s” is deleted.") % {"name": text}
-        return None, _("There is no company “%(name)s”.") % {"name": text}
+        message = _("There is no company “%(name)s”.") % {"name": text}
+        live_names = [c.name for c in self.found.companies_by_id.values() if not c.deleted]
+        return None, message + _suggestion(text, live_names)
 
     def number(self, result: RowResult, text: str) -> tuple[str | None, str | None]:
         if not text:
@@ -390,10 +393,12 @@ class _RowChecker:
                 ) % {"company": company.name, "name": text}
             branch = live[0] if live else (named[0] if named else None)
         if branch is None:
-            return None, _("%(company)s has no branch “%(name)s”.") % {
+            message = _("%(company)s has no branch “%(name)s”.") % {
                 "company": company.name,
                 "name": text,
             }
+            own = [b.name for b in found.branches_of.get(company.id, ()) if not b.deleted]
+            return None, message + _suggestion(text, own, listed=True)
         if branch.company_id != company.id:
             return None, _(
                 "The branch “%(name)s” belongs to another company, not to %(company)s."
@@ -452,6 +457,21 @@ class _RowChecker:
             for row in rows:
                 errors[row].append(RowError(row, primary_column, message))
         return dict(sorted(errors.items()))
+
+
+def _suggestion(text: str, names: list[str], *, listed: bool = False) -> str:
+    """ " Did you mean …?" for a name close to what was typed; with ``listed``, else the names
+    themselves when there are few ("Altona" for the branch "Salon Haarmonie Altona")."""
+    folded = {name.casefold(): name for name in names}
+    close = difflib.get_close_matches(text.casefold(), folded, n=1, cutoff=0.75)
+    within = [name for name in names if text.casefold() in name.casefold()]
+    if close or len(within) == 1:
+        return " " + _("Did you mean “%(name)s”?") % {
+            "name": folded[close[0]] if close else within[0]
+        }
+    if listed and 0 < len(names) <= 5:
+        return " " + _("Its branches: %(names)s.") % {"names": ", ".join(sorted(names))}
+    return ""
 
 
 def _unquoted(cell: str) -> str:
