@@ -260,3 +260,20 @@ def all_logs(caplog):
             yield caplog
     finally:
         askpro.removeHandler(caplog.handler)
+
+
+def run_connection_test(integration, logs):
+    """(result, the integration row as stored) of one connection test; no secret in any text."""
+    from integrations_app import connection_tests
+    from integrations_app.models import Integration
+
+    result = connection_tests.test_connection(integration=integration, source="test")
+    row = Integration.objects.get(pk=integration.pk)
+    assert_no_secret(
+        result.message,
+        *(check.message for check in result.checks),
+        row.last_error,
+        logs.text,
+        *(record.getMessage() for record in logs.records),
+    )
+    return result, row

@@ -162,3 +162,14 @@ def at_the_same_moment(*attempts) -> list:
     for thread in threads:
         thread.join(timeout=60)
     return outcomes
+
+
+def prepare_demo_database(url: str) -> None:
+    """Gateway tables (the reference schema in that tier), migrations and the demo data in the
+    database at ``url``, each by running manage.py as a process."""
+    if tables_source() == "reference":
+        load_sql_file(reference_schema_path(), url.rsplit("/", 1)[1])
+    else:
+        assert run_manage("gateway_schema", "create", database_url=url).returncode == 0
+    assert run_manage("migrate", database_url=url).returncode == 0
+    assert run_manage("seed_demo", database_url=url).returncode == 0

@@ -280,12 +280,7 @@ def test_set_credentials_command(gateway_key, company, capsys):
 def test_set_credentials_as_a_process_on_good_and_bad_input(tmp_path, scratch_database_url):
     env = {"GATEWAY_APP_KEY": support.TEST_APP_KEY}
     url = scratch_database_url
-    if support.tables_source() == "reference":
-        support.load_sql_file(support.reference_schema_path(), url.rsplit("/", 1)[1])
-    else:
-        assert support.run_manage("gateway_schema", "create", database_url=url).returncode == 0
-    assert support.run_manage("migrate", database_url=url).returncode == 0
-    assert support.run_manage("seed_demo", database_url=url).returncode == 0
+    support.prepare_demo_database(url)
 
     good = support.run_manage(
         "set_credentials", "--company", "1", "--provider", "retell", "--agent-id", "agent_test_9",

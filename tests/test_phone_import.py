@@ -11,7 +11,6 @@ from auditlog.models import LogEntry
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
-from django.utils import translation
 
 from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
 from integrations_app.phone import to_e164
@@ -27,16 +26,10 @@ from tests import audit_rows as r
 from tests.phone_import_files import csv_bytes, xlsx_bytes
 from tests.support import at_the_same_moment
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 GONE = datetime(2024, 1, 1, tzinfo=UTC)
 HEADER_DE = ["Firma", "Filiale", "Nummer", "Typ", "Primär", "Aktiv", "Beschreibung"]
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
 
 
 @pytest.fixture

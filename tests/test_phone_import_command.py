@@ -4,20 +4,13 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import translation
 
 from integrations_app.models import PhoneImport, PhoneNumber
 from tests import audit_rows as r
 from tests import support
 from tests.phone_import_files import csv_bytes
 
-pytestmark = pytest.mark.django_db
-
-
-@pytest.fixture(autouse=True)
-def english():
-    with translation.override("en"):
-        yield
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
 
 def test_command_imports_dry_runs_and_reports_errors(tmp_path):
@@ -49,12 +42,7 @@ def test_command_imports_dry_runs_and_reports_errors(tmp_path):
 @pytest.mark.django_db(transaction=True)
 def test_command_as_a_process_on_good_and_bad_input(tmp_path, scratch_database_url):
     url = scratch_database_url
-    if support.tables_source() == "reference":
-        support.load_sql_file(support.reference_schema_path(), url.rsplit("/", 1)[1])
-    else:
-        assert support.run_manage("gateway_schema", "create", database_url=url).returncode == 0
-    assert support.run_manage("migrate", database_url=url).returncode == 0
-    assert support.run_manage("seed_demo", database_url=url).returncode == 0
+    support.prepare_demo_database(url)
     # demo company 5 has one branch and no number; company 3's number was typed by hand
     good = tmp_path / "export.csv"
     good.write_bytes(

@@ -5,8 +5,6 @@ import time
 
 import pytest
 
-from integrations_app import connection_tests
-from integrations_app.models import Integration
 from tests import fake_providers as fp
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -26,23 +24,10 @@ def integration():
     return fp.make_integration(fp.make_company(), "calcom")
 
 
-def run(integration, logs):
-    result = connection_tests.test_connection(integration=integration, source="test")
-    row = Integration.objects.get(pk=integration.pk)
-    fp.assert_no_secret(
-        result.message,
-        *(check.message for check in result.checks),
-        row.last_error,
-        logs.text,
-        *(record.getMessage() for record in logs.records),
-    )
-    return result, row
-
-
 def test_success_proves_key_and_event_type(fake, integration, logs):
     fp.calcom_ok(fake)
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.ok and result.status == "healthy" and result.score == 100
     assert result.recorded
@@ -65,10 +50,10 @@ def test_success_proves_key_and_event_type(fake, integration, logs):
 
 def test_counters_add_up_over_several_runs(fake, integration, logs):
     fp.calcom_ok(fake)
-    run(integration, logs)
-    run(integration, logs)
+    fp.run_connection_test(integration, logs)
+    fp.run_connection_test(integration, logs)
     fake.answer(ME_PATH, status=401, json={"status": "error"})
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert not result.ok
     assert (row.success_count, row.error_count) == (2, 1)
@@ -98,7 +83,7 @@ def test_key_refused_or_provider_down(fake, integration, logs, status, expected)
         },
     )
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and result.score == 0 and not result.ok
     assert result.message.startswith(expected)
@@ -115,7 +100,7 @@ def test_unknown_event_type(fake, integration, logs):
     fake.answer(ME_PATH, json=fp.ME)
     fake.answer(EVENT_PATH, status=404, json={"status": "error", "error": {"message": "Not found"}})
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and result.score == 25
     assert [c.ok for c in result.checks] == [True, False]
@@ -129,7 +114,7 @@ def test_event_type_answered_with_empty_data_is_not_found(fake, integration, log
     fake.answer(ME_PATH, json=fp.ME)
     fake.answer(EVENT_PATH, json={"status": "success", "data": None})
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy"
     assert f"event type {fp.EVENT_TYPE_ID} not found for this key" in result.message
@@ -139,7 +124,7 @@ def test_event_type_refused_after_key_accepted(fake, integration, logs):
     fake.answer(ME_PATH, json=fp.ME)
     fake.answer(EVENT_PATH, status=403, json={"message": "forbidden"})
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and row.health_score == 25
     assert "Cal.com answered 403" in row.last_error
@@ -151,7 +136,7 @@ def test_timeout(settings, fake, integration, logs):
     fake.answer(ME_PATH, json=fp.ME, delay=1.5)
 
     started = time.monotonic()
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
     assert time.monotonic() - started < 1.2  # gave up after the timeout, did not wait it out
 
     assert result.status == "unhealthy"
@@ -165,7 +150,7 @@ def test_event_type_timeout_after_key_accepted(settings, fake, integration, logs
     fake.answer(ME_PATH, json=fp.ME)
     fake.answer(EVENT_PATH, json=fp.EVENT_TYPE, delay=1.5)
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and result.score == 25
     assert "Cal.com timed out after 0.3 s" in result.message
@@ -178,7 +163,7 @@ def test_event_type_timeout_after_key_accepted(settings, fake, integration, logs
 def test_answer_that_is_not_json(fake, integration, logs, body):
     fake.answer(ME_PATH, body=body, content_type="text/html")
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy"
     assert result.message == "Cal.com answered 200, but the answer is not JSON"
@@ -190,7 +175,7 @@ def test_error_page_that_is_not_json_is_excerpted_and_scrubbed(fake, integration
     page = f"<h1>502 Bad Gateway</h1> upstream said api_key={fp.CAL_CANARY} " + "x" * 400
     fake.answer(ME_PATH, status=502, body=page, content_type="text/html")
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.message.startswith("Cal.com answered 502: an error on the provider's side")
     assert "502 Bad Gateway" in result.message
@@ -204,7 +189,7 @@ def test_provider_not_listening(settings, fake, integration, logs):
         port = probe.getsockname()[1]
     settings.CALCOM_API_BASE_URL = f"http://127.0.0.1:{port}/v2"
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy"
     assert result.message.startswith("Cal.com could not be reached (")
@@ -212,6 +197,8 @@ def test_provider_not_listening(settings, fake, integration, logs):
 
 
 def test_wrong_base_url_answers_404_for_me(fake, integration, logs):
-    result, _row = run(integration, logs)  # the fake answers 404 for every unknown path
+    result, _row = fp.run_connection_test(
+        integration, logs
+    )  # the fake answers 404 for every unknown path
 
     assert result.message.startswith("Cal.com answered 404 for /me: check the provider's base URL")

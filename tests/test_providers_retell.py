@@ -2,8 +2,7 @@
 
 import pytest
 
-from integrations_app import connection_tests
-from integrations_app.models import Integration, PhoneNumber
+from integrations_app.models import PhoneNumber
 from tests import fake_providers as fp
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
@@ -30,23 +29,10 @@ def integration(company):
     return fp.make_integration(company, "retell")
 
 
-def run(integration, logs):
-    result = connection_tests.test_connection(integration=integration, source="test")
-    row = Integration.objects.get(pk=integration.pk)
-    fp.assert_no_secret(
-        result.message,
-        *(check.message for check in result.checks),
-        row.last_error,
-        logs.text,
-        *(record.getMessage() for record in logs.records),
-    )
-    return result, row
-
-
 def test_all_numbers_bound_to_the_agent(fake, integration, logs):
     fp.retell_ok(fake)
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.ok and result.status == "healthy" and result.score == 100
     assert [c.name for c in result.checks] == ["agent", "phone_numbers"]
@@ -73,7 +59,7 @@ def test_numbers_bound_elsewhere_or_missing_degrade(fake, integration, logs):
         },
     )
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "degraded" and not result.ok
     assert 50 <= result.score < 100
@@ -101,7 +87,7 @@ def test_number_without_an_inbound_agent(fake, integration, logs):
         ],
     )
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.status == "degraded"
     assert f"{fp.NUMBERS[1]} → no agent" in result.message
@@ -120,7 +106,7 @@ def test_numbers_in_other_notations_are_compared_as_e164(fake, company, logs):
         NUMBERS_PATH, json=[{"phone_number": "+49 30 1000001", "inbound_agent_id": fp.AGENT_ID}]
     )
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.ok, result.message
 
@@ -132,7 +118,7 @@ def test_only_the_companys_active_numbers_count(fake, company, logs):
     integration = fp.make_integration(company, "retell")
     fp.retell_ok(fake, numbers=fp.NUMBERS[:2])
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.ok, result.message
     assert "all 2 phone numbers" in result.message
@@ -142,7 +128,7 @@ def test_company_without_numbers_needs_no_number_list(fake, logs):
     integration = fp.make_integration(fp.make_company("Ohne Nummern"), "retell")
     fp.retell_ok(fake)
 
-    result, _row = run(integration, logs)
+    result, _row = fp.run_connection_test(integration, logs)
 
     assert result.ok
     assert "no active phone numbers" in result.message
@@ -152,7 +138,7 @@ def test_company_without_numbers_needs_no_number_list(fake, logs):
 def test_unknown_agent(fake, integration, logs):
     fake.answer(AGENT_PATH, status=404, json={"status": "error", "message": "Not Found"})
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and result.score == 0
     assert result.message.startswith(
@@ -177,7 +163,7 @@ def test_key_refused_or_provider_down(fake, integration, logs, status, expected)
         json={"error_message": "x", "message": f"API key {fp.RETELL_CANARY} is invalid"},
     )
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "unhealthy" and result.score == 0
     assert result.message.startswith(expected)
@@ -191,7 +177,7 @@ def test_timeout(settings, fake, integration, logs):
     settings.PROVIDER_TIMEOUT_SECONDS = 0.3
     fake.answer(AGENT_PATH, json=fp.AGENT, delay=1.5)
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.message == "Retell AI timed out after 0.3 s"
     assert row.health_status == "unhealthy" and row.last_error == result.message
@@ -201,7 +187,7 @@ def test_timeout(settings, fake, integration, logs):
 def test_answer_that_is_not_json(fake, integration, logs):
     fake.answer(AGENT_PATH, body="<html>maintenance</html>", content_type="text/html")
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.message == "Retell AI answered 200, but the answer is not JSON"
     assert row.health_status == "unhealthy"
@@ -223,7 +209,7 @@ def test_number_list_failing_degrades(settings, fake, integration, logs, answer,
     fake.answer(AGENT_PATH, json=fp.AGENT)
     fake.answer(NUMBERS_PATH, **answer)
 
-    result, row = run(integration, logs)
+    result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "degraded" and result.score == 50
     assert result.message == f"the phone numbers could not be listed: {expected}"
@@ -234,7 +220,7 @@ def test_number_list_failing_degrades(settings, fake, integration, logs, answer,
 def test_agent_id_is_sent_as_one_path_segment(fake, company, logs):
     integration = fp.make_integration(company, "retell", config={"agent_id": "a/../b?x=1"})
 
-    run(integration, logs)
+    fp.run_connection_test(integration, logs)
 
     (request,) = fake.received
     assert request.path == "/get-agent/a%2F..%2Fb%3Fx%3D1"

@@ -229,24 +229,27 @@ class UnreadableKeys(Check):
         encrypter = gateway_encrypter()
         found = []
         for row in _company_key_rows():
-            problems = []
-            for column in COMPANY_KEY_COLUMNS:
-                if row[column]:
-                    _value, problem = _read(encrypter, row[column], SERIALIZED)
-                    if problem:
-                        problems.append(f"companies.{column}: {problem}")
-            if problems:
-                found.append(company_row(row, "; ".join(problems)))
+            if problems := _unreadable(
+                encrypter, row, "companies", COMPANY_KEY_COLUMNS, SERIALIZED
+            ):
+                found.append(company_row(row, problems))
         for row in _integration_key_rows():
-            problems = []
-            for column in Integration.SECRET_FIELDS:
-                if row[column]:
-                    _value, problem = _read(encrypter, row[column], RAW)
-                    if problem:
-                        problems.append(f"integrations.{column}: {problem}")
-            if problems:
-                found.append(_integration_row(row, "; ".join(problems)))
+            if problems := _unreadable(
+                encrypter, row, "integrations", Integration.SECRET_FIELDS, RAW
+            ):
+                found.append(_integration_row(row, problems))
         return found
+
+
+def _unreadable(encrypter, row: dict, table: str, columns, flavour) -> str:
+    """What no key opens in the row's secret columns ("table.column: problem; ..."), or ""."""
+    problems = []
+    for column in columns:
+        if row[column]:
+            _value, problem = _read(encrypter, row[column], flavour)
+            if problem:
+                problems.append(f"{table}.{column}: {problem}")
+    return "; ".join(problems)
 
 
 @register

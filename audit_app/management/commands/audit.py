@@ -161,31 +161,40 @@ class Command(BaseCommand):
         write("")
         write(_("## Measures"))
         write("")
-        write("| {} | {} |".format(_("measure"), _("value")))
-        write("|---|---|")
-        for key, measure in document["measures"].items():
-            write(f"| {measure['label']} | {self.fraction(key, measure)} |")
+        _table(
+            write,
+            [(_("measure"), "---"), (_("value"), "---")],
+            [
+                (measure["label"], self.fraction(key, measure))
+                for key, measure in document["measures"].items()
+            ],
+        )
         write("")
         write(_("## Rows in the business tables"))
         write("")
-        write("| {} | {} |".format(_("table"), _("rows")))
-        write("|---|---:|")
-        for table, count in document["row_counts"].items():
-            write(f"| `{table}` | {count} |")
+        _table(
+            write,
+            [(_("table"), "---"), (_("rows"), "---:")],
+            [(f"`{table}`", count) for table, count in document["row_counts"].items()],
+        )
         write("")
         write(_("## Checks"))
         write("")
-        write(
-            "| {} | {} | {} | {} | {} |".format(
-                _("severity"), _("id"), _("check"), _("affected"), _("fix")
-            )
-        )
-        write("|---|---|---|---:|---|")
-        for outcome in outcomes:
-            check = outcome.check
-            count = str(outcome.count) if outcome.available else _("not available")
-            fix = f"`{check.fix_id}`" if check.fix_id else ""
-            write(f"| {check.severity.label} | {check.id} | {_md(check.title)} | {count} | {fix} |")
+        _table(
+            write,
+            [(_("severity"), "---"), (_("id"), "---"), (_("check"), "---"),
+             (_("affected"), "---:"), (_("fix"), "---")],
+            [
+                (
+                    outcome.check.severity.label,
+                    outcome.check.id,
+                    _md(outcome.check.title),
+                    outcome.count if outcome.available else _("not available"),
+                    f"`{outcome.check.fix_id}`" if outcome.check.fix_id else "",
+                )
+                for outcome in outcomes
+            ],
+        )  # fmt: skip
         for outcome in outcomes:
             if outcome.ok:
                 continue
@@ -304,3 +313,11 @@ def _md(text) -> str:
 def _decimal(value) -> str:
     """One decimal, written as the active language writes it (30,8 in German, 30.8 in English)."""
     return number_format(value, decimal_pos=1, use_l10n=True)
+
+
+def _table(write, columns, rows) -> None:
+    """A markdown table: ``columns`` as (heading, alignment such as "---:"), then the rows."""
+    write("| " + " | ".join(heading for heading, _align in columns) + " |")
+    write("|" + "|".join(align for _heading, align in columns) + "|")
+    for row in rows:
+        write("| " + " | ".join(str(cell) for cell in row) + " |")
