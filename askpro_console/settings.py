@@ -55,8 +55,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
-    "auditlog",
     "import_export",
+    "changelog",
     "integrations_app",
     "audit_app",
 ]
@@ -70,7 +70,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "auditlog.middleware.AuditlogMiddleware",
+    "changelog.middleware.OperationMiddleware",
 ]
 
 ROOT_URLCONF = "askpro_console.urls"
@@ -115,9 +115,6 @@ if not DEBUG:
     SESSION_COOKIE_SECURE = _env.boolean("SECURE_COOKIES", default=True)
     CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
 
-# History of every change (django-auditlog): secrets are never part of it.
-AUDITLOG_INCLUDE_ALL_MODELS = False
-AUDITLOG_DISABLE_REMOTE_ADDR = False
 
 LOGGING = {
     "version": 1,
@@ -128,9 +125,8 @@ LOGGING = {
         "askpro": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
-AUDITLOG_STORE_JSON_CHANGES = True
-# Read the old state through the base manager, so changes to soft-deleted rows are recorded too.
-AUDITLOG_USE_BASE_MANAGER = True
+# Fixes, imports and undo ask for a one-line reason; with this on they refuse to run without.
+CHANGE_REASON_REQUIRED = _env.boolean("CHANGE_REASON_REQUIRED", default=False)
 
 # The readiness audit. The table catalogue starts with the database review's classes; edit it
 # here. Tables not named are rated "unclassified". A branch needs at least this many staff.

@@ -8,6 +8,4 @@ class IntegrationsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
-        from integrations_app import checks, history  # noqa: F401 (checks registers itself)
-
-        history.register_gateway_models()
+        from integrations_app import checks  # noqa: F401 (registers itself)

@@ -126,7 +126,8 @@ def testable_integrations(
 ) -> QuerySet:
     """Active Cal.com and Retell integrations of live companies, optionally filtered."""
     queryset = (
-        Integration.objects.filter(provider__in=TESTABLE_PROVIDERS, is_active=True)
+        Integration.objects.active()
+        .filter(provider__in=TESTABLE_PROVIDERS)
         .exclude(status__in=("inactive", "suspended"))
         .filter(company__deleted_at__isnull=True)
         .order_by("company_id", "provider", "pk")

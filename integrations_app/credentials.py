@@ -15,10 +15,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from changelog.recording import operation_from_label
+from integrations_app import services
 from integrations_app.crypto.encrypter import Encrypter
-from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
-from integrations_app.crypto.fingerprint import fingerprint
-from integrations_app.history import recorded_as
+from integrations_app.crypto.errors import GatewayKeyError
 from integrations_app.integration_kinds import (
     CALCOM,
     CONFIG_AGENT_ID,
@@ -29,7 +29,6 @@ from integrations_app.integration_kinds import (
     RETELL,
 )
 from integrations_app.models import Company, Integration
-from integrations_app.services import record_secret_changes
 
 KEEP = None  # api_key=KEEP leaves the stored key as it is
 MAX_ID = 2_147_483_647  # companies.calcom_team_id is int(11); Cal.com's ids are 32-bit
@@ -139,30 +138,23 @@ def save_core_integration(
         api_key = validate_api_key(provider, api_key)
     _validate_settings(provider, settings)
     encrypter = _encrypter()
-    with recorded_as(source), transaction.atomic():
+    with operation_from_label(source), transaction.atomic():
         company = _live_company(company_id)
         integration = _integration_to_save(company, provider, integration_id, settings)
         if api_key is KEEP and not remove_key and not integration.api_key:
             raise CredentialError(_("Enter the API key."), "api_key")
-        before = {"api_key": _stored_fingerprint(encrypter, integration.api_key, raw=True)}
         _apply_settings(integration, provider, settings)
         if remove_key:
             integration.api_key = None
         elif api_key is not KEEP:
             integration.api_key = encrypter.encrypt_string(api_key)
-        integration.save()
-        company_column = _write_company_columns(
-            company, provider, settings, encrypter, api_key, remove_key
-        )
-        after = {"api_key": _stored_fingerprint(encrypter, integration.api_key, raw=True)}
-        record_secret_changes(instance=integration, before=before, after=after)
-        if company_column:
-            record_secret_changes(instance=company, **company_column)
+        services.save_record(instance=integration, allow_secrets=True)
+        _write_company_columns(company, provider, settings, encrypter, api_key, remove_key)
     return integration
 
 
 def _integration_to_save(company, provider, integration_id, settings) -> Integration:
-    others = Integration.objects.filter(company=company, provider=provider, is_active=True)
+    others = Integration.objects.active().filter(company=company, provider=provider)
     if integration_id is not None:
         integration = Integration.objects.filter(pk=integration_id, company=company).first()
         if integration is None:
@@ -201,10 +193,9 @@ def _apply_settings(integration: Integration, provider: str, settings: Integrati
 
 
 @sensitive_variables("api_key", "encrypter")
-def _write_company_columns(company, provider, settings, encrypter, api_key, remove_key) -> dict:
-    """The columns the gateway's runtime reads; returns the secret change for the history."""
+def _write_company_columns(company, provider, settings, encrypter, api_key, remove_key) -> None:
+    """The columns the gateway's runtime reads (the history gets the key's fingerprints)."""
     column = "calcom_api_key" if provider == CALCOM.provider else "retell_api_key"
-    before = {column: _stored_fingerprint(encrypter, getattr(company, column), raw=False)}
     if remove_key:
         setattr(company, column, None)
     elif api_key is not KEEP:
@@ -219,17 +210,4 @@ def _write_company_columns(company, provider, settings, encrypter, api_key, remo
     else:
         company.retell_agent_id = settings.agent_id
         fields = ["retell_api_key", "retell_agent_id"]
-    company.save(update_fields=[*fields, "updated_at"])
-    after = {column: _stored_fingerprint(encrypter, getattr(company, column), raw=False)}
-    return {"before": before, "after": after} if before != after else {}
-
-
-def _stored_fingerprint(encrypter: Encrypter, payload: str | None, *, raw: bool) -> str | None:
-    """How a stored secret appears in the history: its fingerprint, never the value."""
-    if not payload:
-        return None
-    try:
-        value = encrypter.decrypt_string(payload) if raw else encrypter.decrypt(payload)
-    except DecryptionError as error:
-        return f"unreadable ({error.reason})"
-    return fingerprint(value)
+    services.save_record(instance=company, fields=fields, allow_secrets=True)

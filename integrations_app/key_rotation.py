@@ -23,21 +23,20 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from auditlog import get_logentry_model
 from django.db import connections, transaction
 from django.db.models import Model, Q
 
+from changelog.models import Source
+from changelog.recording import operation
 from integrations_app.crypto import php_string
 from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
 from integrations_app.crypto.errors import REASONS, DecryptionError
 from integrations_app.crypto.fingerprint import fingerprint
-from integrations_app.history import recorded_as
-from integrations_app.models import Company, Integration
-from integrations_app.services import _log_entry
+from integrations_app.models import GATEWAY_MODELS
+from integrations_app.services import update_rows
 
 logger = logging.getLogger("askpro.key_rotation")
 
-SOURCE = "command:rotate_gateway_key"
 BATCH_SIZE = 200
 
 ROTATED = "rotated"
@@ -57,15 +56,23 @@ class SecretTable:
     model: type[Model] | None = None  # the mirrored model; None: plain SQL, when the table exists
 
 
-SECRET_TABLES = (
-    SecretTable("companies", ("calcom_api_key", "retell_api_key"), SERIALIZED, Company),
-    SecretTable(
-        "tenants",
-        ("api_key", "api_secret", "webhook_secret", "calcom_api_key", "retell_api_key"),
-        SERIALIZED,
-    ),
-    SecretTable("integrations", Integration.SECRET_FIELDS, RAW, Integration),
+def _mirrored() -> list[SecretTable]:
+    """The encrypted columns as the models declare them (``GatewayModel.SECRET_COLUMNS``)."""
+    return [
+        SecretTable(model._meta.db_table, columns, flavour, model)
+        for model in GATEWAY_MODELS
+        for flavour in (SERIALIZED, RAW)
+        if (columns := model.encrypted_columns(flavour))
+    ]
+
+
+# `tenants` is not mirrored (nothing but rotation reads it): its columns are declared here.
+TENANTS = SecretTable(
+    "tenants",
+    ("api_key", "api_secret", "webhook_secret", "calcom_api_key", "retell_api_key"),
+    SERIALIZED,
 )
+SECRET_TABLES = (*_mirrored(), TENANTS)
 
 
 @dataclass(frozen=True)
@@ -117,6 +124,11 @@ def rotate(
     ``on_finding`` is called for each rotated or unreadable value as it is found (the command
     prints them as it goes); a dry run finds the same values and writes nothing.
     """
+    with operation(source=Source.ROTATION, name="rotate_gateway_key"):
+        return _rotate(encrypter, dry_run, batch_size, using, on_finding)
+
+
+def _rotate(encrypter, dry_run, batch_size, using, on_finding) -> Report:
     encrypter = encrypter or Encrypter.from_settings()
     report = Report(dry_run=dry_run)
     connection = connections[using]
@@ -272,22 +284,14 @@ def _write(target, changed, using) -> None:
                     ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
                 )
         return
-    LogEntry = get_logentry_model()
-    entries = []
-    with recorded_as(SOURCE):
-        for pk, instance, rotated in changed:
-            # QuerySet.update() sends no signals: the entry below is the row's only record.
-            target.model._base_manager.using(using).filter(pk=pk).update(
-                **{column: payload for column, (payload, _finding) in rotated.items()}
-            )
-            changes = {
-                column: [key_name(finding.key_index), key_name(0)]
-                for column, (_payload, finding) in rotated.items()
-            }
-            entry = _log_entry(instance, LogEntry.Action.UPDATE, changes)
-            entry.additional_data = (entry.additional_data or {}) | {
-                "rotated": list(rotated),
-                "fingerprints": {c: f.fingerprint for c, (_p, f) in rotated.items()},
-            }
-            entries.append(entry)
-    LogEntry.objects.using(using).bulk_create(entries)
+    # Through the one write path: the change store records each column's fingerprint and the
+    # key that opened it, before and after; updated_at stays (the secret itself is unchanged).
+    update_rows(
+        model=target.model,
+        values={
+            pk: {column: payload for column, (payload, _finding) in rotated.items()}
+            for pk, _instance, rotated in changed
+        },
+        allow_secrets=True,
+        touch=False,
+    )

@@ -1,9 +1,33 @@
-"""Phone numbers in the one form the gateway routes by: E.164 (semantics.md §3)."""
+"""The gateway's rules for a phone number, declared once (semantics.md §3).
+
+Read by the number form, the service that saves a number, the import, the audit's checks and
+fixes, and the connection test:
+
+- ``to_e164``: the one form the gateway routes by (region DE first, then its other regions);
+- ``ROUTING_COLUMNS`` / ``routing_values``: the console writes that form into all three
+  routing columns, because the gateway's paths read different ones;
+- ``routing_forms``: the forms for which the gateway's lookup (plain equality) finds a row;
+- ``claimed_forms``: the forms a row claims in any of its columns, in any notation: a second
+  row claiming one of them is a duplicate (the gateway would route to whichever it finds first);
+- ``duplicates_q``: the same, as a query for a number in E.164;
+- ``PRIMARIES_PER_COMPANY`` and ``branch_fits``: a company has at most one primary number, and
+  a number's branch belongs to the number's company.
+"""
+
+import re
 
 import phonenumbers
+from django.db.models import Q
 
 # The gateway parses with region DE first, then retries these regions in this order.
 GATEWAY_REGIONS = ("DE", "AT", "CH", "FR", "NL", "BE")
+# The columns the gateway's paths route by; the console writes the E.164 form into each.
+ROUTING_COLUMNS = ("number", "number_normalized", "phone_number")
+PRIMARIES_PER_COMPANY = 1
+
+# E.164: a plus, a leading digit 1-9, at most 15 digits in all.
+E164 = re.compile(r"\A\+[1-9]\d{1,14}\Z")
+_PLAIN_DIGITS = re.compile(r"^\+?[1-9]\d{5,14}$")
 
 
 def to_e164(raw: str | None) -> str | None:
@@ -19,3 +43,77 @@ def to_e164(raw: str | None) -> str | None:
         if phonenumbers.is_valid_number(parsed):
             return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
     return None
+
+
+def is_e164(value: str | None) -> bool:
+    return bool(value) and bool(E164.match(value))
+
+
+def routing_values(e164: str) -> dict[str, str]:
+    """What the console writes for a number: its E.164 form in every routing column."""
+    return dict.fromkeys(ROUTING_COLUMNS, e164)
+
+
+def routing_forms(number: str | None, normalized: str | None) -> set[str]:
+    """The E.164 values of `to_number` for which the gateway's lookup finds this row.
+
+    The gateway compares `number_normalized` with the E.164 form and with it without its
+    plus, and `number` with the E.164 form, by plain equality.
+    """
+    forms = set()
+    if normalized:
+        candidate = normalized if normalized.startswith("+") else f"+{normalized}"
+        if is_e164(candidate):
+            forms.add(candidate)
+    if is_e164(number):
+        forms.add(number)
+    return forms
+
+
+def claimed_forms(row) -> set[str]:
+    """The E.164 numbers a row answers to in any routing column, in any notation.
+
+    ``row`` is a mapping or an object with the routing columns.
+    """
+    forms = set()
+    for column in ROUTING_COLUMNS:
+        value = row.get(column) if isinstance(row, dict) else getattr(row, column, None)
+        value = (value or "").strip()
+        if not value:
+            continue
+        if _PLAIN_DIGITS.match(value):
+            forms.add("+" + value.lstrip("+"))
+        elif e164 := to_e164(value):
+            forms.add(e164)
+    return forms
+
+
+def duplicates_q(e164: str) -> Q:
+    """Rows that already claim ``e164`` in the notations a query can compare."""
+    bare = e164.lstrip("+")
+    condition = Q()
+    for column in ROUTING_COLUMNS:
+        condition |= Q(**{column: e164}) | Q(**{column: bare})
+    return condition
+
+
+def number_problem(number: str | None, normalized: str | None) -> str | None:
+    """Why the gateway cannot match this number by its E.164 form, or None when it can.
+
+    Returns a short code: "empty", "not_e164", "unparsable", "differs".
+    """
+    if not (normalized or "").strip():
+        return "empty"
+    if not is_e164(normalized):
+        return "not_e164"
+    e164 = to_e164(number)
+    if e164 is None:
+        return "unparsable"
+    if normalized != e164:
+        return "differs"
+    return None
+
+
+def branch_fits(branch_company_id, company_id) -> bool:
+    """A number books at its branch: the branch must be one of the number's company."""
+    return branch_company_id is not None and (company_id is None or branch_company_id == company_id)

@@ -105,9 +105,11 @@ def with_integration_state(companies):
     """Annotate `<provider>_health` of each company's active core integration (NULL: none)."""
     annotations = {}
     for provider in CORE_PROVIDERS:
-        active = Integration.objects.filter(
-            company=OuterRef("pk"), provider=provider, is_active=True
-        ).order_by("-id")
+        active = (
+            Integration.objects.active()
+            .filter(company=OuterRef("pk"), provider=provider)
+            .order_by("-id")
+        )
         annotations[f"{provider}_health"] = Subquery(active.values("health_status")[:1])
         annotations[f"{provider}_integration_id"] = Subquery(active.values("id")[:1])
     return companies.annotate(**annotations)

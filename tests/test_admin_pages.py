@@ -4,9 +4,9 @@ import pytest
 from auditlog.models import LogEntry
 from django.contrib import admin
 from django.urls import reverse
+from integrations_app.history import SECRET_COLUMNS
 
 from integrations_app.admin.base import SECRET_NAMES
-from integrations_app.history import SECRET_COLUMNS
 from integrations_app.models import (
     GATEWAY_MODELS,
     Appointment,

@@ -174,7 +174,7 @@ def _company_key_rows():
 
 def _integration_key_rows():
     having = Q()
-    for column in Integration.SECRET_FIELDS:
+    for column in Integration.encrypted_columns():
         having |= Q(**{f"{column}__gt": ""})
     return (
         Integration.objects.filter(INTEGRATION_OF_LIVE_COMPANY)
@@ -188,7 +188,7 @@ def _integration_key_rows():
             "company__name",
             "is_active",
             "status",
-            *Integration.SECRET_FIELDS,
+            *Integration.encrypted_columns(),
         )
     )
 
@@ -235,7 +235,7 @@ class UnreadableKeys(Check):
                 found.append(company_row(row, problems))
         for row in _integration_key_rows():
             if problems := _unreadable(
-                encrypter, row, "integrations", Integration.SECRET_FIELDS, RAW
+                encrypter, row, "integrations", Integration.encrypted_columns(), RAW
             ):
                 found.append(_integration_row(row, problems))
         return found
@@ -348,7 +348,7 @@ class SharedKeys(Check):
         for row in _integration_key_rows():
             if row["company_id"] is None or row["company__name"] is None:
                 continue
-            for column in Integration.SECRET_FIELDS:
+            for column in Integration.encrypted_columns():
                 if row[column]:
                     value, _problem = _read(encrypter, row[column], RAW)
                     if value:

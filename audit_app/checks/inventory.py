@@ -17,7 +17,7 @@ from integrations_app.models.base import SoftDeleteModel
 
 # Tables per UNION ALL statement (SQLite allows 500 compound SELECTs by default).
 CHUNK = 200
-CONSOLE_PREFIXES = ("django_", "auth_", "auditlog_", "audit_app_")
+CONSOLE_PREFIXES = ("django_", "auth_", "auditlog_", "audit_app_", "changelog_")
 
 BUSINESS_CRITICAL = "business_critical"
 OPERATIONS_CRITICAL = "operations_critical"

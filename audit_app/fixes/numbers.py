@@ -15,9 +15,9 @@ from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
 from audit_app.fixes.common import APP, change, now
 from audit_app.registry import Affected
 from integrations_app.models import Branch, PhoneNumber
-from integrations_app.phone import GATEWAY_REGIONS, to_e164
+from integrations_app.phone import GATEWAY_REGIONS, ROUTING_COLUMNS, routing_values, to_e164
 
-_E164_COLUMNS = ("number", "number_normalized", "phone_number")
+_E164_COLUMNS = ROUTING_COLUMNS
 
 
 def _bare(value: str | None) -> str:
@@ -118,7 +118,7 @@ class NormalizeNumbers(Fix):
                     % {"number": number.number, "e164": e164},
                     pk=number.pk,
                     before=current,
-                    after=dict.fromkeys(_E164_COLUMNS, e164),
+                    after=routing_values(e164),
                 )
             )
         return plan

@@ -27,7 +27,6 @@ from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.integration_kinds import CALCOM
 from integrations_app.models import Branch, Company, Integration
 from integrations_app.models.fields import new_uuid
-from integrations_app.services import record_secret_changes
 
 _COMPANY_COLUMNS = ("calcom_v2_api_key", "webhook_signing_secret", "calcom_api_key")
 
@@ -341,13 +340,6 @@ class MovePlaintextSecrets(Fix):
             history.append((row, write))
             changes.append(
                 change(write, row.pk) | {"after": write.after | {"tenant_id": row.tenant_id}}
-            )
-        for instance, write in history:
-            secrets = {k: v for k, v in write.after.items() if k in _SECRET_NAMES}
-            record_secret_changes(
-                instance=instance,
-                before={k: write.before.get(k) for k in secrets},
-                after=secrets,
             )
         return changes
 

@@ -5,7 +5,7 @@ from django.utils.translation import gettext as _
 
 from audit_app.fixes.base import Plan, get_fix
 from audit_app.models import FixLock, FixRecord
-from integrations_app.history import recorded_as
+from changelog.recording import operation_from_label
 from integrations_app.locks import hold_row_lock
 
 
@@ -48,7 +48,7 @@ def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard")
     fix = get_fix(fix_id)
     if fix is None:
         raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
-    with recorded_as(f"fix:{fix_id}"), transaction.atomic():
+    with operation_from_label(f"fix:{fix_id}", user=user), transaction.atomic():
         # Fixes one after the other, all of them: different fixes write the same rows (the
         # Cal.com placeholder and the moved plain-text keys both create integrations).
         hold_row_lock(FixLock, fix_id=ALL_FIXES)

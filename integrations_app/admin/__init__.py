@@ -9,7 +9,13 @@ record of each phone-number import); ``base`` holds what they share.
 from django.contrib import admin
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.admin import activity, history, imports, integrations, tenancy  # noqa: F401
+from integrations_app.admin import (  # noqa: F401
+    activity,
+    imports,
+    integrations,
+    operations,
+    tenancy,
+)
 
 admin.site.site_header = _("AskPro Console")
 admin.site.site_title = _("AskPro Console")

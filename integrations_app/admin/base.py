@@ -1,8 +1,8 @@
 """What every gateway admin shares: writes through the services, no secrets, fixed queries.
 
-- Writes go through :mod:`integrations_app.services` (one write path, recorded with the source
-  ``admin``); admin classes stay thin.
-- Secret columns (``history.SECRET_COLUMNS``) are ``editable=False`` on the models, so no form
+- Writes go through :mod:`integrations_app.services` (one write path; the request is the
+  operation the change store groups them by); admin classes stay thin.
+- Secret columns (``GatewayModel.SECRET_COLUMNS``) are ``editable=False`` on the models, so no form
   holds them; they are also refused as list filters, search fields and URL lookups, so not even
   "starts with" can be probed through a changelist.
 - Changelists run a fixed number of queries: every admin names its ``list_select_related``
@@ -11,11 +11,9 @@
   is not run.
 - Dates are filtered with ``DateFieldListFilter``, not ``date_hierarchy``: the hierarchy converts
   time zones in SQL (``CONVERT_TZ``), which fails on a MariaDB without time zone tables.
-- The object history shows the django-auditlog record (every source, secrets excluded).
+- The object history reads the one change store (every source; secrets as fingerprints).
 """
 
-from auditlog import get_logentry_model
-from auditlog.render import render_logentry_changes_html
 from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
@@ -30,16 +28,16 @@ from django.utils.text import capfirst
 from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
+from changelog.selectors import object_changes
 from integrations_app import services
-from integrations_app.history import SECRET_COLUMNS
-from integrations_app.models import Branch, Company
+from integrations_app.admin.history import change_rows
+from integrations_app.models import GATEWAY_MODELS, Branch, Company
 
-ADMIN_SOURCE = "admin"
 TIMESTAMPS = ("created_at", "updated_at")
 
 # Every column name that holds a secret in some gateway table. No non-secret column of the
 # mirrored tables shares one of these names, so a lookup naming one is refused outright.
-SECRET_NAMES = frozenset(name for names in SECRET_COLUMNS.values() for name in names)
+SECRET_NAMES = frozenset(name for model in GATEWAY_MODELS for name in model.secret_columns())
 
 
 def names_a_secret(lookup: str) -> bool:
@@ -149,48 +147,36 @@ class GatewayAdmin(admin.ModelAdmin):
     # --- writes through the services ---------------------------------------------------------
     def save_model(self, request, obj, form, change):
         fields = [*form.changed_data] if change else None
-        self.save_service(instance=obj, fields=fields, source=ADMIN_SOURCE)
+        self.save_service(instance=obj, fields=fields)
 
     def delete_model(self, request, obj):
-        services.delete_record(instance=obj, source=ADMIN_SOURCE)
+        services.delete_record(instance=obj)
 
     def delete_queryset(self, request, queryset):
-        services.delete_records(queryset=queryset, source=ADMIN_SOURCE)
+        services.delete_records(queryset=queryset)
 
     def save_formset(self, request, form, formset, change):
         formset.save(commit=False)
         for obj in formset.deleted_objects:
-            services.delete_record(instance=obj, source=ADMIN_SOURCE)
+            services.delete_record(instance=obj)
         inline = getattr(formset, "save_service", services.save_record)
         for obj in formset.new_objects:
-            inline(instance=obj, fields=None, source=ADMIN_SOURCE)
+            inline(instance=obj, fields=None)
         for obj, changed in formset.changed_objects:
-            inline(instance=obj, fields=changed, source=ADMIN_SOURCE)
+            inline(instance=obj, fields=changed)
         formset.save_m2m()
 
-    # --- history: the django-auditlog record of the row ----------------------------------------
+    # --- history: every change of the row, from every path, newest first ----------------------
     def history_view(self, request, object_id, extra_context=None):
         obj = self.get_object(request, unquote(object_id))
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
-        entries = (
-            get_logentry_model()
-            .objects.get_for_object(obj)
-            .select_related("actor")
-            .order_by("-timestamp", "-pk")
-        )
-        paginator = self.get_paginator(request, entries, self.history_per_page)
+        changes = object_changes(table=self.opts.db_table, pk=obj.pk)
+        paginator = self.get_paginator(request, changes, self.history_per_page)
         page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
-        rows = [
-            {
-                "entry": entry,
-                "source": (entry.additional_data or {}).get("source", ""),
-                "changes": render_logentry_changes_html(entry),
-            }
-            for entry in page
-        ]
+        rows = change_rows(list(page), user=request.user)
         context = {
             **self.admin_site.each_context(request),
             "title": _("Change history: %s") % obj,
@@ -199,19 +185,15 @@ class GatewayAdmin(admin.ModelAdmin):
             "opts": self.opts,
             "module_name": str(capfirst(self.opts.verbose_name_plural)),
             "rows": rows,
+            "can_view_operations": request.user.has_perm("changelog.view_operation"),
             "page_obj": page,
             "page_range": paginator.get_elided_page_range(page.number),
             "page_var": PAGE_VAR,
             "preserved_filters": self.get_preserved_filters(request),
-            **self.history_extra(obj),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
         return TemplateResponse(request, self.history_template, context)
-
-    def history_extra(self, obj) -> dict:
-        """More for the history page of ``obj`` (the phone numbers add their imports)."""
-        return {}
 
 
 class ViewOnly:

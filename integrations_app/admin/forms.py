@@ -2,13 +2,12 @@
 
 from django import forms
 from django.core.exceptions import ValidationError
-from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.key_like import key_like_paths
 from integrations_app.integration_kinds import CORE_PROVIDERS
 from integrations_app.models import Integration, NotificationTemplate, PhoneNumber
-from integrations_app.phone import to_e164
+from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits, duplicates_q, to_e164
 
 
 def choices_with_current(values, current):
@@ -65,7 +64,11 @@ class PhoneNumberForm(forms.ModelForm):
         company = cleaned.get("company")
         branch = cleaned.get("branch")
         number = cleaned.get("number")
-        if branch is not None and company is not None and branch.company_id != company.pk:
+        if (
+            branch is not None
+            and company is not None
+            and not branch_fits(branch.company_id, company.pk)
+        ):
             self.add_error(
                 "branch",
                 ValidationError(
@@ -73,12 +76,7 @@ class PhoneNumberForm(forms.ModelForm):
                 ),
             )
         if number:
-            others = PhoneNumber.objects.filter(
-                Q(number=number)
-                | Q(number_normalized=number)
-                | Q(number_normalized=number.lstrip("+"))
-                | Q(phone_number=number)
-            )
+            others = PhoneNumber.objects.filter(duplicates_q(number))
             if self.instance.pk:
                 others = others.exclude(pk=self.instance.pk)
             if others.exists():
@@ -102,7 +100,7 @@ class PhoneNumberForm(forms.ModelForm):
             primaries = PhoneNumber.objects.filter(company=company, is_primary=True)
             if self.instance.pk:
                 primaries = primaries.exclude(pk=self.instance.pk)
-            if primaries.exists():
+            if primaries.count() >= PRIMARIES_PER_COMPANY:
                 self.add_error(
                     "is_primary",
                     ValidationError(
@@ -124,7 +122,8 @@ class PhoneNumberInlineFormSet(forms.BaseInlineFormSet):
             for form in self.forms
             if getattr(form, "cleaned_data", None) and not self._should_delete_form(form)
         ]
-        if sum(1 for form in kept if form.cleaned_data.get("is_primary")) > 1:
+        primaries = sum(1 for form in kept if form.cleaned_data.get("is_primary"))
+        if primaries > PRIMARIES_PER_COMPANY:
             raise ValidationError(
                 _("A company has at most one primary number."), code="second_primary"
             )

@@ -1,32 +1,116 @@
-"""The change history (django-auditlog's LogEntry admin), with the source of each change.
+"""How a change of the store is shown to people: column labels, values, secrets, links.
 
-Secret columns are excluded when the models are registered with django-auditlog
-(``integrations_app.history``), so no entry holds one and this admin cannot show one.
+Every history page (an object's, the global one, an operation's) renders its changes through
+``change_rows``; a secret column shows only that it changed, with its fingerprints.
 """
 
-import auditlog.admin  # noqa: F401  (registers LogEntryAdmin before it is replaced here)
-from auditlog import get_logentry_model
-from auditlog.admin import LogEntryAdmin
-from django.contrib import admin
-from django.contrib.admin import DateFieldListFilter
-from django.utils.translation import gettext_lazy as _
+from dataclasses import dataclass
 
-LogEntry = get_logentry_model()
+from django.urls import NoReverseMatch, reverse
+from django.utils.formats import localize
+from django.utils.translation import gettext as _
 
+from integrations_app.models import GATEWAY_MODELS
 
-class ChangeHistoryAdmin(LogEntryAdmin):
-    list_display = [*LogEntryAdmin.list_display[:4], "source", *LogEntryAdmin.list_display[4:]]
-    # No date hierarchy: it converts time zones in SQL (CONVERT_TZ), which returns NULL (and the
-    # page fails) on a MariaDB without time zone tables. A date filter compares plain ranges.
-    date_hierarchy = None
-    list_filter = [("timestamp", DateFieldListFilter), *LogEntryAdmin.list_filter]
-    show_full_result_count = False
-
-    @admin.display(description=_("source"))
-    def source(self, obj):
-        return (obj.additional_data or {}).get("source", "")
+MODELS_BY_TABLE = {model._meta.db_table: model for model in GATEWAY_MODELS}
+EMPTY = "—"
 
 
-if admin.site.is_registered(LogEntry):
-    admin.site.unregister(LogEntry)
-admin.site.register(LogEntry, ChangeHistoryAdmin)
+@dataclass
+class ColumnChange:
+    label: str
+    before: str
+    after: str
+    secret: bool = False
+
+
+def column_label(model, column: str) -> str:
+    if model is None:
+        return column
+    for field in model._meta.concrete_fields:
+        if column in (field.attname, field.name):
+            return str(field.verbose_name)
+    return column
+
+
+def shown_value(model, column: str, value) -> str:
+    """A stored value for people: yes/no, the choice's label, an empty dash."""
+    if value is None or value == "":
+        return EMPTY
+    if isinstance(value, bool):
+        return _("yes") if value else _("no")
+    if model is not None:
+        for field in model._meta.concrete_fields:
+            if column in (field.attname, field.name) and field.choices:
+                return str(dict(field.flatchoices).get(value, value))
+    if isinstance(value, dict | list):
+        import json
+
+        return json.dumps(value, ensure_ascii=False)
+    return str(localize(value))
+
+
+def columns_of(change) -> list[ColumnChange]:
+    model = MODELS_BY_TABLE.get(change.table)
+    secrets = model.SECRET_COLUMNS if model is not None else {}
+    before, after = change.before or {}, change.after or {}
+    shown = []
+    for column in change.columns:
+        if column in secrets:
+            shown.append(
+                ColumnChange(
+                    column_label(model, column),
+                    _secret(before.get(column), column in before),
+                    _secret(after.get(column), column in after),
+                    secret=True,
+                )
+            )
+            continue
+        shown.append(
+            ColumnChange(
+                column_label(model, column),
+                shown_value(model, column, before.get(column)) if column in before else "",
+                shown_value(model, column, after.get(column)) if column in after else "",
+            )
+        )
+    return shown
+
+
+def _secret(fingerprint, present: bool) -> str:
+    if not present:
+        return ""
+    if not fingerprint:
+        return _("not set")
+    return _("set · fingerprint %(fingerprint)s") % {"fingerprint": fingerprint}
+
+
+def object_url(change) -> str | None:
+    model = MODELS_BY_TABLE.get(change.table)
+    if model is None or change.action == "delete" and not hasattr(model, "deleted_at"):
+        return None
+    try:
+        return reverse(
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+            args=[change.object_pk],
+        )
+    except NoReverseMatch:
+        return None
+
+
+def table_label(table: str) -> str:
+    model = MODELS_BY_TABLE.get(table)
+    return str(model._meta.verbose_name) if model is not None else table
+
+
+def change_rows(changes, *, user=None) -> list[dict]:
+    """The changes as the history templates show them."""
+    return [
+        {
+            "change": change,
+            "operation": change.operation,
+            "table": table_label(change.table),
+            "columns": columns_of(change),
+            "url": object_url(change),
+        }
+        for change in changes
+    ]

@@ -22,7 +22,6 @@ from integrations_app.admin.forms import (
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
-from integrations_app.phone_import.records import imports_of
 from integrations_app.phone_import.resource import PhoneNumberResource
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
@@ -295,10 +294,6 @@ class PhoneNumberAdmin(PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
 
     def get_export_formats(self):
         return [CSV, XLSX]
-
-    def history_extra(self, obj) -> dict:
-        # Imports record their rows with the import, not one history entry per row.
-        return {"imports": imports_of(obj)}
 
     def has_export_permission(self, request):
         return self.has_view_permission(request)

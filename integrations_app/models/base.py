@@ -4,21 +4,33 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app.crypto.encrypter import RAW, SERIALIZED
 from integrations_app.models.fields import Char36Field, TimestampField, new_uuid
+
+PLAIN = "plain"  # a secret the gateway keeps in plain text by design (semantics.md §1)
 
 
 class GatewayModel(models.Model):
     """A table the gateway owns: Django never creates, alters or drops it."""
 
+    # The secret columns, declared here and nowhere else: {column: flavour}, the flavour being
+    # SERIALIZED (Laravel encrypt()), RAW (encryptString()) or PLAIN. The history, the admin,
+    # key rotation, the secret checks and the canary test all read this.
+    SECRET_COLUMNS: dict[str, str] = {}
+
     class Meta:
         abstract = True
         managed = False
 
-    def get_additional_data(self) -> dict:
-        """Read by django-auditlog: where the change came from."""
-        from integrations_app.history import current_source
+    @classmethod
+    def secret_columns(cls) -> tuple[str, ...]:
+        return tuple(cls.SECRET_COLUMNS)
 
-        return {"source": current_source()}
+    @classmethod
+    def encrypted_columns(cls, flavour: str | None = None) -> tuple[str, ...]:
+        """The secret columns holding Laravel payloads (of ``flavour``, if given)."""
+        wanted = (flavour,) if flavour else (RAW, SERIALIZED)
+        return tuple(c for c, f in cls.SECRET_COLUMNS.items() if f in wanted)
 
 
 class UUIDKeyModel(GatewayModel):

@@ -3,7 +3,8 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.models.base import TimestampedModel
+from integrations_app.crypto.encrypter import RAW
+from integrations_app.models.base import PLAIN, TimestampedModel
 from integrations_app.models.fields import (
     Char36Field,
     EnumField,
@@ -13,6 +14,16 @@ from integrations_app.models.fields import (
     new_uuid,
 )
 from integrations_app.models.tenancy import Company
+
+
+class IntegrationQuerySet(models.QuerySet):
+    # Statuses that switch an integration off whatever `is_active` says.
+    INACTIVE_STATUSES = ("inactive", "suspended")
+
+    def active(self):
+        """The one rule of an "active" integration: the check, the form, the connection test
+        and the company page all ask this."""
+        return self.filter(is_active=True).exclude(status__in=self.INACTIVE_STATUSES)
 
 
 class Integration(TimestampedModel):
@@ -26,7 +37,12 @@ class Integration(TimestampedModel):
     PROVIDERS = ("calcom", "retell", "webhook", "api", "oauth2")
     STATUSES = ("active", "inactive", "error", "syncing", "pending", "suspended")
     HEALTH = ("healthy", "degraded", "unhealthy", "unknown")
-    SECRET_FIELDS = ("api_key", "api_secret", "access_token", "refresh_token", "webhook_secret")
+    SECRET_COLUMNS = {
+        **dict.fromkeys(
+            ("api_key", "api_secret", "access_token", "refresh_token", "webhook_secret"), RAW
+        ),
+        "credentials": PLAIN,  # plain JSON the console never fills; hidden all the same
+    }
 
     id = UnsignedBigAutoField(primary_key=True)
     tenant_id = Char36Field(_("tenant id"), default=new_uuid, editable=False)
@@ -76,6 +92,8 @@ class Integration(TimestampedModel):
     last_sync_at = TimestampField(_("last sync"), null=True, blank=True, editable=False)
     created_by = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
     updated_by = models.PositiveBigIntegerField(null=True, blank=True, editable=False)
+
+    objects = IntegrationQuerySet.as_manager()
 
     class Meta(TimestampedModel.Meta):
         db_table = "integrations"

@@ -3,7 +3,9 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app.crypto.encrypter import SERIALIZED
 from integrations_app.models.base import (
+    PLAIN,
     SoftDeleteModel,
     TimestampedModel,
     UUIDKeyModel,
@@ -17,6 +19,14 @@ from integrations_app.models.fields import (
 
 
 class Company(SoftDeleteModel):
+    SECRET_COLUMNS = {
+        "calcom_api_key": SERIALIZED,
+        "calcom_v2_api_key": PLAIN,
+        "retell_api_key": SERIALIZED,
+        "webhook_signing_secret": PLAIN,
+        "google_calendar_credentials": PLAIN,
+    }
+
     id = UnsignedBigAutoField(primary_key=True)
     name = models.CharField(_("name"), max_length=255)
     slug = models.CharField(_("slug"), max_length=255, null=True, blank=True, unique=True)
@@ -70,6 +80,8 @@ class Company(SoftDeleteModel):
 
 
 class Branch(UUIDKeyModel, SoftDeleteModel):
+    SECRET_COLUMNS = {"calcom_api_key": PLAIN}  # never read by the gateway
+
     company = models.ForeignKey(
         Company, models.DO_NOTHING, related_name="branches", verbose_name=_("company")
     )
@@ -102,6 +114,16 @@ class Branch(UUIDKeyModel, SoftDeleteModel):
 
 
 class Staff(UUIDKeyModel, SoftDeleteModel):
+    SECRET_COLUMNS = dict.fromkeys(
+        (
+            "google_calendar_token",
+            "google_refresh_token",
+            "outlook_access_token",
+            "outlook_refresh_token",
+        ),
+        PLAIN,
+    )
+
     company = models.ForeignKey(
         Company, models.DO_NOTHING, related_name="staff", verbose_name=_("company")
     )

@@ -4,12 +4,11 @@ Three queries: every company, every branch (deleted ones included, to say why a 
 them), every phone number with the E.164 forms the gateway would match it by (semantics.md §3).
 """
 
-import re
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from integrations_app.models import Branch, Company, PhoneNumber
-from integrations_app.phone import to_e164
+from integrations_app.phone import claimed_forms
 
 # The columns an import writes; `before` and `after` of a row hold exactly these.
 WRITTEN = (
@@ -24,7 +23,6 @@ WRITTEN = (
     "is_active",
     "description",
 )
-_PLAIN = re.compile(r"^\+?[1-9]\d{5,14}$")
 
 
 @dataclass(frozen=True)
@@ -58,22 +56,6 @@ class Lookups:
         return frozenset(b.id for b in self.branches_of.get(company_id, ()) if not b.deleted)
 
 
-def routing_forms(row: dict) -> set[str]:
-    """The E.164 numbers an existing row answers to, in any of its three routing columns."""
-    forms = set()
-    for column in ("number", "number_normalized", "phone_number"):
-        value = (row.get(column) or "").strip()
-        if not value:
-            continue
-        if _PLAIN.match(value):
-            forms.add("+" + value.lstrip("+"))
-        else:
-            e164 = to_e164(value)
-            if e164:
-                forms.add(e164)
-    return forms
-
-
 def load() -> Lookups:
     found = Lookups()
     for pk, name, deleted_at in Company.all_objects.order_by().values_list(
@@ -91,7 +73,7 @@ def load() -> Lookups:
     for row in PhoneNumber.objects.order_by().values("id", *WRITTEN):
         row["pk"] = row.pop("id")
         row["is_primary"], row["is_active"] = bool(row["is_primary"]), bool(row["is_active"])
-        for e164 in routing_forms(row):
+        for e164 in claimed_forms(row):
             found.numbers[e164].append(row)
         if row["is_primary"] and row["company_id"] is not None:
             found.primaries[row["company_id"]].add(row["pk"])

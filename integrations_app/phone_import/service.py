@@ -10,7 +10,7 @@ import phonenumbers
 from django.db import IntegrityError, OperationalError, router, transaction
 from django.utils.translation import gettext as _
 
-from integrations_app.history import recorded_as
+from changelog.recording import operation_from_label
 from integrations_app.locks import hold_row_lock
 from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
 from integrations_app.phone_import.errors import ImportConflict, ImportFileError
@@ -74,7 +74,7 @@ def import_table(
     region = check_region(region)
     database = router.db_for_write(PhoneNumber)
     try:
-        with recorded_as(source), transaction.atomic(using=database):
+        with operation_from_label(source, user=user), transaction.atomic(using=database):
             return _import_locked(
                 table, checksum, file_name, region, user, source, dry_run, expected_digest
             )

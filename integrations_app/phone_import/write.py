@@ -16,11 +16,9 @@ from itertools import islice
 from json.encoder import encode_basestring
 from operator import itemgetter
 
-from auditlog import get_logentry_model
 from django.db import connections, router
 from django.utils import timezone
 
-from integrations_app.history import current_source
 from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
 from integrations_app.models.fields import new_uuid
 from integrations_app.phone_import.lookups import WRITTEN
@@ -65,7 +63,6 @@ def write_plan(plan: ImportPlan, record: PhoneImport, *, user=None) -> None:
             changes([_changes_of(batch, [r.pk for r in batch])])
     record.written_at = now
     record.save(update_fields=["written_at"])
-    _log_import(record, user)
 
 
 def _update(batch, now) -> None:
@@ -90,24 +87,6 @@ def _changes_of(batch, pks) -> tuple:
         else:
             entries.append(_updated(result.row, pk, result.before, result.after))
     return batch[0].row, batch[-1].row, len(batch), "[" + ",".join(entries) + "]"
-
-
-def _log_import(record: PhoneImport, user) -> None:
-    """One change-history entry for the import, with its counts (its rows are in its record)."""
-    LogEntry = get_logentry_model()
-    actor = user if getattr(user, "pk", None) else None
-    LogEntry.objects.log_create(
-        record,
-        force_log=True,
-        action=LogEntry.Action.CREATE,
-        actor=actor,
-        changes={
-            "file_name": [None, record.file_name],
-            "new_count": [None, record.new_count],
-            "updated_count": [None, record.updated_count],
-        },
-        additional_data={"source": current_source(), "phone_import": record.pk},
-    )
 
 
 # A row as JSON text from format strings: every new row sets the same columns, so only the

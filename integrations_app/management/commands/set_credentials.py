@@ -33,9 +33,8 @@ class Command(BaseCommand):
             raise CommandError(_("--company must be a company id (a whole number)"))
         api_key = self.read_key()
         existing = (
-            Integration.objects.filter(
-                company_id=company_id, provider=options["provider"], is_active=True
-            )
+            Integration.objects.active()
+            .filter(company_id=company_id, provider=options["provider"])
             .order_by("-id")
             .first()
         )
