@@ -86,8 +86,8 @@ class Change(models.Model):
         ordering = ["-id"]
         indexes = [
             # An object's history, newest first: the key's own order follows the index.
-            models.Index(fields=["table", "object_pk"], name="changelog_object"),
-            models.Index(fields=["operation", "id"], name="changelog_operation"),
+            models.Index(fields=["table", "object_pk"], name="change_object_idx"),
+            models.Index(fields=["operation", "id"], name="change_operation_idx"),
         ]
 
     def __str__(self) -> str:

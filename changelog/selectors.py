@@ -4,7 +4,7 @@ from changelog.models import Change, Operation
 
 
 def object_changes(*, table: str, pk):
-    """Every change of one row, newest first (the ``changelog_object`` index)."""
+    """Every change of one row, newest first (the ``change_object_idx`` index)."""
     return (
         Change.objects.filter(table=table, object_pk=str(pk))
         .select_related("operation", "operation__user")
@@ -13,7 +13,7 @@ def object_changes(*, table: str, pk):
 
 
 def operation_changes(*, operation: Operation):
-    """What one operation wrote, in the order it wrote it (the ``changelog_operation`` index)."""
+    """What one operation wrote, in the order it wrote it (the ``change_operation_idx`` index)."""
     return Change.objects.filter(operation=operation).order_by("id")
 
 

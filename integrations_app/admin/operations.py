@@ -10,6 +10,8 @@ from changelog.models import Change, Operation
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
+from integrations_app.admin.undo import undo_view
+from integrations_app.services.undo import UNDOABLE
 
 
 @admin.register(Operation)
@@ -20,6 +22,17 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
     search_fields = ("name", "reason", "cid")
     show_full_result_count = False
     change_form_template = "admin/changelog/operation.html"
+
+    def get_urls(self):
+        from django.urls import path
+
+        undo = self.admin_site.admin_view(
+            lambda request, object_id: undo_view(self, request, object_id)
+        )
+        return [
+            path("<path:object_id>/undo/", undo, name="changelog_operation_undo"),
+            *super().get_urls(),
+        ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         operation = self.get_object(request, object_id)
@@ -38,6 +51,10 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
             "operation": operation,
             "rows": change_rows(list(page), user=request.user),
             "page_obj": page,
+            "can_undo": operation.source in UNDOABLE
+            and request.user.has_perm("changelog.undo_operation")
+            and not Operation.objects.filter(undo_of=operation).exists(),
+            "undone_by": Operation.objects.filter(undo_of=operation).first(),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
