@@ -51,7 +51,7 @@ class Migration(migrations.Migration):
                 'verbose_name': 'change',
                 'verbose_name_plural': 'changes',
                 'ordering': ['-id'],
-                'indexes': [models.Index(fields=['table', 'object_pk'], name='changelog_object'), models.Index(fields=['operation', 'id'], name='changelog_operation')],
+                'indexes': [models.Index(fields=['table', 'object_pk'], name='change_object_idx'), models.Index(fields=['operation', 'id'], name='change_operation_idx')],
             },
         ),
     ]
