@@ -72,8 +72,8 @@ def operation_row(*, using: str | None = None) -> Operation:
     """
     context = _current.get()
     if context is None:
+        # A write outside any operation (a shell, a test) is an operation of its own.
         context = OperationContext(source=Source.COMMAND)
-        _current.set(context)  # later writes in this context join the same operation
     using = using or router.db_for_write(Operation)
     row, _created = Operation.objects.using(using).get_or_create(
         cid=context.cid,
