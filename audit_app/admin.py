@@ -10,6 +10,7 @@ All three hang off the admin of :class:`FixRecord` (``get_urls``), wrapped in
   digest the user confirmed, or shows the new preview when the data changed meanwhile.
 """
 
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.http import HttpResponseRedirect
@@ -17,15 +18,21 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy as _lazy
 
 from audit_app import dashboard
 from audit_app.fixes import service
 from audit_app.fixes.base import get_fix
 from audit_app.models import FixRecord
 from audit_app.registry import CheckUnavailable, get_check
+from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
+from integrations_app.admin.history import change_rows
 
 APPLY_PERMISSION = "audit_app.apply_fix"
+REASON_MAX = 255
+# The record page lists this many of the operation's rows; its operation page has them all.
+RECORD_ROWS_SHOWN = 200
 
 
 @admin.register(FixRecord)
@@ -39,13 +46,14 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         "summary",
         "applied_by",
         "source",
+        "reason",
         "created_count",
         "changed_count",
     )
     list_display_links = ("applied_at", "check_id")
     list_select_related = ("applied_by",)
     list_filter = (("applied_at", DateFieldListFilter), "check_id", "fix_id", "source")
-    search_fields = ("check_id", "fix_id", "summary", "applied_by__username")
+    search_fields = ("check_id", "fix_id", "summary", "reason", "applied_by__username")
     show_full_result_count = False
     fieldsets = (
         (
@@ -55,7 +63,9 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
                     ("applied_at", "applied_by", "source"),
                     ("check_id", "fix_id"),
                     "summary",
+                    "reason",
                     ("created_count", "changed_count"),
+                    "operation_link",
                 )
             },
         ),
@@ -67,15 +77,41 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         "check_id",
         "fix_id",
         "summary",
+        "reason",
         "created_count",
         "changed_count",
+        "operation_link",
     )
 
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("applied_by", "operation")
+
+    @admin.display(description=_lazy("operation"))
+    def operation_link(self, obj):
+        if obj.operation_id is None:
+            return "–"
+        return format_html(
+            '<a href="{}">{}</a>',
+            reverse("admin:changelog_operation_change", args=[obj.operation_id]),
+            obj.operation,
+        )
+
     def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
-        # The changes, before → after, full width below the fields (no extra query: the
-        # record holds them).
+        # The rows the fix wrote, before → after, from the change store (one query), full
+        # width below the fields; the operation page lists them all, page by page.
         if obj is not None:
-            context["record_writes"] = dashboard.record_rows(obj)
+            rows = []
+            if obj.operation_id is not None:
+                changes = operation_changes(operation=obj.operation).select_related("operation")
+                rows = change_rows(list(changes[:RECORD_ROWS_SHOWN]), user=request.user)
+            total = obj.created_count + obj.changed_count
+            context["record_rows"] = rows
+            context["record_more"] = max(0, total - len(rows))
+            context["operation_url"] = (
+                reverse("admin:changelog_operation_change", args=[obj.operation_id])
+                if obj.operation_id is not None
+                else ""
+            )
         return super().render_change_form(request, context, add, change, form_url, obj)
 
     # --- the dashboard and the fix pages ------------------------------------------------------
@@ -135,6 +171,8 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             error=error,
             can_apply=can_apply,
             apply_url=reverse("admin:audit_app_fix_apply", args=[fix.id]),
+            reason_required=settings.CHANGE_REASON_REQUIRED,
+            reason_max=REASON_MAX,
         )
         return TemplateResponse(request, "admin/audit_app/fix_preview.html", context, status=status)
 
@@ -184,9 +222,17 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         if fix is None:
             return self._unknown_fix(request, fix_id)
         digest = request.POST.get("digest", "")
+        reason = request.POST.get("reason", "").strip()
+        if len(reason) > REASON_MAX:
+            messages.error(
+                request,
+                _("The reason is too long: at most %(max)d characters. Nothing was written.")
+                % {"max": REASON_MAX},
+            )
+            return HttpResponseRedirect(reverse("admin:audit_app_fix_preview", args=[fix_id]))
         try:
             record = service.apply_fix(
-                fix_id=fix_id, digest=digest, user=request.user, source="dashboard"
+                fix_id=fix_id, digest=digest, user=request.user, source="dashboard", reason=reason
             )
         except service.StalePlan as stale:
             messages.warning(request, stale.message)

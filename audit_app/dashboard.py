@@ -205,22 +205,6 @@ def plan_rows(plan: Plan) -> list[WriteRow]:
     ]
 
 
-def record_rows(record: FixRecord) -> list[WriteRow]:
-    return [
-        WriteRow(
-            c.get("table", ""),
-            c.get("action", ""),
-            action_label(c.get("action", "")),
-            c.get("description", ""),
-            c.get("pk"),
-            change_columns(c.get("before"), c.get("after")),
-            admin_change_url(_admin_of_table(c.get("table", "")), c.get("pk")),
-        )
-        for c in (record.changes or [])
-        if isinstance(c, dict)
-    ]
-
-
 def check_rows(outcome: Outcome) -> list[tuple[Severity, CheckRow]]:
     """The check in the group of its severity, or split by the severity of each row."""
     check = outcome.check

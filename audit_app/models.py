@@ -6,10 +6,10 @@ from django.utils.translation import gettext_lazy as _
 
 
 class FixRecord(models.Model):
-    """One applied fix: who, when, which check, and every row created or changed.
+    """One applied fix: who, when, which check, why, and how many rows it created or changed.
 
-    `changes` is a list of {"table", "pk", "action": "create"|"update", "before", "after"}; secrets
-    appear only as fingerprints.
+    The rows themselves are in the one change store, under ``operation`` (source "fix"): the
+    record keeps the summary and the counts, the store the before and after of every row.
     """
 
     check_id = models.CharField(_("check"), max_length=40, db_index=True)
@@ -26,7 +26,16 @@ class FixRecord(models.Model):
     summary = models.CharField(_("summary"), max_length=255)
     created_count = models.PositiveIntegerField(_("rows created"), default=0)
     changed_count = models.PositiveIntegerField(_("rows changed"), default=0)
-    changes = models.JSONField(_("changes"), default=list)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    # Null only for a record whose operation wrote nothing; PROTECT: the store keeps the rows.
+    operation = models.OneToOneField(
+        "changelog.Operation",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="fix_record",
+        verbose_name=_("operation"),
+    )
 
     class Meta:
         verbose_name = _("applied fix")

@@ -66,10 +66,12 @@ class Fix:
         """Read-only: every write the fix would make now. Never writes."""
         raise NotImplementedError
 
-    def write(self, plan: Plan) -> list[dict]:
-        """Write exactly `plan.writes` (inside the caller's transaction and lock).
+    def write(self, plan: Plan) -> None:
+        """Write exactly `plan.writes` (inside the caller's transaction, lock and operation).
 
-        Returns the change list for the record: [{"table", "pk", "action", "before", "after"}].
+        Only through ``integrations_app.services`` (``create_rows``, ``update_rows``,
+        ``save_record``): they record every row in the change store, under the fix's operation,
+        and stay bulk (a fixed number of queries, whatever the number of rows).
         """
         raise NotImplementedError
 

@@ -5,9 +5,9 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import change, now
 from integrations_app.models import Branch, Company
 from integrations_app.models.fields import new_uuid
+from integrations_app.services import create_rows
 
 MAIN_BRANCH_NAME = "Hauptfiliale"  # data for the gateway, German like its other branches
 # Branch columns are narrower than the company's: a value that does not fit is left out.
@@ -47,11 +47,5 @@ class CreateMainBranch(Fix):
             )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        rows = [
-            Branch(id=new_uuid(), created_at=stamp, updated_at=stamp, **write.after)
-            for write in plan.writes
-        ]
-        Branch.objects.bulk_create(rows)
-        return [change(w, row.pk) for w, row in zip(plan.writes, rows, strict=True)]
+    def write(self, plan: Plan) -> None:
+        create_rows(rows=[Branch(id=new_uuid(), **write.after) for write in plan.writes])

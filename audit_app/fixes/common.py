@@ -1,8 +1,7 @@
-"""Small helpers the fixes share: the time stamp, the record entry, a work-list row."""
+"""Small helpers the fixes share: the time stamp, a work-list row."""
 
 from django.utils import timezone
 
-from audit_app.fixes.base import PlannedWrite
 from audit_app.registry import Affected
 
 APP = "integrations_app"
@@ -11,18 +10,6 @@ APP = "integrations_app"
 def now():
     """Laravel's timestamps: whole seconds."""
     return timezone.now().replace(microsecond=0)
-
-
-def change(write: PlannedWrite, pk) -> dict:
-    """The FixRecord entry of one planned write, with the key the row has now."""
-    return {
-        "table": write.table,
-        "pk": pk,
-        "action": write.action,
-        "description": write.description,
-        "before": write.before,
-        "after": write.after,
-    }
 
 
 def company_row(company, detail: str) -> Affected:

@@ -11,9 +11,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now, stamp
+from audit_app.fixes.common import APP, stamp
 from audit_app.registry import Affected
 from integrations_app.models import Call, Customer, CustomerInteraction
+from integrations_app.services import create_rows
 
 
 def _first_calls():
@@ -93,8 +94,7 @@ class FirstContactInteractions(Fix):
         plan.context["moments"] = context
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        created = now()
+    def write(self, plan: Plan) -> None:
         rows = []
         for write in plan.writes:
             values = dict(write.after)
@@ -102,12 +102,9 @@ class FirstContactInteractions(Fix):
             values["interaction_at"] = plan.context["moments"][write.key]
             rows.append(
                 CustomerInteraction(
-                    created_at=created,
-                    updated_at=created,
                     requires_follow_up=False,
                     follow_up_completed=False,
                     **values,
                 )
             )
-        CustomerInteraction.objects.bulk_create(rows)
-        return [change(w, row.pk) for w, row in zip(plan.writes, rows, strict=True)]
+        create_rows(rows=rows)

@@ -12,10 +12,11 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now
+from audit_app.fixes.common import APP
 from audit_app.registry import Affected
 from integrations_app.models import Branch, PhoneNumber
 from integrations_app.phone import GATEWAY_REGIONS, ROUTING_COLUMNS, routing_values, to_e164
+from integrations_app.services import update_rows
 
 _E164_COLUMNS = ROUTING_COLUMNS
 
@@ -123,11 +124,8 @@ class NormalizeNumbers(Fix):
             )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        rows = [PhoneNumber(id=write.pk, updated_at=stamp, **write.after) for write in plan.writes]
-        PhoneNumber.objects.bulk_update(rows, [*_E164_COLUMNS, "updated_at"])
-        return [change(w, w.pk) for w in plan.writes]
+    def write(self, plan: Plan) -> None:
+        update_rows(model=PhoneNumber, values={write.pk: write.after for write in plan.writes})
 
 
 @register_fix
@@ -185,11 +183,8 @@ class AttachNumbersToBranch(Fix):
             )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        rows = [
-            PhoneNumber(id=write.pk, updated_at=stamp, branch_id=write.after["branch_id"])
-            for write in plan.writes
-        ]
-        PhoneNumber.objects.bulk_update(rows, ["branch_id", "updated_at"])
-        return [change(w, w.pk) for w in plan.writes]
+    def write(self, plan: Plan) -> None:
+        update_rows(
+            model=PhoneNumber,
+            values={write.pk: {"branch_id": write.after["branch_id"]} for write in plan.writes},
+        )

@@ -12,11 +12,12 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now
+from audit_app.fixes.common import APP
 from audit_app.registry import Affected
 from integrations_app.integration_kinds import CALCOM, RETELL, Kind
 from integrations_app.models import Company, Integration
 from integrations_app.models.fields import new_uuid
+from integrations_app.services import create_rows
 
 # What `provider` may hold for a kind: its key, and display names the gateway's rules reject
 # (AUD-INT-003) but that still mean "this company has such a row".
@@ -30,6 +31,19 @@ def provider_rows(kind: Kind):
     """Integration rows of this kind, whatever the provider's spelling."""
     return Integration.objects.annotate(_provider=Lower("provider")).filter(
         _provider__in=_SPELLINGS[kind.provider]
+    )
+
+
+def new_integration(values: dict) -> Integration:
+    """A new integration row as the console creates one: its own tenant id, the console user."""
+    console_user = settings.GATEWAY_CONSOLE_USER_ID
+    return Integration(
+        tenant_id=new_uuid(),
+        environment="production",
+        health_status="unknown",
+        created_by=console_user,
+        updated_by=console_user,
+        **values,
     )
 
 
@@ -86,27 +100,8 @@ class PlaceholderFix(Fix):
             )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        console_user = settings.GATEWAY_CONSOLE_USER_ID
-        rows = [
-            Integration(
-                tenant_id=new_uuid(),
-                environment="production",
-                health_status="unknown",
-                created_by=console_user,
-                updated_by=console_user,
-                created_at=stamp,
-                updated_at=stamp,
-                **write.after,
-            )
-            for write in plan.writes
-        ]
-        Integration.objects.bulk_create(rows)
-        return [
-            change(w, row.pk) | {"after": w.after | {"tenant_id": row.tenant_id}}
-            for w, row in zip(plan.writes, rows, strict=True)
-        ]
+    def write(self, plan: Plan) -> None:
+        create_rows(rows=[new_integration(write.after) for write in plan.writes])
 
 
 @register_fix

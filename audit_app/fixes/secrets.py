@@ -11,22 +11,21 @@ anywhere else. Without the gateway's key nothing can be encrypted: the plan stay
 
 from collections import defaultdict
 
-from django.conf import settings
 from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now
-from audit_app.fixes.placeholders import provider_rows
+from audit_app.fixes.common import APP
+from audit_app.fixes.placeholders import new_integration, provider_rows
 from audit_app.registry import Affected
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.integration_kinds import CALCOM
 from integrations_app.models import Branch, Company, Integration
-from integrations_app.models.fields import new_uuid
+from integrations_app.services import create_rows, update_rows
 
 _COMPANY_COLUMNS = ("calcom_v2_api_key", "webhook_signing_secret", "calcom_api_key")
 
@@ -254,22 +253,19 @@ class MovePlaintextSecrets(Fix):
 
     # -- writing ----------------------------------------------------------------------------
 
-    @sensitive_variables("key", "secret", "encrypter")
-    def write(self, plan: Plan) -> list[dict]:
+    @sensitive_variables("key", "secret", "encrypter", "values", "companies_values")
+    def write(self, plan: Plan) -> None:
+        """Read the plain values again (3 queries), check them against the plan, then write
+        each table in bulk through the services, which record fingerprints only."""
         encrypter = Encrypter.from_settings()
-        stamp = now()
         by_table = defaultdict(dict)
         for write in plan.writes:
             by_table[write.table][write.pk if write.action == "update" else write.key] = write
-        ids = [c["company_id"] for c in plan.context["companies"]]
-        companies = Company.objects.in_bulk(ids)
-        branch_ids = [pk for c in plan.context["companies"] for pk in c["branch_ids"]]
-        branches = Branch.objects.in_bulk(branch_ids)
-        integrations = Integration.objects.in_bulk(
-            [c["integration_id"] for c in plan.context["companies"] if c["integration_id"]]
-        )
-        changes, created, history = [], [], []
-        for context in plan.context["companies"]:
+        contexts = plan.context["companies"]
+        companies = Company.objects.in_bulk([c["company_id"] for c in contexts])
+        branches = Branch.objects.in_bulk([pk for c in contexts for pk in c["branch_ids"]])
+        created, integration_values, companies_values, branch_values = [], {}, {}, {}
+        for context in contexts:
             company = companies[context["company_id"]]
             own = [branches[pk] for pk in context["branch_ids"]]
             key = _plain(company.calcom_v2_api_key) or next(
@@ -281,35 +277,21 @@ class MovePlaintextSecrets(Fix):
                 write = by_table["integrations"][f"calcom-for-company-{company.pk}"]
                 _same(write.after, values)
                 created.append(
-                    (
-                        write,
-                        Integration(
-                            tenant_id=new_uuid(),
-                            environment="production",
-                            health_status="unknown",
-                            created_by=settings.GATEWAY_CONSOLE_USER_ID,
-                            updated_by=settings.GATEWAY_CONSOLE_USER_ID,
-                            created_at=stamp,
-                            updated_at=stamp,
-                            **{k: v for k, v in write.after.items() if k not in values},
-                            **{
-                                k: encrypter.encrypt_string(values[k])
-                                for k in values
-                                if k in write.after
-                            },
-                        ),
+                    new_integration(
+                        {k: v for k, v in write.after.items() if k not in values}
+                        | {
+                            k: encrypter.encrypt_string(values[k])
+                            for k in values
+                            if k in write.after
+                        }
                     )
                 )
             elif context["integration_id"]:
-                integration = integrations[context["integration_id"]]
-                write = by_table["integrations"][integration.pk]
+                write = by_table["integrations"][context["integration_id"]]
                 _same(write.after, values)
-                for column in write.after:
-                    setattr(integration, column, encrypter.encrypt_string(values[column]))
-                integration.updated_at = stamp
-                integration.save(update_fields=[*write.after, "updated_at"])
-                history.append((integration, write))
-                changes.append(change(write, integration.pk))
+                integration_values[context["integration_id"]] = {
+                    column: encrypter.encrypt_string(values[column]) for column in write.after
+                }
             write = by_table["companies"].get(company.pk)
             if write is not None:
                 _same(
@@ -319,29 +301,20 @@ class MovePlaintextSecrets(Fix):
                         for c in ("calcom_v2_api_key", "webhook_signing_secret")
                     },
                 )
+                columns = {}
                 if "calcom_api_key" in write.after:
-                    company.calcom_api_key = encrypter.encrypt(key)
+                    columns["calcom_api_key"] = encrypter.encrypt(key)
                 for column in ("calcom_v2_api_key", "webhook_signing_secret"):
                     if column in write.after:
-                        setattr(company, column, None)
-                company.updated_at = stamp
-                company.save(update_fields=[*write.after, "updated_at"])
-                history.append((company, write))
-                changes.append(change(write, company.pk))
+                        columns[column] = None
+                companies_values[company.pk] = columns
             for branch in own:
-                write = by_table["branches"][branch.pk]
-                branch.calcom_api_key = None
-                branch.updated_at = stamp
-                branch.save(update_fields=["calcom_api_key", "updated_at"])
-                history.append((branch, write))
-                changes.append(change(write, branch.pk))
-        Integration.objects.bulk_create([row for _w, row in created])
-        for write, row in created:
-            history.append((row, write))
-            changes.append(
-                change(write, row.pk) | {"after": write.after | {"tenant_id": row.tenant_id}}
-            )
-        return changes
+                branch_values[branch.pk] = {"calcom_api_key": None}
+        # Encrypted first, plain copies cleared after: within one transaction either way.
+        create_rows(rows=created, allow_secrets=True)
+        update_rows(model=Integration, values=integration_values, allow_secrets=True)
+        update_rows(model=Company, values=companies_values, allow_secrets=True)
+        update_rows(model=Branch, values=branch_values, allow_secrets=True)
 
 
 _SECRET_NAMES = {

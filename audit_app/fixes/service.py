@@ -1,11 +1,14 @@
 """Previewing and applying a fix: one transaction, idempotent, safe when two people click."""
 
+from django.conf import settings
 from django.db import transaction
+from django.db.models import Count
 from django.utils.translation import gettext as _
 
 from audit_app.fixes.base import Plan, get_fix
 from audit_app.models import FixLock, FixRecord
-from changelog.recording import operation_from_label
+from changelog.models import Change, Operation, Source
+from changelog.recording import operation
 from integrations_app.locks import hold_row_lock
 
 
@@ -22,6 +25,10 @@ class UnknownFix(FixError):
 
 
 class NothingToDo(FixError):
+    pass
+
+
+class ReasonRequired(FixError):
     pass
 
 
@@ -43,12 +50,35 @@ def preview(fix_id: str) -> Plan:
 ALL_FIXES = "*"  # the one FixLock row every fix holds while it applies
 
 
-def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard") -> FixRecord:
-    """Apply what the preview with `digest` showed; else UnknownFix, NothingToDo or StalePlan."""
+def clean_reason(reason) -> str:
+    """The reason as the store keeps it (one line, at most 255 characters); refused when the
+    settings require one (``CHANGE_REASON_REQUIRED``) and it is blank."""
+    reason = " ".join(str(reason or "").split())[:255]
+    if not reason and settings.CHANGE_REASON_REQUIRED:
+        raise ReasonRequired(
+            _("A reason is required: say why this fix is applied. Nothing was written.")
+        )
+    return reason
+
+
+def apply_fix(
+    *, fix_id: str, digest: str, user=None, source: str = "dashboard", reason: str = ""
+) -> FixRecord:
+    """Apply what the preview with `digest` showed; else UnknownFix, ReasonRequired,
+    NothingToDo or StalePlan, and nothing is written.
+
+    Everything the fix writes is one operation of the change store (source "fix", the fix's
+    id, the user, the reason); the record links to it and counts its rows.
+    """
     fix = get_fix(fix_id)
     if fix is None:
         raise UnknownFix(_("There is no fix %(id)s.") % {"id": fix_id})
-    with operation_from_label(f"fix:{fix_id}", user=user), transaction.atomic():
+    reason = clean_reason(reason)
+    user = user if getattr(user, "pk", None) else None
+    with (
+        operation(source=Source.FIX, name=fix.id, user=user, reason=reason) as current,
+        transaction.atomic(),
+    ):
         # Fixes one after the other, all of them: different fixes write the same rows (the
         # Cal.com placeholder and the moved plain-text keys both create integrations).
         hold_row_lock(FixLock, fix_id=ALL_FIXES)
@@ -57,17 +87,36 @@ def apply_fix(*, fix_id: str, digest: str, user=None, source: str = "dashboard")
             raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})
         if plan.digest != digest:
             raise StalePlan(plan)
-        changes = fix.write(plan)
+        fix.write(plan)
+        written = Operation.objects.filter(cid=current.cid).first()
+        counts = {}
+        if written is not None:
+            counts = dict(
+                Change.objects.filter(operation=written)
+                .order_by()
+                .values_list("action")
+                .annotate(n=Count("id"))
+            )
         return FixRecord.objects.create(
             check_id=fix.check_id,
             fix_id=fix.id,
-            applied_by=user if getattr(user, "pk", None) else None,
+            applied_by=user,
             source=source,
+            reason=reason,
             summary=str(fix.title)[:255],
-            created_count=sum(1 for c in changes if c.get("action") == "create"),
-            changed_count=sum(1 for c in changes if c.get("action") == "update"),
-            changes=changes,
+            created_count=counts.get(Change.Action.CREATE, 0),
+            changed_count=counts.get(Change.Action.UPDATE, 0),
+            operation=written,
         )
 
 
-__all__ = ["FixError", "NothingToDo", "StalePlan", "UnknownFix", "apply_fix", "preview"]
+__all__ = [
+    "FixError",
+    "NothingToDo",
+    "ReasonRequired",
+    "StalePlan",
+    "UnknownFix",
+    "apply_fix",
+    "clean_reason",
+    "preview",
+]

@@ -10,9 +10,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now
+from audit_app.fixes.common import APP
 from audit_app.registry import Affected
 from integrations_app.models import Branch, Staff
+from integrations_app.services import update_rows
 
 
 @register_fix
@@ -72,11 +73,8 @@ class AttachStaffToBranch(Fix):
             )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        rows = [
-            Staff(id=write.pk, updated_at=stamp, branch_id=write.after["branch_id"])
-            for write in plan.writes
-        ]
-        Staff.objects.bulk_update(rows, ["branch_id", "updated_at"])
-        return [change(w, w.pk) for w in plan.writes]
+    def write(self, plan: Plan) -> None:
+        update_rows(
+            model=Staff,
+            values={write.pk: {"branch_id": write.after["branch_id"]} for write in plan.writes},
+        )

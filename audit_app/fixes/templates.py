@@ -12,9 +12,10 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
-from audit_app.fixes.common import APP, change, now
+from audit_app.fixes.common import APP
 from audit_app.registry import Affected
 from integrations_app.models import Company, NotificationTemplate
+from integrations_app.services import create_rows
 
 _DATE = "{date:date(d.m.Y)}"
 
@@ -127,11 +128,5 @@ class DefaultTemplates(Fix):
                 )
         return plan
 
-    def write(self, plan: Plan) -> list[dict]:
-        stamp = now()
-        rows = [
-            NotificationTemplate(created_at=stamp, updated_at=stamp, **write.after)
-            for write in plan.writes
-        ]
-        NotificationTemplate.objects.bulk_create(rows)
-        return [change(w, row.pk) for w, row in zip(plan.writes, rows, strict=True)]
+    def write(self, plan: Plan) -> None:
+        create_rows(rows=[NotificationTemplate(**write.after) for write in plan.writes])

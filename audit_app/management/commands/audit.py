@@ -4,8 +4,9 @@ Exit status: 0 when nothing at or above --fail-on was found, 1 otherwise. A chec
 available (e.g. the credential checks without GATEWAY_APP_KEY) is listed as such and counts as
 failing when its own severity is at or above --fail-on: the audit cannot say it is fine.
 
-`audit --fix CHECK_ID [--yes]` applies the fix of one check through the same service as the
-dashboard's button: the preview first, a confirmation ("yes"/"ja") unless --yes, then the write.
+`audit --fix CHECK_ID [--yes] [--reason TEXT]` applies the fix of one check through the same
+service as the dashboard's button: the preview first, a confirmation ("yes"/"ja") unless --yes,
+then the write, recorded as one operation of the change store with the reason.
 """
 
 import json
@@ -18,7 +19,14 @@ from django.utils.translation import gettext as _
 
 from audit_app import report
 from audit_app.fixes.base import Plan, fix_for_check
-from audit_app.fixes.service import FixError, NothingToDo, StalePlan, apply_fix, preview
+from audit_app.fixes.service import (
+    FixError,
+    NothingToDo,
+    StalePlan,
+    apply_fix,
+    clean_reason,
+    preview,
+)
 from audit_app.registry import Severity, get_check, run_all
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
@@ -58,10 +66,18 @@ class Command(BaseCommand):
         parser.add_argument(
             "--yes", action="store_true", help=_("apply the fix without asking for confirmation")
         )
+        parser.add_argument(
+            "--reason",
+            default="",
+            metavar="TEXT",
+            help=_("why the fix is applied, kept in the history (at most 255 characters)"),
+        )
 
     def handle(self, *args, **options):
         if options["fix"]:
-            return self.fix(options["fix"].strip(), confirmed=options["yes"])
+            return self.fix(
+                options["fix"].strip(), confirmed=options["yes"], reason=options["reason"]
+            )
         outcomes = run_all()
         document = report.build(outcomes)
         if options["format"] == "json":
@@ -218,7 +234,16 @@ class Command(BaseCommand):
 
     # -- --fix -----------------------------------------------------------------------------
 
-    def fix(self, check_id: str, confirmed: bool):
+    def fix(self, check_id: str, confirmed: bool, reason: str = ""):
+        if len(reason.strip()) > 255:
+            raise CommandError(
+                _("The reason is too long: at most %(max)d characters. Nothing was written.")
+                % {"max": 255}
+            )
+        try:
+            reason = clean_reason(reason)  # refused before asking when one is required
+        except FixError as error:
+            raise CommandError(error.message) from None
         check = get_check(check_id)
         if check is None:
             raise CommandError(_("There is no check %(id)s.") % {"id": check_id})
@@ -240,7 +265,9 @@ class Command(BaseCommand):
         if not confirmed and not self.confirm(len(plan.writes)):
             raise CommandError(_("Not confirmed: nothing was written."))
         try:
-            record = apply_fix(fix_id=fix.id, digest=plan.digest, user=None, source="command")
+            record = apply_fix(
+                fix_id=fix.id, digest=plan.digest, user=None, source="command", reason=reason
+            )
         except NothingToDo as error:
             self.stdout.write(error.message)
             return
