@@ -1,11 +1,10 @@
 """Every admin page of the gateway tables opens; read-only tables refuse every write."""
 
 import pytest
-from auditlog.models import LogEntry
 from django.contrib import admin
 from django.urls import reverse
-from integrations_app.history import SECRET_COLUMNS
 
+from changelog.models import Change
 from integrations_app.admin.base import SECRET_NAMES
 from integrations_app.models import (
     GATEWAY_MODELS,
@@ -124,7 +123,7 @@ def test_no_admin_names_a_secret_column():
         ]
         for fields in _fieldset_fields(model_admin):
             named.extend(fields)
-        secrets = SECRET_COLUMNS.get(model.__name__, ())
+        secrets = model.secret_columns()
         assert not set(named) & set(secrets), (model, set(named) & set(secrets))
         assert not set(named) & SECRET_NAMES, model
 
@@ -145,14 +144,25 @@ def _fieldset_fields(model_admin):
 
 
 def test_change_history_list_and_entries_open(admin_client, rows):
-    admin_client.post(
-        admin_url(rows[Company], "delete"), {"post": "yes"}, HTTP_ACCEPT_LANGUAGE="en"
+    company = rows[Company]
+    admin_client.post(admin_url(company, "delete"), {"post": "yes"}, HTTP_ACCEPT_LANGUAGE="en")
+    change = Change.objects.select_related("operation").latest("id")
+    assert (change.table, change.object_pk, change.action) == (
+        "companies",
+        str(company.pk),
+        "delete",
     )
-    entry = LogEntry.objects.latest("timestamp")
-    listing = admin_client.get(reverse("admin:auditlog_logentry_changelist"))
+    listing = admin_client.get(reverse("admin:changelog_change_changelist"))
     assert listing.status_code == 200
-    assert '<td class="field-source">admin</td>' in listing.text
-    assert (
-        admin_client.get(reverse("admin:auditlog_logentry_change", args=[entry.pk])).status_code
-        == 200
+    assert company.name in listing.text
+    operations = admin_client.get(reverse("admin:changelog_operation_changelist"))
+    assert operations.status_code == 200
+    page = admin_client.get(
+        reverse("admin:changelog_operation_change", args=[change.operation.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
     )
+    assert page.status_code == 200
+    assert company.name in page.text
+    history = admin_client.get(admin_url(company, "history"), HTTP_ACCEPT_LANGUAGE="en")
+    assert history.status_code == 200
+    assert "Admin" in history.text

@@ -1,35 +1,37 @@
 """Every changelist runs as many queries for 10 rows as for 500 (DESIGN.md decision 7)."""
 
 import pytest
-from auditlog.models import LogEntry
-from django.contrib.contenttypes.models import ContentType
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from integrations_app.models import GATEWAY_MODELS, Branch, Company, PhoneNumber, Staff
+from changelog.models import Change, Operation
+from integrations_app.models import GATEWAY_MODELS, Branch, PhoneNumber, Staff
 from tests import admin_rows
 from tests.admin_rows import admin_url, changelist_url
 
 pytestmark = pytest.mark.django_db
 
 URLS = {model.__name__: changelist_url(model) for model in GATEWAY_MODELS}
-URLS["LogEntry"] = "/admin/auditlog/logentry/"
+URLS["Operation"] = "/admin/changelog/operation/"
+URLS["Change"] = "/admin/changelog/change/"
 
 
 def history_rows(companies, actor) -> None:
-    content_type = ContentType.objects.get_for_model(Company)
-    LogEntry.objects.bulk_create(
-        LogEntry(
-            content_type=content_type,
+    """One operation per company, each with the company's created row, in the change store."""
+    operations = Operation.objects.bulk_create(
+        Operation(cid=f"test-{c.pk}", source="admin", name="test", user=actor) for c in companies
+    )
+    Change.objects.bulk_create(
+        Change(
+            operation=op,
+            table="companies",
             object_pk=str(c.pk),
-            object_id=c.pk,
+            action="create",
+            company_id=c.pk,
             object_repr=c.name,
-            action=LogEntry.Action.CREATE,
-            changes={"name": [None, c.name]},
-            additional_data={"source": "test"},
-            actor=actor,
+            after={"name": c.name},
         )
-        for c in companies
+        for op, c in zip(operations, companies, strict=True)
     )
 
 

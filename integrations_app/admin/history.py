@@ -11,6 +11,7 @@ from django.utils.formats import localize
 from django.utils.translation import gettext as _
 
 from integrations_app.models import GATEWAY_MODELS
+from integrations_app.models.base import SoftDeleteModel
 
 MODELS_BY_TABLE = {model._meta.db_table: model for model in GATEWAY_MODELS}
 EMPTY = "—"
@@ -86,7 +87,7 @@ def _secret(fingerprint, present: bool) -> str:
 
 def object_url(change) -> str | None:
     model = MODELS_BY_TABLE.get(change.table)
-    if model is None or change.action == "delete" and not hasattr(model, "deleted_at"):
+    if model is None or change.action == "delete" and not issubclass(model, SoftDeleteModel):
         return None
     try:
         return reverse(

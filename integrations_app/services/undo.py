@@ -22,6 +22,7 @@ from changelog.models import Operation, Source
 from changelog.recording import operation, operation_row
 from changelog.selectors import operation_changes
 from integrations_app.models import GATEWAY_MODELS
+from integrations_app.models.base import SoftDeleteModel
 from integrations_app.services.records import create_rows, delete_records, update_rows
 from integrations_app.services.snapshots import values_of
 
@@ -149,7 +150,7 @@ def _step(entry: dict, row) -> UndoStep:
         step.refused = _("The console does not know this table.")
         return step
     created, removed = entry["first"] == "create", entry["last"] == "delete"
-    soft = hasattr(model, "deleted_at")
+    soft = issubclass(model, SoftDeleteModel)
     if removed and not soft and not created:
         return _restore(step, model, entry, row)
     if row is None:
