@@ -13,9 +13,11 @@ column (semantics.md §1), so that the previous key can eventually be retired.
   transaction that locks its rows, re-encrypts them and records the change.
 - Soft-deleted rows are rotated too: the gateway may restore them.
 - `updated_at` is not touched: the secret itself does not change, only its encryption.
-- The history (django-auditlog) gets one entry per changed row of a mirrored model, naming the
-  columns, the keys before and after and a fingerprint of each secret; never a secret or a
-  payload. `tenants` is not mirrored: it is rotated with plain SQL when the table exists.
+- One operation (source rotation) per run; the change store gets one change per rewritten row,
+  each rotated column as its fingerprint before, "… (GATEWAY_PREVIOUS_KEYS[n])", and after;
+  never a secret or a payload. Mirrored tables are written through ``services.update_rows``;
+  `tenants` is not mirrored: ``services.secrets.rewrite_unmirrored`` writes it with plain SQL
+  (batched) when the table exists, recorded the same way.
 """
 
 import logging
@@ -34,6 +36,7 @@ from integrations_app.crypto.errors import REASONS, DecryptionError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.models import GATEWAY_MODELS
 from integrations_app.services import update_rows
+from integrations_app.services.secrets import rewrite_unmirrored
 
 logger = logging.getLogger("askpro.key_rotation")
 
@@ -204,7 +207,7 @@ def _rotate_table(target, columns, encrypter, report, dry_run, batch_size, using
                 if rotated:
                     changed.append((pk, instance, rotated))
             if changed and not dry_run:
-                _write(target, changed, using)
+                _write(target, changed, using, encrypter)
             report.rows_changed += len(changed)
         last = rows[-1][0]
         if len(rows) < batch_size:
@@ -266,32 +269,30 @@ def _any_set(columns) -> Q:
     return condition
 
 
-def _write(target, changed, using) -> None:
-    if target.model is None:
-        quote = connections[using].ops.quote_name
-        with connections[using].cursor() as cursor:
-            for pk, _instance, rotated in changed:
-                assignments = ", ".join(f"{quote(c)} = %s" for c in rotated)
-                cursor.execute(
-                    f"UPDATE {quote(target.table)} SET {assignments} "  # noqa: S608
-                    f"WHERE {quote('id')} = %s",
-                    [*(payload for payload, _finding in rotated.values()), pk],
-                )
-                logger.info(
-                    "rotated %s %s: %s",
-                    target.table,
-                    pk,
-                    ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
-                )
+def _write(target, changed, using, encrypter) -> None:
+    """Write one batch's new payloads through the services: recorded, fingerprints only.
+
+    The change store gets, per row, each rotated column's fingerprint before ("… (key)") and
+    after; ``updated_at`` stays (the secret itself is unchanged).
+    """
+    values = {
+        pk: {column: payload for column, (payload, _finding) in rotated.items()}
+        for pk, _instance, rotated in changed
+    }
+    if target.model is not None:
+        update_rows(model=target.model, values=values, allow_secrets=True, touch=False)
         return
-    # Through the one write path: the change store records each column's fingerprint and the
-    # key that opened it, before and after; updated_at stays (the secret itself is unchanged).
-    update_rows(
-        model=target.model,
-        values={
-            pk: {column: payload for column, (payload, _finding) in rotated.items()}
-            for pk, _instance, rotated in changed
-        },
-        allow_secrets=True,
-        touch=False,
+    rewrite_unmirrored(
+        table=target.table,
+        values=values,
+        flavour=target.flavour,
+        encrypter=encrypter,
+        using=using,
     )
+    for pk, _instance, rotated in changed:
+        logger.info(
+            "rotated %s %s: %s",
+            target.table,
+            pk,
+            ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
+        )
