@@ -7,12 +7,12 @@ import uuid
 from datetime import UTC, datetime
 
 import pytest
-from auditlog.models import LogEntry
 from django.db import connection
 from django.db.models import Q
 from django.test.utils import CaptureQueriesContext
 
-from integrations_app.models import PhoneImport, PhoneImportChanges, PhoneNumber
+from changelog.models import Change, Operation, Source
+from integrations_app.models import PhoneImport, PhoneNumber
 from integrations_app.phone import to_e164
 from integrations_app.phone_import import (
     ImportFileError,
@@ -106,30 +106,27 @@ def test_excel_export_with_mixed_formats_is_imported_and_routes(world):
         assert str(uuid.UUID(row.pk, version=4)) == row.pk
         assert row.created_at is not None and row.updated_at is not None
         assert row.country_code == "+49"
-    # the import's record has every row it wrote: spreadsheet row, id, before and after
+    # the change store has every row it wrote, under the import's operation: before and after
     record = result.record
-    written = list(record.written_rows())
-    assert [(x["row"], x["action"], x["before"]) for x in written] == [
-        (2, "create", None), (3, "create", None), (4, "create", None), (5, "create", None),
-    ]  # fmt: skip
-    assert [PhoneNumber.objects.get(pk=x["id"]).number for x in written] == list(expected)
-    first = written[0]["after"]
+    operation = record.operation
+    assert (operation.source, operation.name, operation.user) == (Source.IMPORT, "nummern.csv", None)
+    written = list(record.written_changes())
+    assert [(x.table, x.action, x.before) for x in written] == [("phone_numbers", "create", None)] * 4
+    assert [PhoneNumber.objects.get(pk=x.object_pk).number for x in written] == list(expected)
+    assert [x.object_repr for x in written] == list(expected)
+    first = written[0].after
     assert set(first) == {
         "company_id", "branch_id", "number", "number_normalized", "phone_number",
         "country_code", "type", "is_primary", "is_active", "description",
     }  # fmt: skip
     assert (first["description"], first["company_id"]) == ("Laden Süd", world["baeckerei"].pk)
+    assert written[0].company_id == world["baeckerei"].pk
     assert (
         first["number"] == first["number_normalized"] == first["phone_number"] == list(expected)[0]
     )
     assert (first["is_primary"], first["is_active"]) == (True, True)
-    # every written row carries the import's timestamp, so its history finds the import
-    stamps = {(p.created_at, p.updated_at) for p in PhoneNumber.objects.all()}
-    assert stamps == {(record.written_at, record.written_at)}
-    # the change history has one entry for the import itself, by the same user and source
-    entry = LogEntry.objects.get_for_object(record).get()
-    assert entry.action == LogEntry.Action.CREATE and entry.additional_data["source"] == "admin"
-    assert entry.changes["new_count"] == [None, 4] and entry.actor is None
+    # nothing else: one operation, its four rows
+    assert Operation.objects.count() == 1 and Change.objects.count() == 4
 
 
 def test_the_same_number_in_three_forms_is_one_number(world):
@@ -199,7 +196,7 @@ def test_every_error_at_once_with_spreadsheet_row_numbers(world):
     assert not result.written
     record = PhoneImport.objects.get()
     assert (record.outcome, record.error_count, record.new_count) == ("rejected", 16, 1)
-    assert not record.changes.exists() and record.written_at is None
+    assert record.operation is None and not Change.objects.exists()
 
 
 def test_same_company_is_an_update_that_changes_only_what_differs(world):
@@ -217,19 +214,22 @@ def test_same_company_is_an_update_that_changes_only_what_differs(world):
     assert row.number == row.number_normalized == row.phone_number == "+493023125130"
     assert (row.branch_id, row.type, row.description) == (world["mitte"].pk, "hotline", "Empfang")
     assert PhoneNumber.objects.get(pk=untouched.pk).updated_at == stamp
-    (entry,) = result.record.written_rows()
-    assert (entry["row"], entry["id"], entry["action"]) == (2, existing.pk, "update")
+    (entry,) = result.record.written_changes()
+    assert (entry.object_pk, entry.action, entry.object_repr) == (
+        existing.pk, "update", "+493023125130",
+    )  # fmt: skip
+    assert entry.company_id == world["praxis"].pk
     # only what changed, before and after
-    assert entry["before"] == {
+    assert entry.before == {
         "branch_id": None, "number": "+49 30 23125 130", "number_normalized": None,
         "phone_number": None, "type": "direct", "description": None,
     }  # fmt: skip
-    assert entry["after"] == {
+    assert entry.after == {
         "branch_id": world["mitte"].pk, "number": "+493023125130",
         "number_normalized": "+493023125130", "phone_number": "+493023125130",
         "type": "hotline", "description": "Empfang",
     }  # fmt: skip
-    assert row.updated_at == result.record.written_at
+    assert row.updated_at is not None  # stamped by the import, as the gateway does on save
 
 
 def test_reimport_of_the_same_file_is_unchanged_and_writes_nothing(world):
@@ -237,13 +237,13 @@ def test_reimport_of_the_same_file_is_unchanged_and_writes_nothing(world):
     first = run(data)
     assert first.written
     rows = {p.pk: (p.updated_at, p.number) for p in PhoneNumber.objects.all()}
-    entries = LogEntry.objects.count()
+    entries = Change.objects.count()
     again = run(data)
     assert again.plan.counts == {"new": 0, "update": 0, "unchanged": 4, "error": 0}
     assert {p.pk: (p.updated_at, p.number) for p in PhoneNumber.objects.all()} == rows
-    assert LogEntry.objects.count() == entries + 1  # the second import's own entry
-    assert len(list(first.record.written_rows())) == 4
-    assert not again.record.changes.exists()
+    assert Change.objects.count() == entries == 4  # the second import wrote nothing
+    assert len(first.record.written_changes()) == 4
+    assert again.record.operation is None and not again.record.written_changes().exists()
     assert again.record.checksum == first.record.checksum
 
 
@@ -318,35 +318,55 @@ def test_validation_queries_do_not_grow_with_rows(world):
     assert counts[0] == counts[1] == 3
 
 
+def large_file(size: int, first: int = 3000000) -> bytes:
+    return csv_bytes(
+        [["company", "branch", "number"]]
+        + [["Praxis Dr. Lindenberg", "Mitte", f"+4930{first + i}"] for i in range(size)]
+    )
+
+
+def inserts_into(queries, model) -> list[str]:
+    table = connection.ops.quote_name(model._meta.db_table)
+    return [q["sql"] for q in queries if q["sql"].startswith(f"INSERT INTO {table}")]
+
+
 def test_a_large_import_writes_numbers_and_history_in_batches(world):
     size = 2500
-    data = csv_bytes(
-        [["company", "branch", "number"]]
-        + [["Praxis Dr. Lindenberg", "Mitte", f"+4930{3000000 + i}"] for i in range(size)]
-    )
     with CaptureQueriesContext(connection) as queries:
-        result = run(data)
+        result = run(large_file(size))
     assert result.written and result.plan.counts["new"] == size, result.plan.errors[:3]
 
-    def inserts_into(model):
-        table = connection.ops.quote_name(model._meta.db_table)
-        return [q["sql"] for q in queries if q["sql"].startswith(f"INSERT INTO {table}")]
-
     # multi-row statements of up to BATCH rows (SQLite allows fewer parameters per statement)
-    statements = inserts_into(PhoneNumber)
+    statements = inserts_into(queries, PhoneNumber)
     assert math.ceil(size / BATCH) <= len(statements) <= size / 50
     assert sum(sql.count("), (") + 1 for sql in statements) == size
-    # the record of the rows: one row of up to BATCH written rows each
-    assert len(inserts_into(PhoneImportChanges)) == math.ceil(size / BATCH)
-    assert not [q for q in queries if "auditlog_logentry" in q["sql"] and "INSERT" in q["sql"]][1:]
+    # one change per row in the store, in multi-row statements too (four values bound per row)
+    changes = inserts_into(queries, Change)
+    per_statement = min(BATCH, (connection.features.max_query_params or BATCH * 4) // 4)
+    batches = [min(BATCH, size - start) for start in range(0, size, BATCH)]
+    assert len(changes) == sum(math.ceil(batch / per_statement) for batch in batches)
+    assert sum(sql.count("), (") + 1 for sql in changes) == size
+    assert len(inserts_into(queries, Operation)) == 1
     assert len(queries) < 100
-    changes = list(result.record.changes.order_by("first_row"))
-    assert [(c.first_row, c.last_row, c.row_count) for c in changes] == [
-        (2, 1001, 1000), (1002, 2001, 1000), (2002, 2501, 500),
-    ]  # fmt: skip
-    written = list(result.record.written_rows())
-    assert [w["row"] for w in written] == list(range(2, size + 2))
-    assert {w["id"] for w in written} == set(PhoneNumber.objects.values_list("pk", flat=True))
+    written = list(result.record.written_changes())
+    assert len(written) == size and {w.action for w in written} == {"create"}
+    assert {w.object_pk for w in written} == set(PhoneNumber.objects.values_list("pk", flat=True))
+    assert {w.operation_id for w in written} == {result.record.operation_id}
+
+
+def test_the_insert_statements_do_not_grow_with_rows(world):
+    """A few statements per thousand rows, whatever the number of rows: never one per row."""
+    counts = {}
+    for size, first in ((1000, 3000000), (3000, 3100000)):
+        with CaptureQueriesContext(connection) as queries:
+            assert run(large_file(size, first)).written
+        inserts = [q for q in queries if q["sql"].startswith("INSERT")]
+        counts[size] = len(inserts)
+        assert len(inserts) * 50 <= size + 200  # every statement carries many rows
+    # three times the rows: about three times the statements (batches), not 2,000 more
+    assert counts[3000] <= 3 * counts[1000] + 3
+    if connection.vendor == "mysql":  # 1,000 rows a statement for the numbers and changes
+        assert counts[3000] - counts[1000] == 4
 
 
 def test_error_csv_beside_the_original_rows_with_formulas_neutralised(world):

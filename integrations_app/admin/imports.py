@@ -1,14 +1,19 @@
 """The record of every phone-number import: who, when, which file, what it found and wrote.
 
 Read only: a record is written by the import itself. Its page lists the rows the import wrote
-with before and after, a hundred at a time.
+with before and after, a hundred at a time, from the one change store (the rows of its
+operation), and links to the operation's page.
 """
 
 from django.contrib import admin
+from django.core.paginator import Paginator
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.translation import gettext_lazy as _
 
 from integrations_app.admin.base import ViewOnly
+from integrations_app.admin.history import change_rows
 from integrations_app.models import PhoneImport
-from integrations_app.phone_import.records import written_rows_page
 
 ROWS_PER_PAGE = 100
 
@@ -29,7 +34,7 @@ class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
     )
     list_select_related = ("imported_by",)
     list_filter = ("outcome", "source", "imported_at")
-    search_fields = ("file_name", "checksum")
+    search_fields = ("file_name", "checksum", "reason")
     ordering = ("-imported_at", "-id")
     show_full_result_count = False
     fields = (
@@ -41,22 +46,33 @@ class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
         "region",
         "outcome",
         ("row_count", "new_count", "updated_count", "unchanged_count", "error_count"),
-        "written_at",
+        "reason",
+        "operation_link",
     )
-    readonly_fields = fields[:7] + fields[7] + ("written_at",)
+    readonly_fields = (*fields[:7], *fields[7], "reason", "operation_link")
+
+    @admin.display(description=_("operation"))
+    def operation_link(self, obj):
+        if obj.operation_id is None:
+            return "—"
+        url = reverse(
+            "admin:changelog_operation_change",
+            args=[obj.operation_id],
+            current_app=self.admin_site.name,
+        )
+        return format_html('<a href="{}">{}</a>', url, obj.operation)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("operation")
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         record = self.get_object(request, object_id)
         extra = {}
         if record is not None:
-            try:
-                page = int(request.GET.get("rows", 1))
-            except ValueError:
-                page = 1
-            rows, pages = written_rows_page(record, page, ROWS_PER_PAGE)
+            changes = record.written_changes().select_related("operation")
+            page = Paginator(changes, ROWS_PER_PAGE).get_page(request.GET.get("rows"))
             extra = {
-                "written_rows": rows,
-                "written_page": min(max(1, page), pages),
-                "written_pages": pages,
+                "written_rows": change_rows(list(page.object_list), user=request.user),
+                "written_page": page,
             }
         return super().change_view(request, object_id, form_url, {**extra, **(extra_context or {})})

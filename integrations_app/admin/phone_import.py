@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
-from integrations_app.phone_import.errors import ImportConflict
+from integrations_app.roles import IMPORT_PHONE_NUMBERS
+from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
 from integrations_app.phone_import.resource import PhoneNumberResource
+from integrations_app.phone_import.service import reason_required_message
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 
 SESSION_KEY = "askpro_phone_import"
@@ -55,6 +57,21 @@ class PhoneImportForm(forms.Form):
         max_length=2,
         help_text=_("For numbers without a country code, e.g. DE, AT or CH."),
     )
+    reason = forms.CharField(
+        label=_("Reason"),
+        required=False,
+        max_length=255,
+        help_text=_("Why these numbers are imported (one line; shown in their history)."),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if settings.CHANGE_REASON_REQUIRED:
+            self.fields["reason"].required = True
+            self.fields["reason"].error_messages["required"] = reason_required_message()
+
+    def clean_reason(self) -> str:
+        return " ".join(self.cleaned_data.get("reason", "").split())
 
 
 class PhoneImportAdminMixin:
@@ -88,7 +105,11 @@ class PhoneImportAdminMixin:
 
     # --- helpers -------------------------------------------------------------------------
     def has_import_permission(self, request) -> bool:
-        return self.has_add_permission(request) and self.has_change_permission(request)
+        return (
+            request.user.has_perm(IMPORT_PHONE_NUMBERS)
+            and self.has_add_permission(request)
+            and self.has_change_permission(request)
+        )
 
     def _check_import_permission(self, request):
         if not self.has_import_permission(request):
@@ -120,12 +141,15 @@ class PhoneImportAdminMixin:
         data = uploads.load(stored["upload"], request.user)
         return None if data is None else {**stored, "data": data}
 
-    def _store(self, request, *, stored=None, data=None, file_name="", region="", plan) -> dict:
+    def _store(
+        self, request, *, stored=None, data=None, file_name="", region="", reason="", plan
+    ) -> dict:
         """A preview to confirm: a new upload (``data``) or a new plan of the same one, with a
         new token (a confirm form of an older plan no longer matches)."""
         if stored is not None:
             data, upload = stored["data"], stored["upload"]
             file_name, region = stored["file_name"], stored["region"]
+            reason = stored.get("reason", "")
         else:
             upload = uploads.keep(data, request.user)
         session = {
@@ -133,6 +157,7 @@ class PhoneImportAdminMixin:
             "upload": upload,
             "file_name": file_name,
             "region": region,
+            "reason": reason,
             "digest": plan.digest,
             "has_errors": plan.has_errors,
         }
@@ -195,6 +220,7 @@ class PhoneImportAdminMixin:
             nothing_to_write=not plan.has_errors and not (counts[NEW] or counts[UPDATE]),
             errors_url=self._import_url("phone_import_errors"),
             confirm_url=self._import_url("phone_import_confirm"),
+            reason_required=settings.CHANGE_REASON_REQUIRED,
             upload_url=self._import_url("phone_import"),
         )
         return TemplateResponse(request, self.import_preview_template, context)
@@ -218,7 +244,12 @@ class PhoneImportAdminMixin:
             form.add_error(None, str(error))
             return self._upload_page(request, form)
         stored = self._store(
-            request, data=data, file_name=upload.name, region=plan.region, plan=plan
+            request,
+            data=data,
+            file_name=upload.name,
+            region=plan.region,
+            reason=form.cleaned_data["reason"],
+            plan=plan,
         )
         return self._preview_page(request, stored, plan)
 
@@ -282,6 +313,12 @@ class PhoneImportAdminMixin:
                 ),
             )
             return HttpResponseRedirect(self._import_url("phone_import_preview"))
+        reason = " ".join(request.POST.get("reason", stored.get("reason", "")).split())[:255]
+        if reason != stored.get("reason", ""):
+            request.session[SESSION_KEY] = {**request.session[SESSION_KEY], "reason": reason}
+        if not reason and settings.CHANGE_REASON_REQUIRED:
+            messages.error(request, reason_required_message())
+            return HttpResponseRedirect(self._import_url("phone_import_preview"))
         try:
             result = PhoneNumberResource().import_file(
                 data=stored["data"],
@@ -289,8 +326,12 @@ class PhoneImportAdminMixin:
                 region=stored["region"],
                 user=request.user,
                 source="admin",
+                reason=reason,
                 expected_digest=stored["digest"],
             )
+        except ReasonRequired as error:  # nothing written
+            messages.error(request, str(error))
+            return HttpResponseRedirect(self._import_url("phone_import_preview"))
         except ImportConflict as error:  # nothing written: the preview again, as it is now
             messages.error(request, str(error))
             return HttpResponseRedirect(self._import_url("phone_import_preview"))

@@ -1,6 +1,6 @@
 """The gateway's tables, mirrored with ``managed = False``: the gateway owns its schema.
 
-The console's own tables (``PhoneImport``, ``PhoneImportChanges``,
+The console's own tables (``PhoneImport``,
 ``ImportLock``) are ordinary migrated models
 and not in ``GATEWAY_MODELS``.
 """
@@ -9,7 +9,6 @@ from integrations_app.models.activity import Appointment, Call, Customer, Custom
 from integrations_app.models.imports import (
     ImportLock,
     PhoneImport,
-    PhoneImportChanges,
     PhoneImportUpload,
 )
 from integrations_app.models.integrations import Integration, NotificationTemplate
@@ -33,6 +32,5 @@ __all__ = [m.__name__ for m in GATEWAY_MODELS] + [
     "GATEWAY_MODELS",
     "ImportLock",
     "PhoneImport",
-    "PhoneImportChanges",
     "PhoneImportUpload",
 ]

@@ -10,11 +10,9 @@ class PhoneImport(models.Model):
     """One import of a phone-number file: who, when, which file, what it found and changed.
 
     A rejected import (any row with an error) is recorded too, with nothing written. The rows
-    it created or changed, with before and after, are in ``changes`` (``PhoneImportChanges``),
-    up to a thousand rows to a record, as the audit's fixes keep theirs: a django-auditlog entry
-    per row would cost the database as much as the phone numbers themselves. Every row written
-    gets ``written_at`` as its ``updated_at`` (and ``created_at`` when new), so the history of a
-    number finds the imports that wrote it.
+    it created or changed, with before and after, are in the one change store, under its
+    ``operation`` (one ``changelog.Change`` per row): a number's history shows them like any
+    other change. ``operation`` is empty when the import wrote no row.
     """
 
     OUTCOMES = (("imported", _("imported")), ("rejected", _("rejected")))
@@ -37,7 +35,15 @@ class PhoneImport(models.Model):
     updated_count = models.PositiveIntegerField(_("updated"), default=0)
     unchanged_count = models.PositiveIntegerField(_("unchanged"), default=0)
     error_count = models.PositiveIntegerField(_("errors"), default=0)
-    written_at = models.DateTimeField(_("written at"), null=True, blank=True, db_index=True)
+    reason = models.CharField(_("reason"), max_length=255, blank=True)
+    operation = models.OneToOneField(
+        "changelog.Operation",
+        models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="phone_import",
+        verbose_name=_("operation"),
+    )
 
     class Meta:
         verbose_name = _("phone-number import")
@@ -47,37 +53,14 @@ class PhoneImport(models.Model):
     def __str__(self) -> str:
         return f"{self.file_name} {timezone.localtime(self.imported_at):%Y-%m-%d %H:%M}"
 
-    def written_rows(self):
-        """Every row this import wrote, in row order: {"row", "id", "action", "before", "after"}."""
-        for changes in self.changes.order_by("first_row"):
-            yield from changes.entries
+    def written_changes(self):
+        """The store's rows of what this import wrote, in the order it wrote them."""
+        from changelog.models import Change
+        from changelog.selectors import operation_changes
 
-
-class PhoneImportChanges(models.Model):
-    """The rows one batch of an import wrote (up to a thousand), with before and after.
-
-    ``entries`` is a list of {"row": spreadsheet row, "id": phone number id, "action": "create" or
-    "update", "before": None or the changed columns' old values, "after": the values written}.
-    """
-
-    phone_import = models.ForeignKey(
-        PhoneImport,
-        models.CASCADE,
-        related_name="changes",
-        verbose_name=_("phone-number import"),
-    )
-    first_row = models.PositiveIntegerField(_("first row"))
-    last_row = models.PositiveIntegerField(_("last row"))
-    row_count = models.PositiveIntegerField(_("rows"))
-    entries = models.JSONField(_("rows written"), default=list)
-
-    class Meta:
-        verbose_name = _("rows written by an import")
-        verbose_name_plural = _("rows written by imports")
-        ordering = ["phone_import", "first_row"]
-
-    def __str__(self) -> str:
-        return f"{self.phone_import_id}:{self.first_row}-{self.last_row}"
+        if self.operation_id is None:
+            return Change.objects.none()
+        return operation_changes(operation=self.operation)
 
 
 class ImportLock(models.Model):

@@ -25,3 +25,8 @@ class RowError:
     row: int
     column: str
     message: str
+
+
+class ReasonRequired(ValueError):
+    """A reason is required for every change (``settings.CHANGE_REASON_REQUIRED``) and the
+    import has none: nothing is written."""

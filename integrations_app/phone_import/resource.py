@@ -117,7 +117,7 @@ class PhoneNumberResource(resources.ModelResource):
         ``rollback_on_validation_errors`` cannot turn that off). A row with errors is an
         invalid row with a ValidationError per column; unchanged rows are skipped. A table
         that cannot be read is a base error (raised with ``raise_errors``). Keyword arguments
-        ``region``, ``user``, ``source`` and ``file_name`` are passed on.
+        ``region``, ``user``, ``source``, ``reason`` and ``file_name`` are passed on.
         """
         result = Result()
         headers = list(dataset.headers or [])
@@ -132,6 +132,7 @@ class PhoneNumberResource(resources.ModelResource):
                 region=kwargs.get("region", "DE"),
                 user=kwargs.get("user"),
                 source=kwargs.get("source", "import_export"),
+                reason=kwargs.get("reason", ""),
                 dry_run=dry_run,
             )
         except ImportFileError as error:

@@ -7,13 +7,15 @@ import hashlib
 from dataclasses import dataclass
 
 import phonenumbers
+from django.conf import settings
 from django.db import IntegrityError, OperationalError, router, transaction
 from django.utils.translation import gettext as _
 
-from changelog.recording import operation_from_label
+from changelog.models import Source
+from changelog.recording import operation
 from integrations_app.locks import hold_row_lock
 from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
-from integrations_app.phone_import.errors import ImportConflict, ImportFileError
+from integrations_app.phone_import.errors import ImportConflict, ImportFileError, ReasonRequired
 from integrations_app.phone_import.reader import Table, read_table
 from integrations_app.phone_import.validate import ImportPlan, validate
 from integrations_app.phone_import.write import write_plan
@@ -62,6 +64,7 @@ def import_table(
     region: str = "DE",
     user=None,
     source: str = "admin",
+    reason: str = "",
     dry_run: bool = False,
     expected_digest: str | None = None,
 ) -> ImportResult:
@@ -70,13 +73,24 @@ def import_table(
     All or nothing, in one transaction with its record. With ``expected_digest`` (the digest of
     a preview the user confirmed) nothing is written if the plan is no longer the same: the
     result's plan is then the new preview (``record`` None).
+
+    Everything it writes is one operation of the change store (source "import", named after
+    the file, with ``user`` and ``reason``); ``source`` only labels the import's record (the
+    admin, a command). With ``settings.CHANGE_REASON_REQUIRED`` an import without a reason
+    raises ``ReasonRequired`` and writes nothing.
     """
     region = check_region(region)
+    reason = " ".join(str(reason or "").split())
+    if not dry_run and not reason and settings.CHANGE_REASON_REQUIRED:
+        raise ReasonRequired(reason_required_message())
     database = router.db_for_write(PhoneNumber)
     try:
-        with operation_from_label(source, user=user), transaction.atomic(using=database):
+        with (
+            operation(source=Source.IMPORT, name=file_name, user=user, reason=reason),
+            transaction.atomic(using=database),
+        ):
             return _import_locked(
-                table, checksum, file_name, region, user, source, dry_run, expected_digest
+                table, checksum, file_name, region, user, source, reason, dry_run, expected_digest
             )
     except (IntegrityError, OperationalError) as error:
         # Another writer (a form, a fix) added one of these numbers after the check, or the
@@ -94,7 +108,13 @@ def import_table(
 _LOCK_ERRORS = {(1205,), (1213,)}  # MySQL/MariaDB: lock wait timeout, deadlock
 
 
-def _import_locked(table, checksum, file_name, region, user, source, dry_run, expected_digest):
+def reason_required_message() -> str:
+    return _("Give a reason for this import: a reason is required for every change.")
+
+
+def _import_locked(
+    table, checksum, file_name, region, user, source, reason, dry_run, expected_digest
+):
     """Check, and unless a dry run, record and write; inside the caller's transaction."""
     if not dry_run:
         hold_row_lock(ImportLock, name="phone-numbers")  # imports one after the other
@@ -104,7 +124,8 @@ def _import_locked(table, checksum, file_name, region, user, source, dry_run, ex
     counts = plan.counts
     record = PhoneImport.objects.create(
         imported_by=user if getattr(user, "pk", None) else None,
-        source=source,
+        source=source[:60],
+        reason=reason[:255],
         file_name=file_name[:255],
         checksum=checksum,
         region=region,

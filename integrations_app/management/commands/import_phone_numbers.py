@@ -4,7 +4,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 
-from integrations_app.phone_import.errors import ImportConflict, ImportFileError
+from integrations_app.phone_import.errors import ImportConflict, ImportFileError, ReasonRequired
 from integrations_app.phone_import.resource import PhoneNumberResource
 
 
@@ -26,8 +26,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--region", default="DE", help=_("region of numbers without a country code (DE)")
         )
+        parser.add_argument(
+            "--reason", default="", help=_("why the numbers are imported (one line, in history)")
+        )
 
-    def handle(self, *args, file, dry_run, region, **options):
+    def handle(self, *args, file, dry_run, region, reason, **options):
         path = Path(file)
         try:
             with path.open("rb") as handle:
@@ -43,8 +46,11 @@ class Command(BaseCommand):
                 file_name=path.name,
                 region=region,
                 source="command:import_phone_numbers",
+                reason=reason,
                 dry_run=dry_run,
             )
+        except ReasonRequired as error:  # nothing written
+            raise CommandError(f"{path.name}: {error}", returncode=1) from None
         except ImportConflict as error:  # nothing written; the file may well be fine
             raise CommandError(f"{path.name}: {error}", returncode=1) from None
         except ImportFileError as error:
