@@ -13,6 +13,7 @@ All three hang off the admin of :class:`FixRecord` (``get_urls``), wrapped in
 from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
 from django.http import HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
@@ -28,6 +29,7 @@ from audit_app.registry import CheckUnavailable, get_check
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
+from integrations_app.roles import VIEW_DASHBOARD
 
 APPLY_PERMISSION = "audit_app.apply_fix"
 REASON_MAX = 255
@@ -138,7 +140,16 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             **extra,
         }
 
+    def has_dashboard_permission(self, request) -> bool:
+        """The dashboard and the fix previews (integrations_app/roles.py)."""
+        return request.user.is_active and request.user.has_perm(VIEW_DASHBOARD)
+
+    def _check_dashboard_permission(self, request) -> None:
+        if not self.has_dashboard_permission(request):
+            raise PermissionDenied
+
     def dashboard_view(self, request):
+        self._check_dashboard_permission(request)
         data = dashboard.dashboard_data()
         context = self._context(
             request,
@@ -177,6 +188,7 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         return TemplateResponse(request, "admin/audit_app/fix_preview.html", context, status=status)
 
     def preview_view(self, request, fix_id: str):
+        self._check_dashboard_permission(request)
         fix = get_fix(fix_id)
         if fix is None:
             return self._unknown_fix(request, fix_id)

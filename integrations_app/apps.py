@@ -8,4 +8,10 @@ class IntegrationsAppConfig(AppConfig):
     default_auto_field = "django.db.models.BigAutoField"
 
     def ready(self) -> None:
+        from django.db.models.signals import post_migrate
+
         from integrations_app import checks  # noqa: F401 (registers itself)
+        from integrations_app.roles import create_custom_permissions
+
+        # The custom permissions of the roles (integrations_app/roles.py), after every migrate.
+        post_migrate.connect(create_custom_permissions, sender=self)

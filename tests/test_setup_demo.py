@@ -5,6 +5,7 @@ import sqlite3
 import subprocess
 
 import pytest
+from django.contrib.auth.hashers import check_password
 
 from tests import support
 
@@ -24,11 +25,46 @@ def test_setup_demo_prepares_everything_once_and_then_reuses_it(tmp_path):
         stored = db.execute("SELECT password FROM auth_user").fetchone()[0]
     assert password not in stored  # only the hash is kept
 
+    # One demo account per role, each password printed once.
+    demo = {
+        line.split("user ", 1)[1].split(",")[0]: line.split("one-time password ", 1)[1].split()[0]
+        for line in first.stdout.splitlines()
+        if line.startswith("Demo account created")
+    }
+    assert set(demo) == {"support", "manager", "readonly"}
+    assert len(set(demo.values())) == 3 and all(len(p) >= 12 for p in demo.values())
+    with sqlite3.connect(tmp_path / "console.sqlite3") as db:
+        accounts = dict(
+            db.execute(
+                "SELECT u.username, g.name FROM auth_user u "
+                "JOIN auth_user_groups ug ON ug.user_id = u.id "
+                "JOIN auth_group g ON g.id = ug.group_id "
+                "WHERE u.is_staff AND NOT u.is_superuser"
+            ).fetchall()
+        )
+        hashes = dict(db.execute("SELECT username, password FROM auth_user").fetchall())
+        groups = dict(
+            db.execute(
+                "SELECT g.name, COUNT(*) FROM auth_group g "
+                "JOIN auth_group_permissions gp ON gp.group_id = g.id GROUP BY g.name"
+            ).fetchall()
+        )
+    assert accounts == {"support": "Support", "manager": "Manager", "readonly": "Read-only"}
+    for name, secret in demo.items():
+        assert secret not in hashes[name]
+        assert check_password(secret, hashes[name])
+    assert set(groups) == {"Support", "Manager", "Read-only"}
+    assert groups["Manager"] > groups["Support"] > groups["Read-only"] > 0
+
     second = support.run_manage("setup_demo", database_url=url)
     assert second.returncode == 0, second.stderr
     assert "Demo data is already there" in second.stdout
     assert "exists already" in second.stdout
     assert "one-time password" not in second.stdout
+    for name in ("support", "manager", "readonly"):
+        assert f"Demo account {name} " in second.stdout
+        assert "exists already" in second.stdout.split(f"Demo account {name} ", 1)[1]
+    assert "Group Manager up to date" in second.stdout
     with sqlite3.connect(tmp_path / "console.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 13
 

@@ -5,6 +5,7 @@ webhook_secret, credentials) are not editable here: they get their own write-onl
 encrypt in the gateway's format. This admin edits the other columns.
 """
 
+from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
@@ -16,12 +17,19 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from integrations_app import connection_tests, credentials
+from integrations_app import connection_tests, credentials, roles
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
 from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
 from integrations_app.admin.forms import IntegrationForm, NotificationTemplateForm
 from integrations_app.admin.tenancy import COMPANY_FILTER
-from integrations_app.integration_kinds import CALCOM, RETELL
+from integrations_app.integration_kinds import (
+    CALCOM,
+    CONFIG_AGENT_ID,
+    CONFIG_EVENT_TYPE_ID,
+    CONFIG_TEAM_ID,
+    CONFIG_TEAM_SLUG,
+    RETELL,
+)
 from integrations_app.models import Integration, NotificationTemplate
 
 CORE = (CALCOM.provider, RETELL.provider)
@@ -112,7 +120,7 @@ class IntegrationAdmin(GatewayAdmin):
 
     def test_connection_view(self, request, object_id):
         integration = get_object_or_404(Integration, pk=object_id)
-        if not self.has_change_permission(request, integration):
+        if not self.has_test_connection_permission(request, integration):
             raise PermissionDenied
         self._report(
             request, [connection_tests.test_connection(integration=integration, source="admin")]
@@ -121,7 +129,20 @@ class IntegrationAdmin(GatewayAdmin):
             reverse("admin:integrations_app_integration_change", args=[integration.pk])
         )
 
-    @admin.action(description=_("Test the connection"), permissions=["change"])
+    def has_test_connection_permission(self, request, obj=None) -> bool:
+        """Testing writes the row's health: it needs its own permission (roles.py)."""
+        return self.has_view_permission(request, obj) and request.user.has_perm(
+            roles.TEST_CONNECTION
+        )
+
+    def has_set_credentials_permission(self, request, obj=None) -> bool:
+        return request.user.has_perm(roles.SET_CREDENTIALS) and (
+            self.has_change_permission(request, obj)
+            if obj is not None
+            else self.has_add_permission(request)
+        )
+
+    @admin.action(description=_("Test the connection"), permissions=["test_connection"])
     def test_selected_connections(self, request, queryset):
         queryset = queryset.filter(provider__in=connection_tests.TESTABLE_PROVIDERS)
         if queryset.count() > self.max_bulk_tests:
@@ -156,11 +177,39 @@ class IntegrationAdmin(GatewayAdmin):
     def get_form(self, request, obj=None, change=False, **kwargs):
         provider = _core_provider(request, obj)
         if provider:
-            kwargs["form"] = type(
-                "CoreIntegrationForm", (CoreIntegrationForm,), {"fixed_provider": provider}
-            )
-            kwargs["fields"] = None
+            attrs = {"fixed_provider": provider}
+            if not self.has_set_credentials_permission(request, obj):
+                # Without the permission the key fields take no input: the stored key is kept.
+                attrs["new_api_key"] = forms.CharField(required=False, disabled=True)
+                attrs["remove_api_key"] = forms.BooleanField(required=False, disabled=True)
+            kwargs["form"] = type("CoreIntegrationForm", (CoreIntegrationForm,), attrs)
+            kwargs["fields"] = None  # the form's own fields
+            if obj is not None and not self.has_change_permission(request, obj):
+                # View only: the page shows every field read only and refuses a POST. Django
+                # would exclude the named `fields` from the form (None there is a 500).
+                change = False
         return super().get_form(request, obj, change, **kwargs)
+
+    # What a view-only page shows for the core form's fields that are not columns.
+    def _config_value(self, obj, key: str):
+        value = (obj.config or {}).get(key) if obj is not None else None
+        return self.get_empty_value_display() if value in (None, "") else value
+
+    @admin.display(description=_("Cal.com event type id"))
+    def event_type_id(self, obj):
+        return self._config_value(obj, CONFIG_EVENT_TYPE_ID)
+
+    @admin.display(description=_("Cal.com team slug"))
+    def team_slug(self, obj):
+        return self._config_value(obj, CONFIG_TEAM_SLUG)
+
+    @admin.display(description=_("Cal.com team id"))
+    def team_id(self, obj):
+        return self._config_value(obj, CONFIG_TEAM_ID)
+
+    @admin.display(description=_("Retell agent id"))
+    def agent_id(self, obj):
+        return self._config_value(obj, CONFIG_AGENT_ID)
 
     def get_fieldsets(self, request, obj=None):
         provider = _core_provider(request, obj)
@@ -171,9 +220,14 @@ class IntegrationAdmin(GatewayAdmin):
             if provider == CALCOM.provider
             else (_("Retell"), {"fields": ("agent_id",)})
         )
+        key_fields = (
+            ("new_api_key", "remove_api_key")
+            if self.has_set_credentials_permission(request, obj)
+            else ("key_state",)
+        )
         fieldsets = [
             (None, {"fields": ("company", "provider")}),
-            (_("Key"), {"fields": ("new_api_key", "remove_api_key")}),
+            (_("Key"), {"fields": key_fields}),
             settings,
             (_("State"), {"fields": ("environment", "is_active", "description")}),
         ]
@@ -183,9 +237,11 @@ class IntegrationAdmin(GatewayAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)
-        if _core_provider(request, obj) and obj is None:
-            return ()
-        return readonly
+        if not _core_provider(request, obj):
+            return readonly
+        if not self.has_set_credentials_permission(request, obj):
+            return (*(readonly if obj is not None else ()), "key_state")
+        return readonly if obj is not None else ()
 
     @method_decorator(sensitive_variables())  # the form's data holds the new key
     def save_model(self, request, obj, form, change):
@@ -212,7 +268,7 @@ class IntegrationAdmin(GatewayAdmin):
         can_test = bool(
             integration
             and integration.provider in connection_tests.TESTABLE_PROVIDERS
-            and self.has_change_permission(request, integration)
+            and self.has_test_connection_permission(request, integration)
         )
         extra_context = {**(extra_context or {}), "can_test_connection": can_test}
         return super().change_view(request, object_id, form_url, extra_context)

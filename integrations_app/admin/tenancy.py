@@ -23,6 +23,7 @@ from integrations_app.admin.key_panel import integration_state, key_resolution_p
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
 from integrations_app.phone_import.resource import PhoneNumberResource
+from integrations_app.roles import EXPORT_PHONE_NUMBERS
 
 COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
 
@@ -296,7 +297,7 @@ class PhoneNumberAdmin(PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
         return [CSV, XLSX]
 
     def has_export_permission(self, request):
-        return self.has_view_permission(request)
+        return self.has_view_permission(request) and request.user.has_perm(EXPORT_PHONE_NUMBERS)
 
     @admin.display(description=_("company"), ordering="company__name")
     def company_column(self, obj):

@@ -2,15 +2,18 @@ import secrets
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Group
 from django.core.management import call_command
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from integrations_app import gateway_schema
+from integrations_app import gateway_schema, roles
 from integrations_app.models import Company
 
 ADMIN_USERNAME = "admin"
+# One demo account per role (integrations_app/roles.py): user name -> group.
+DEMO_ACCOUNTS = {"support": roles.SUPPORT, "manager": roles.MANAGER, "readonly": roles.READ_ONLY}
 
 
 class Command(BaseCommand):
@@ -40,6 +43,8 @@ class Command(BaseCommand):
         else:
             call_command("seed_demo", stdout=self.stdout)
         self.ensure_admin()
+        call_command("setup_roles", stdout=self.stdout)
+        self.ensure_demo_accounts()
 
     def ensure_admin(self):
         users = get_user_model()
@@ -62,3 +67,24 @@ class Command(BaseCommand):
             )
             % {"name": ADMIN_USERNAME, "password": password}
         )
+
+    def ensure_demo_accounts(self):
+        """One staff account per role, its password printed once (like the admin's)."""
+        users = get_user_model()
+        for name, role in DEMO_ACCOUNTS.items():
+            if users.objects.filter(username=name).exists():
+                self.stdout.write(
+                    _("Demo account %(name)s (%(role)s) exists already.")
+                    % {"name": name, "role": role}
+                )
+                continue
+            password = secrets.token_urlsafe(12)
+            user = users.objects.create_user(name, email="", password=password, is_staff=True)
+            user.groups.add(Group.objects.get(name=role))
+            self.stdout.write(
+                _(
+                    "Demo account created: user %(name)s, role %(role)s, "
+                    "one-time password %(password)s (shown only now)"
+                )
+                % {"name": name, "role": role, "password": password}
+            )
