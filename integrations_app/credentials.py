@@ -8,6 +8,7 @@ go into a plain-text column, a log or the history: the history gets fingerprints
 """
 
 import re
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
@@ -15,7 +16,8 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
-from changelog.recording import operation_from_label
+from changelog.models import Source
+from changelog.recording import current, operation
 from integrations_app import services
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import GatewayKeyError
@@ -125,12 +127,16 @@ def save_core_integration(
     remove_key: bool = False,
     settings: IntegrationSettings,
     integration_id: int | None = None,
-    source: str = "admin",
+    source: str = Source.ADMIN,
+    name: str = "",
 ) -> Integration:
     """Create or update the Cal.com or Retell integration of a company; CredentialError if not.
 
     At most one active integration per company and provider: the company row is locked for the
-    check, so two saves at the same moment cannot both create one.
+    check, so two saves at the same moment cannot both create one. Both rows are written in one
+    operation: the request's own in the admin (``source`` admin), else one of ``source`` and
+    ``name`` (``set_credentials``: command, "set_credentials"). The change store gets the keys
+    as fingerprints only.
     """
     if provider not in (CALCOM.provider, RETELL.provider):
         raise CredentialError(_("Unknown provider %(provider)s.") % {"provider": provider})
@@ -138,7 +144,7 @@ def save_core_integration(
         api_key = validate_api_key(provider, api_key)
     _validate_settings(provider, settings)
     encrypter = _encrypter()
-    with operation_from_label(source), transaction.atomic():
+    with _operation(source, name), transaction.atomic():
         company = _live_company(company_id)
         integration = _integration_to_save(company, provider, integration_id, settings)
         if api_key is KEEP and not remove_key and not integration.api_key:
@@ -151,6 +157,14 @@ def save_core_integration(
         services.save_record(instance=integration, allow_secrets=True)
         _write_company_columns(company, provider, settings, encrypter, api_key, remove_key)
     return integration
+
+
+def _operation(source: str, name: str):
+    """The operation the save belongs to: an admin request already is one."""
+    ambient = current()
+    if source == Source.ADMIN and ambient is not None and ambient.source == Source.ADMIN:
+        return nullcontext(ambient)
+    return operation(source=source, name=name)
 
 
 def _integration_to_save(company, provider, integration_id, settings) -> Integration:

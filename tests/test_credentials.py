@@ -3,10 +3,11 @@
 import threading
 
 import pytest
-from auditlog.models import LogEntry
 from django.db import connection, connections
 from django.urls import reverse
 from django.utils import translation
+
+from changelog.models import Change, Operation, Source
 
 from integrations_app import credentials
 from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
@@ -99,12 +100,34 @@ def test_blank_keeps_the_key_and_remove_clears_it(gateway_key, company):
 
 def test_history_holds_fingerprints_never_the_key(gateway_key, company):
     integration = save(company)
-    secret_entries = LogEntry.objects.filter(additional_data__secrets="fingerprints")
-    assert secret_entries.count() == 2  # the integration row and the company row
-    entry = secret_entries.get(object_pk=str(integration.pk), content_type__model="integration")
-    assert entry.changes["api_key"] == [None, fingerprint(CAL_KEY)]
-    dump = "".join(str(e.changes) + str(e.serialized_data) for e in LogEntry.objects.all())
-    assert CAL_KEY not in dump and CAL_KEY[-12:] not in dump
+    operation = Operation.objects.get()
+    assert operation.source == Source.ADMIN  # the service's default, outside a request
+    changes = Change.objects.filter(operation=operation)
+    assert changes.count() == 2  # the integration row and the company row
+    created = changes.get(table="integrations", object_pk=str(integration.pk))
+    assert created.action == Change.Action.CREATE
+    assert created.after["api_key"] == fingerprint(CAL_KEY)
+    company_change = changes.get(table="companies", object_pk=str(company.pk))
+    assert company_change.before["calcom_api_key"] is None
+    assert company_change.after["calcom_api_key"] == fingerprint(CAL_KEY)
+
+    credentials.save_core_integration(
+        company_id=company.pk, provider="calcom", api_key="cal_test_other_key_42",
+        settings=credentials.IntegrationSettings(event_type_id=4711),
+        integration_id=integration.pk,
+    )  # fmt: skip
+    changed = Change.objects.filter(table="integrations", object_pk=str(integration.pk)).first()
+    assert changed.action == Change.Action.UPDATE
+    assert (changed.before["api_key"], changed.after["api_key"]) == (
+        fingerprint(CAL_KEY),
+        fingerprint("cal_test_other_key_42"),
+    )
+    stored = [integration.api_key, Company.objects.get(pk=company.pk).calcom_api_key]
+    dump = "".join(f"{c.before} {c.after} {c.object_repr}" for c in Change.objects.all())
+    for secret in (CAL_KEY, "cal_test_other_key_42"):
+        assert secret not in dump and secret[-12:] not in dump
+    for payload in stored:
+        assert payload[:40] not in dump
 
 
 @pytest.mark.parametrize(
@@ -182,6 +205,15 @@ def test_admin_form_saves_and_never_shows_the_key(gateway_key, admin_client, com
     )  # fmt: skip
     assert response.status_code == 302, response.context["adminform"].form.errors
     integration = Integration.objects.get()
+    operation = Operation.objects.get()  # the request's own: both rows, its user
+    assert operation.source == Source.ADMIN and operation.user.username == "admin"
+    assert operation.changes.count() == 2
+    history = admin_client.get(
+        reverse("admin:integrations_app_integration_history", args=[integration.pk]),
+        HTTP_ACCEPT_LANGUAGE="en",
+    )
+    assert history.status_code == 200 and fingerprint(CAL_KEY) in history.text
+    assert CAL_KEY not in history.text and CAL_KEY[-8:] not in history.text
     change = admin_client.get(
         reverse("admin:integrations_app_integration_change", args=[integration.pk]),
         HTTP_ACCEPT_LANGUAGE="en",
@@ -274,6 +306,9 @@ def test_set_credentials_command(gateway_key, company, capsys):
     assert fingerprint(CAL_KEY) in out.getvalue() and CAL_KEY not in out.getvalue()
     company.refresh_from_db()
     assert Encrypter.from_settings().decrypt(company.calcom_api_key) == CAL_KEY
+    operation = Operation.objects.get()
+    assert (operation.source, operation.name) == (Source.COMMAND, "set_credentials")
+    assert set(operation.changes.values_list("table", flat=True)) == {"companies", "integrations"}
 
 
 @pytest.mark.django_db(transaction=True)

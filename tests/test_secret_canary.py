@@ -4,10 +4,11 @@ import logging
 from io import StringIO
 
 import pytest
-from auditlog.models import LogEntry
 from django.contrib import admin
 from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
+
+from changelog.models import Change, Operation
 
 from integrations_app import credentials
 from integrations_app.models import Company, Integration
@@ -65,8 +66,13 @@ def test_the_canary_appears_on_no_page_and_in_no_log(gateway_key, admin_client, 
     rows = {
         Company: [company],
         Integration: [calcom, retell],
-        LogEntry: list(LogEntry.objects.all()),
+        Operation: list(Operation.objects.all()),
+        Change: list(Change.objects.all()),
     }
+    assert rows[Change], "the saves are recorded in the change store"
+    recorded = " ".join(f"{c.before} {c.after} {c.object_repr}" for c in rows[Change])
+    for secret in (*CANARIES, *(s[:40] for s in stored)):
+        assert secret not in recorded and secret[-10:] not in recorded
     pages = 0
     for url in admin_pages(rows):
         response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")

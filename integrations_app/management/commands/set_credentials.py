@@ -5,6 +5,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
 
+from changelog.models import Source
 from integrations_app import credentials
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.fingerprint import fingerprint
@@ -58,7 +59,8 @@ class Command(BaseCommand):
                 api_key=api_key,
                 settings=settings,
                 integration_id=existing.pk if existing else None,
-                source="command:set_credentials",
+                source=Source.COMMAND,
+                name="set_credentials",
             )
         except credentials.CredentialError as error:
             raise CommandError(error.message) from None
