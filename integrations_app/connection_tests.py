@@ -1,10 +1,11 @@
 """Test connection: prove an integration's key and configuration against its provider.
 
 Cal.com: the key (``/me``) and the configured event type. Retell AI: the key and the configured
-agent, and whether the company's phone numbers are bound to that agent in Retell. The outcome
-lands in the integration's health fields in one transaction, recorded in the history like every
-other write (``services.save_record``); the provider calls happen before, outside any
-transaction, so no row stays locked while a provider is slow.
+agent, and whether the company's phone numbers are bound to that agent in Retell. The outcomes
+land in the integrations' health fields in one transaction, one operation (source
+connection_test) recorded in the change store like every other write (``services.update_rows``,
+a fixed number of queries however many integrations were tested); the provider calls happen
+before, outside any transaction, so no row stays locked while a provider is slow.
 
 A test passes (``ConnectionResult.ok``) only when the integration is healthy:
 
@@ -29,6 +30,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
+from changelog.models import Source
+from changelog.recording import current, operation
 from integrations_app import services
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
@@ -93,27 +96,28 @@ class ConnectionResult:
 def test_connection(*, integration: Integration, source: str | None = None) -> ConnectionResult:
     """Test one integration and write its health fields; never raises for a bad key or config.
 
-    ``source`` marks the history entry (``"admin"``, ``"command:check_integrations"``); the
-    integration instance gets the new health values too.
+    ``source`` says who asked (``"admin"``, ``"check_integrations"``): the name of the
+    connection-test operation the write is recorded under. The integration instance gets the
+    new health values too.
     """
     numbers = _company_numbers(
         [integration.company_id] if integration.provider == RETELL.provider else []
     )
-    return _test(integration, _encrypter(), numbers, source)
+    return _test_all([integration], _encrypter(), numbers, source)[0]
 
 
 def test_connections(*, queryset: QuerySet, source: str | None = None) -> list[ConnectionResult]:
     """Test every integration of ``queryset``, in its order, one provider call set each.
 
-    Reads are two queries whatever the number of rows (the integrations with their companies,
-    the phone numbers of the Retell companies); each row then costs only its own write.
+    A fixed number of queries whatever the number of rows: two reads (the integrations with
+    their companies, the phone numbers of the Retell companies) and one recorded bulk write
+    of every outcome.
     """
     integrations = list(queryset.select_related("company"))
     numbers = _company_numbers(
         {i.company_id for i in integrations if i.provider == RETELL.provider and i.company_id}
     )
-    encrypter = _encrypter()
-    return [_test(integration, encrypter, numbers, source) for integration in integrations]
+    return _test_all(integrations, _encrypter(), numbers, source)
 
 
 # pytest must not collect these when a test module imports them.
@@ -149,12 +153,30 @@ def _encrypter() -> Encrypter | GatewayKeyError:
         return error
 
 
-def _test(
-    integration: Integration,
+@dataclass
+class _Outcome:
+    integration: Integration
+    report: ProviderReport
+    message: str
+    key_fingerprint: str | None
+    now: datetime
+
+
+def _test_all(
+    integrations: list[Integration],
     encrypter: Encrypter | GatewayKeyError,
     numbers: dict[int, list[str]],
     source: str | None,
-) -> ConnectionResult:
+) -> list[ConnectionResult]:
+    outcomes = [_judge(integration, encrypter, numbers) for integration in integrations]
+    recorded = _record(outcomes, source)
+    return [_result(outcome, outcome.integration.pk in recorded) for outcome in outcomes]
+
+
+def _judge(
+    integration: Integration, encrypter: Encrypter | GatewayKeyError, numbers: dict[int, list[str]]
+) -> _Outcome:
+    """Ask the provider (no transaction is open): the report of one integration."""
     now = timezone.now().replace(microsecond=0)
     key_fingerprint = None
     if integration.provider not in TESTABLE_PROVIDERS:
@@ -181,16 +203,12 @@ def _test(
                 agent_id=_agent_id(integration.config),
                 company_numbers=numbers.get(integration.company_id, ()),
             )
-    problems = report.problems
-    message = "; ".join(c.message for c in (problems or report.checks))
-    recorded = report.status != UNKNOWN and _record(
-        integration=integration,
-        status=report.status,
-        score=report.score,
-        message=message,
-        now=now,
-        source=source,
-    )
+    message = "; ".join(c.message for c in (report.problems or report.checks))
+    return _Outcome(integration, report, message, key_fingerprint, now)
+
+
+def _result(outcome: _Outcome, recorded: bool) -> ConnectionResult:
+    integration, report = outcome.integration, outcome.report
     kind = KINDS.get(integration.provider or "")
     company = integration.company if integration.company_id else None
     result = ConnectionResult(
@@ -201,11 +219,11 @@ def _test(
         provider_label=kind.name if kind else (integration.provider or ""),
         status=report.status,
         score=report.score,
-        message=message,
+        message=outcome.message,
         checks=report.checks,
-        key_fingerprint=key_fingerprint,
+        key_fingerprint=outcome.key_fingerprint,
         recorded=recorded,
-        tested_at=now,
+        tested_at=outcome.now,
     )
     logger.log(
         logging.INFO if result.ok else logging.WARNING,
@@ -315,31 +333,51 @@ def _e164(normalized: str | None, number: str) -> str:
 # -- the write -------------------------------------------------------------------------------
 
 
-def _record(
-    *,
-    integration: Integration,
-    status: str,
-    score: int,
-    message: str,
-    now: datetime,
-    source: str | None,
-) -> bool:
-    """Write the outcome into the health fields: one locked row, one transaction, recorded."""
-    with transaction.atomic(using=router.db_for_write(Integration)):
-        row = Integration.objects.select_for_update().filter(pk=integration.pk).order_by().first()
-        if row is None:  # removed while its provider was being asked
-            return False
-        row.health_status = status
-        row.health_score = score
-        if status == HEALTHY:
-            row.last_error = None
-            row.last_success_at = now
-            row.success_count = (row.success_count or 0) + 1
-        else:
-            row.last_error = message[:LAST_ERROR_CHARS]
-            row.last_error_at = now
-            row.error_count = (row.error_count or 0) + 1
-        services.save_record(instance=row, fields=HEALTH_FIELDS, source=source)
-    for name in (*HEALTH_FIELDS, "updated_at"):
-        setattr(integration, name, getattr(row, name))
-    return True
+def _record(outcomes: list[_Outcome], source: str | None) -> set:
+    """Write the judged outcomes into the health fields; the keys of the rows written.
+
+    One transaction and one operation (source connection_test, named by ``source``; in the
+    admin, the request's user) for all of them: the rows are locked and read once, so that
+    concurrent tests never lose a count, then written by one ``update_rows``. A row removed
+    while its provider was being asked is not written (nor recreated).
+    """
+    judged = {o.integration.pk: o for o in outcomes if o.report.status != UNKNOWN}
+    if not judged:
+        return set()
+    ambient = current()
+    with (
+        operation(
+            source=Source.CONNECTION_TEST,
+            name=source or "test_connection",
+            user=ambient.user if ambient is not None else None,
+        ),
+        transaction.atomic(using=router.db_for_write(Integration)),
+    ):
+        rows = Integration.objects.select_for_update().order_by().in_bulk(list(judged))
+        values = {pk: _health_values(row, judged[pk]) for pk, row in rows.items()}
+        services.update_rows(model=Integration, values=values, touch=False)
+    for pk, new_values in values.items():
+        for name, value in new_values.items():
+            setattr(judged[pk].integration, name, value)
+    return set(values)
+
+
+def _health_values(row: Integration, outcome: _Outcome) -> dict:
+    """Every health column (and updated_at) as the outcome leaves it: one set of columns for
+    every row, so that the bulk write is one statement per batch."""
+    status, now = outcome.report.status, outcome.now
+    values = {name: getattr(row, name) for name in HEALTH_FIELDS}
+    values |= {"health_status": status, "health_score": outcome.report.score, "updated_at": now}
+    if status == HEALTHY:
+        values |= {
+            "last_error": None,
+            "last_success_at": now,
+            "success_count": (row.success_count or 0) + 1,
+        }
+    else:
+        values |= {
+            "last_error": outcome.message[:LAST_ERROR_CHARS],
+            "last_error_at": now,
+            "error_count": (row.error_count or 0) + 1,
+        }
+    return values

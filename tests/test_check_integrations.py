@@ -3,10 +3,10 @@
 from io import StringIO
 
 import pytest
-from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
 from django.utils import timezone
 
+from changelog.models import Change, Operation, Source
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.models import Integration
 from tests import fake_providers as fp
@@ -77,11 +77,14 @@ def test_all_healthy_exits_zero(fake, world, logs, capsys):
     assert fake.counts()[f"/get-agent/{fp.AGENT_ID}"] == 2
     for row in world["left_out"]:
         assert Integration.objects.get(pk=row.pk).health_status == "unknown"
+    operation = Operation.objects.get(source=Source.CONNECTION_TEST)  # one for the whole run
+    assert operation.name == "check_integrations"
     for name in ("first_calcom", "first_retell", "second_calcom", "second_retell"):
         row = Integration.objects.get(pk=world[name].pk)
         assert (row.health_status, row.success_count) == ("healthy", 1)
-        entry = LogEntry.objects.get_for_object(row).order_by("-pk").first()
-        assert entry.additional_data == {"source": "command:check_integrations"}
+        change = Change.objects.filter(table="integrations", object_pk=str(row.pk)).first()
+        assert change.operation == operation
+        assert change.after["success_count"] == 1
 
 
 def test_any_failure_exits_non_zero(fake, world, logs, capsys):

@@ -5,10 +5,10 @@ import json
 import threading
 
 import pytest
-from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from changelog.models import Change, Operation, Source
 from integrations_app import connection_tests
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.fingerprint import fingerprint
@@ -198,15 +198,18 @@ def test_the_change_is_recorded_in_the_history_without_the_key(fake, company):
 
     connection_tests.test_connection(integration=integration, source="admin")
 
-    entry = LogEntry.objects.get_for_object(integration).order_by("-pk").first()
-    assert entry.action == LogEntry.Action.UPDATE
-    assert entry.additional_data == {"source": "admin"}
-    assert entry.changes["health_status"] == ["unknown", "unhealthy"]
-    assert entry.changes["error_count"] == [0, 1]
-    assert "last_error" in entry.changes
-    assert "api_key" not in entry.changes
-    assert "api_key" not in entry.serialized_data["fields"]
-    fp.assert_no_secret(json.dumps(entry.changes), json.dumps(entry.serialized_data))
+    change = Change.objects.filter(table="integrations", object_pk=str(integration.pk)).first()
+    assert change.action == Change.Action.UPDATE
+    assert (change.operation.source, change.operation.name) == (Source.CONNECTION_TEST, "admin")
+    assert (change.before["health_status"], change.after["health_status"]) == (
+        "unknown",
+        "unhealthy",
+    )
+    assert (change.before["error_count"], change.after["error_count"]) == (0, 1)
+    assert "last_error" in change.after
+    assert set(change.columns) <= set(connection_tests.HEALTH_FIELDS)
+    assert "api_key" not in change.columns and "updated_at" not in change.columns
+    fp.assert_no_secret(json.dumps(change.before), json.dumps(change.after), change.object_repr)
 
 
 def test_other_columns_are_left_alone(fake, company):
@@ -221,7 +224,7 @@ def test_other_columns_are_left_alone(fake, company):
     assert row.api_key == stored_key and row.config == {"event_type_id": fp.EVENT_TYPE_ID}
 
 
-def test_many_at_once_one_call_set_each_and_fixed_reads(fake):
+def test_many_at_once_one_call_set_each_and_a_fixed_number_of_queries(fake):
     numbers = [f"+4930300000{i}" for i in range(4)]
     for i, number in enumerate(numbers):
         company = fp.make_company(f"Firma {i}")
@@ -252,19 +255,17 @@ def test_many_at_once_one_call_set_each_and_fixed_reads(fake):
         f"/get-agent/{fp.AGENT_ID}": 4,
         "/v2/list-phone-numbers": 4,
     }
-    for sql, rows in ((two, 4), (four, 8)):
+    for sql in (two, four):
         plain = [q.replace('"', "").replace("`", "") for q in sql]
         selects = [q for q in plain if q.lstrip().upper().startswith("SELECT")]
-        by_key = [q for q in selects if "WHERE integrations.id = " in q]
-        # Two reads for the whole set: the integrations with their companies, the numbers.
-        assert len(selects) - len(by_key) == 2
+        # The reads for the whole set: the integrations with their companies, the numbers.
         assert sum("phone_numbers" in q for q in selects) == 1
-        # Each write reads its own row (locked, and django-auditlog's old state), by key.
-        assert len(by_key) == 2 * rows
-    # Beyond those reads, each integration costs its own write and nothing more.
-    per_row = (len(four) - len(two)) / 4
-    assert per_row == int(per_row) and per_row <= 8
-    assert len(two) == 2 + 4 * per_row
+        assert not [q for q in selects if "WHERE integrations.id = " in q]  # nothing per row
+    # One recorded bulk write for every outcome: twice the integrations, the same queries.
+    assert len(four) == len(two)
+    operations = Operation.objects.filter(source=Source.CONNECTION_TEST)
+    assert operations.count() == 2  # one per run
+    assert [o.changes.count() for o in operations.order_by("pk")] == [4, 8]
 
 
 def test_an_integration_removed_meanwhile_is_not_recreated(fake, company):
@@ -306,5 +307,6 @@ def test_concurrent_tests_do_not_lose_a_count(mysql_only, transactional_db, fake
     assert failures == []
     row = Integration.objects.get(pk=integration.pk)
     assert (row.success_count, row.error_count) == (6, 0)
-    updates = LogEntry.objects.get_for_object(row).filter(action=LogEntry.Action.UPDATE)
+    updates = Change.objects.filter(table="integrations", object_pk=str(row.pk), action="update")
     assert updates.count() == 6
+    assert sorted(c.after["success_count"] for c in updates) == [1, 2, 3, 4, 5, 6]

@@ -7,7 +7,7 @@ from django.utils.translation import gettext as _
 from integrations_app import connection_tests
 from integrations_app.models import Company
 
-SOURCE = "command:check_integrations"
+NAME = "check_integrations"  # the connection-test operation's name
 
 
 @contextmanager
@@ -42,7 +42,7 @@ class Command(BaseCommand):
             self._check_company(company)
         queryset = connection_tests.testable_integrations(company_id=company, provider=provider)
         with _quiet_service_log(options["verbosity"] < 2):
-            results = connection_tests.test_connections(queryset=queryset, source=SOURCE)
+            results = connection_tests.test_connections(queryset=queryset, source=NAME)
         if not results:
             self.stdout.write(_("No active Cal.com or Retell AI integration to test."))
             return
