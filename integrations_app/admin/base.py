@@ -18,7 +18,7 @@ from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
-from django.core.exceptions import ObjectDoesNotExist, PermissionDenied
+from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
@@ -167,8 +167,17 @@ class GatewayAdmin(admin.ModelAdmin):
         formset.save_m2m()
 
     # --- history: every change of the row, from every path, newest first ----------------------
+    def _deleted_row(self, object_id):
+        model = self.opts.model
+        try:
+            key = model._meta.pk.to_python(unquote(object_id))
+        except ValidationError:  # not a key of this table: no such row
+            return None
+        return model._base_manager.filter(pk=key).first()
+
     def history_view(self, request, object_id, extra_context=None):
-        obj = self.get_object(request, unquote(object_id))
+        # A deleted row keeps its history: looked up through the base manager.
+        obj = self.get_object(request, unquote(object_id)) or self._deleted_row(object_id)
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):

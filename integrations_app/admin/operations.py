@@ -1,31 +1,98 @@
 """The global history: every operation (a request, an import, a fix run, an undo, a rotation,
-a connection test, a command) and every row it wrote, read from the one change store."""
+a connection test, a command) and every row it wrote, read from the one change store.
+
+Filterable by user, company, table, source and date; an operation's page lists every row it
+wrote and, for an import or a fix run, offers the undo (Manager's).
+"""
 
 from django.contrib import admin
 from django.contrib.admin import DateFieldListFilter
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count, IntegerField, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils.html import format_html
 from django.utils.translation import gettext_lazy as _
 
 from changelog.models import Change, Operation
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
-from integrations_app.admin.history import change_rows
+from integrations_app.admin.history import MODELS_BY_TABLE, change_rows, object_url, table_label
 from integrations_app.admin.undo import undo_view
+from integrations_app.models import Company
 from integrations_app.services.undo import UNDOABLE
+
+PAGE = 200
+
+
+class CompanyFilter(admin.SimpleListFilter):
+    """The company a changed row belongs to (its own key for a company row)."""
+
+    title = _("company")
+    parameter_name = "company"
+    shown = 100  # the sidebar stays small with thousands of companies; the rest by ?company=<id>
+
+    def lookups(self, request, model_admin):
+        chosen = self.value()
+        companies = list(
+            Company.all_objects.order_by("name").values_list("pk", "name")[: self.shown]
+        )
+        if chosen and chosen.isdigit() and int(chosen) not in {pk for pk, _n in companies}:
+            companies += list(Company.all_objects.filter(pk=int(chosen)).values_list("pk", "name"))
+        return [(str(pk), name) for pk, name in companies]
+
+    def queryset(self, request, queryset):
+        value = self.value()
+        if not value:
+            return queryset
+        if not value.isdigit():
+            return queryset.none()
+        prefix = "changes__" if queryset.model is Operation else ""
+        found = queryset.filter(**{f"{prefix}company_id": int(value)})
+        return found.distinct() if prefix else found
+
+
+class TableFilter(admin.SimpleListFilter):
+    title = _("table")
+    parameter_name = "table"
+
+    def lookups(self, request, model_admin):
+        return sorted(((t, table_label(t)) for t in MODELS_BY_TABLE), key=lambda item: item[1])
+
+    def queryset(self, request, queryset):
+        return queryset.filter(table=self.value()) if self.value() else queryset
+
+
+def _change_count():
+    rows = (
+        Change.objects.filter(operation=OuterRef("pk"))
+        .order_by()
+        .values("operation")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(rows, output_field=IntegerField()), 0)
 
 
 @admin.register(Operation)
 class OperationAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("started_at", "user", "source", "name", "reason")
-    list_filter = ("source", ("started_at", DateFieldListFilter), "user")
+    list_display = ("started_at", "user", "source", "name", "reason", "rows_written")
+    list_filter = ("source", ("started_at", DateFieldListFilter), "user", CompanyFilter)
     list_select_related = ("user",)
-    search_fields = ("name", "reason", "cid")
+    search_fields = ("name", "reason", "=cid")
     show_full_result_count = False
     change_form_template = "admin/changelog/operation.html"
 
-    def get_urls(self):
-        from django.urls import path
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(rows=_change_count())
 
+    @admin.display(description=_("rows written"), ordering="rows")
+    def rows_written(self, obj):
+        url = reverse("admin:changelog_change_changelist") + f"?operation__id__exact={obj.pk}"
+        return format_html('<a href="{}">{}</a>', url, obj.rows)
+
+    def get_urls(self):
         undo = self.admin_site.admin_view(
             lambda request, object_id: undo_view(self, request, object_id)
         )
@@ -35,26 +102,25 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
         ]
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
-        operation = self.get_object(request, object_id)
-        if operation is None:
+        op = self.get_object(request, object_id)
+        if op is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
-        if not self.has_view_permission(request, operation):
-            from django.core.exceptions import PermissionDenied
-
+        if not self.has_view_permission(request, op):
             raise PermissionDenied
-        changes = operation_changes(operation=operation).select_related("operation")
-        page = self.get_paginator(request, changes, 200).get_page(request.GET.get("p", 1))
+        changes = operation_changes(operation=op).select_related("operation")
+        page = self.get_paginator(request, changes, PAGE).get_page(request.GET.get("p", 1))
+        undone_by = Operation.objects.filter(undo_of=op).first()
         context = {
             **self.admin_site.each_context(request),
-            "title": str(operation),
+            "title": str(op),
             "opts": self.opts,
-            "operation": operation,
+            "operation": op,
             "rows": change_rows(list(page), user=request.user),
             "page_obj": page,
-            "can_undo": operation.source in UNDOABLE
-            and request.user.has_perm("changelog.undo_operation")
-            and not Operation.objects.filter(undo_of=operation).exists(),
-            "undone_by": Operation.objects.filter(undo_of=operation).first(),
+            "undone_by": undone_by,
+            "can_undo": op.source in UNDOABLE
+            and undone_by is None
+            and request.user.has_perm("changelog.undo_operation"),
             **(extra_context or {}),
         }
         request.current_app = self.admin_site.name
@@ -63,29 +129,44 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
 
 @admin.register(Change)
 class ChangeAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = (
-        "operation_time",
-        "operation_user",
-        "operation",
-        "table",
-        "object_repr",
-        "action",
-    )
+    list_display = ("time", "user", "operation_link", "table_name", "object_link", "action")
     list_filter = (
         "operation__source",
         ("operation__started_at", DateFieldListFilter),
         "operation__user",
-        "table",
+        CompanyFilter,
+        TableFilter,
         "action",
     )
     list_select_related = ("operation", "operation__user")
-    search_fields = ("=object_pk", "object_repr", "=company_id")
+    search_fields = ("=object_pk", "object_repr")
     show_full_result_count = False
+    list_per_page = 100
+
+    def lookup_allowed(self, lookup, value, request=None):
+        # The operation page's "rows written" link filters by the operation.
+        return lookup == "operation__id__exact" or super().lookup_allowed(lookup, value, request)
 
     @admin.display(description=_("time"), ordering="operation__started_at")
-    def operation_time(self, obj):
+    def time(self, obj):
         return obj.operation.started_at
 
     @admin.display(description=_("user"))
-    def operation_user(self, obj):
-        return obj.operation.user
+    def user(self, obj):
+        return obj.operation.user or "—"
+
+    @admin.display(description=_("operation"))
+    def operation_link(self, obj):
+        url = reverse("admin:changelog_operation_change", args=[obj.operation_id])
+        return format_html('<a href="{}">{}</a>', url, obj.operation)
+
+    @admin.display(description=_("table"), ordering="table")
+    def table_name(self, obj):
+        return table_label(obj.table)
+
+    @admin.display(description=_("object"))
+    def object_link(self, obj):
+        url = object_url(obj)
+        if url is None:
+            return obj.object_repr
+        return format_html('<a href="{}">{}</a>', url, obj.object_repr or obj.object_pk)
