@@ -109,9 +109,15 @@ def test_excel_export_with_mixed_formats_is_imported_and_routes(world):
     # the change store has every row it wrote, under the import's operation: before and after
     record = result.record
     operation = record.operation
-    assert (operation.source, operation.name, operation.user) == (Source.IMPORT, "nummern.csv", None)
+    assert (operation.source, operation.name, operation.user) == (
+        Source.IMPORT,
+        "nummern.csv",
+        None,
+    )
     written = list(record.written_changes())
-    assert [(x.table, x.action, x.before) for x in written] == [("phone_numbers", "create", None)] * 4
+    assert [(x.table, x.action, x.before) for x in written] == [
+        ("phone_numbers", "create", None)
+    ] * 4
     assert [PhoneNumber.objects.get(pk=x.object_pk).number for x in written] == list(expected)
     assert [x.object_repr for x in written] == list(expected)
     first = written[0].after

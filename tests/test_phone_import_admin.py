@@ -253,18 +253,19 @@ def test_upload_of_xlsx(admin_client, world):
 
 
 def test_the_import_record_shows_its_rows_and_each_number_its_import(admin_client, world):
-    from auditlog.models import LogEntry
+    from changelog.models import Source
 
     response = upload(admin_client, excel_file(world, fixed=True))
     confirm(admin_client, response)
     record = PhoneImport.objects.get()
-    written = list(record.written_rows())
-    assert sorted(w["row"] for w in written) == [2, 3, 4, 5, 6]
-    # the formula-looking description is stored as written; the record keeps it as data
-    assert written[0]["after"]["description"] == "=HYPERLINK(1)"
-    # the change history has the import itself, by the user who confirmed it
-    entry = LogEntry.objects.get_for_object(record).get()
-    assert entry.actor.username == "admin" and entry.additional_data["source"] == "admin"
+    written = list(record.written_changes())
+    assert len(written) == 5 and {w.action for w in written} == {"create"}
+    # the formula-looking description is stored as written; the store keeps it as data
+    assert written[0].after["description"] == "=HYPERLINK(1)"
+    # one operation of the store: the import, by the user who confirmed it
+    operation = record.operation
+    assert (operation.source, operation.name) == (Source.IMPORT, "nummern.csv")
+    assert operation.user.username == "admin"
 
     page = admin_client.get(reverse("admin:integrations_app_phoneimport_changelist"), **EN)
     assert page.status_code == 200 and "nummern.csv" in page.content.decode()
@@ -273,16 +274,16 @@ def test_the_import_record_shows_its_rows_and_each_number_its_import(admin_clien
     )
     text = detail.content.decode()
     assert detail.status_code == 200 and record.checksum in text
-    assert [row["row"] for row in detail.context["written_rows"]] == [2, 3, 4, 5, 6]
+    assert [row["change"] for row in detail.context["written_rows"]] == written
     assert "+492214710123" in text and "=HYPERLINK(1)" in text
-    # each number's history names the import, its row and what it wrote
+    assert reverse("admin:changelog_operation_change", args=[operation.pk]) in text
+    # each number's history (the generic page, read from the store) shows the import's change
     number = PhoneNumber.objects.get(number="+493023125101")
     history = admin_client.get(
         reverse("admin:integrations_app_phonenumber_history", args=[number.pk]), **EN
     )
-    assert [item["entry"]["row"] for item in history.context["imports"]] == [3]
-    assert history.context["imports"][0]["import"] == record
-    assert "nummern.csv" in history.content.decode()
+    (row,) = history.context["rows"]
+    assert row["operation"] == operation and row["change"].action == "create"
     # read only: the import itself writes its record
     assert admin_client.get(reverse("admin:integrations_app_phoneimport_add")).status_code == 403
     delete = reverse("admin:integrations_app_phoneimport_delete", args=[record.pk])
@@ -301,8 +302,9 @@ def test_the_import_record_pages_through_many_written_rows(admin_client, world):
     for page in ("1", "3", "99", "x"):
         response = admin_client.get(url, {"rows": page}, **EN)
         assert response.status_code == 200
-        pages[page] = [row["row"] for row in response.context["written_rows"]]
-    assert pages["1"] == list(range(2, 102)) and pages["3"] == list(range(202, 252))
+        pages[page] = [row["change"].object_repr for row in response.context["written_rows"]]
+    numbers = [f"+4930{2600000 + i}" for i in range(250)]
+    assert pages["1"] == numbers[:100] and pages["3"] == numbers[200:]
     assert pages["99"] == pages["3"] and pages["x"] == pages["1"]
 
 
@@ -358,9 +360,7 @@ def test_the_import_records_list_runs_a_fixed_number_of_queries(admin_client, dj
     assert small[0] == large[0]
 
 
-def test_written_rows_are_shown_with_names_labels_and_yes_no(admin_client, world):
-    from integrations_app.phone_import.records import describe
-
+def test_written_rows_are_shown_with_labels_and_yes_no(admin_client, world):
     existing = r.number(world["praxis"], "+493023125130", world["mitte"])
     data = csv_bytes([
         ["company", "branch", "number", "primary", "description"],
@@ -369,19 +369,18 @@ def test_written_rows_are_shown_with_names_labels_and_yes_no(admin_client, world
     ])  # fmt: skip
     confirm(admin_client, upload(admin_client, data))
     record = PhoneImport.objects.get()
+    url = reverse("admin:integrations_app_phoneimport_change", args=[record.pk])
     with translation.override("de"):
-        update, create = describe(list(record.written_rows()))
-    assert (update["action"], update["number"]) == ("update", "+493023125130")
-    assert update["changes"] == [
-        ("Filiale", "Mitte", "Pankow"), ("Beschreibung", "—", "Empfang"),
+        rows = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").context["written_rows"]
+    create, update = rows  # new rows first, then updates
+    assert (update["change"].action, update["change"].object_pk) == ("update", existing.pk)
+    assert [(c.label.lower(), c.before, c.after) for c in update["columns"]] == [
+        ("filiale", world["mitte"].pk, world["pankow"].pk), ("beschreibung", "—", "Empfang"),
     ]  # fmt: skip
-    assert update["id"] == existing.pk
-    shown = dict((label, after) for label, _before, after in create["changes"])
-    assert shown["Firma"] == "Bäckerei Müller & Söhne" and shown["Filiale"] == "Köln Süd"
-    assert shown["Hauptnummer"] == "ja" and shown["Aktiv"] == "ja" and shown["Beschreibung"] == "—"
-    # the routing columns that repeat the number are not listed again for a new row
-    assert shown["Nummer"] == "+493023125131" and "Nummer (E.164)" not in shown
-    assert shown["Typ"] == "Durchwahl"  # the type's label, not its database value
+    shown = {c.label.lower(): c.after for c in create["columns"]}
+    assert shown["hauptnummer"] == "ja" and shown["aktiv"] == "ja" and shown["beschreibung"] == "—"
+    assert shown["nummer"] == "+493023125131"
+    assert shown["typ"] == "Durchwahl"  # the type's label, not its database value
 
 
 def test_names_the_import_cannot_tell_apart_are_exported_as_ids(admin_client, world):

@@ -2,10 +2,10 @@
 
 import pytest
 import tablib
-from auditlog.models import LogEntry
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from changelog.models import Change
 from integrations_app.models import PhoneImport, PhoneNumber
 from integrations_app.phone_import import ImportFileError
 from integrations_app.phone_import.resource import PhoneNumberResource
@@ -50,7 +50,7 @@ def test_import_data_checks_then_writes_all_rows_in_bulk(praxis):
     record = PhoneImport.objects.get()
     assert result.phone_import == record and record.source == "import_export"
     assert (record.file_name, record.new_count, record.outcome) == ("api.csv", 3, "imported")
-    assert len(list(record.written_rows())) == 3
+    assert len(record.written_changes()) == 3
 
     again = resource.import_data(data, dry_run=False)
     assert again.totals["skip"] == 3 and again.totals["new"] == 0
@@ -66,7 +66,7 @@ def test_import_data_reports_every_invalid_row_by_column_and_writes_nothing(prax
         ["Unbekannte GmbH", "", "030 2312 5101", "fax", "", "", ""],
         [company.name, "", "030 12", "", "vielleicht", "", ""],
     ])  # fmt: skip
-    history = LogEntry.objects.count()
+    history = Change.objects.count()
     result = PhoneNumberResource().import_data(data, dry_run=False)
     assert result.has_validation_errors()
     assert [row.import_type for row in result.rows] == ["new", "invalid", "invalid"]
@@ -76,7 +76,7 @@ def test_import_data_reports_every_invalid_row_by_column_and_writes_nothing(prax
     assert "no company “Unbekannte GmbH”" in invalid[3].field_specific_errors["Firma"][0]
     assert set(invalid[4].field_specific_errors) == {"Filiale", "Nummer", "Primär"}
     assert invalid[4].values[:3] == (company.name, "", "030 12")
-    assert not PhoneNumber.objects.exists() and LogEntry.objects.count() == history
+    assert not PhoneNumber.objects.exists() and Change.objects.count() == history
     assert PhoneImport.objects.get().outcome == "rejected"
 
 

@@ -62,9 +62,6 @@ class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
         )
         return format_html('<a href="{}">{}</a>', url, obj.operation)
 
-    def get_queryset(self, request):
-        return super().get_queryset(request).select_related("operation")
-
     def change_view(self, request, object_id, form_url="", extra_context=None):
         record = self.get_object(request, object_id)
         extra = {}

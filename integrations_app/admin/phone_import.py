@@ -26,11 +26,11 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
-from integrations_app.roles import IMPORT_PHONE_NUMBERS
 from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.service import reason_required_message
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
+from integrations_app.roles import IMPORT_PHONE_NUMBERS
 
 SESSION_KEY = "askpro_phone_import"
 PREVIEW_ROWS_PER_PAGE = 100

@@ -5,28 +5,34 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('changelog', '0001_initial'),
-        ('integrations_app', '0003_phone_import_changes'),
+        ("changelog", "0001_initial"),
+        ("integrations_app", "0003_phone_import_changes"),
     ]
 
     operations = [
         migrations.RemoveField(
-            model_name='phoneimport',
-            name='written_at',
+            model_name="phoneimport",
+            name="written_at",
         ),
         migrations.AddField(
-            model_name='phoneimport',
-            name='operation',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='phone_import', to='changelog.operation', verbose_name='operation'),
+            model_name="phoneimport",
+            name="operation",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="phone_import",
+                to="changelog.operation",
+                verbose_name="operation",
+            ),
         ),
         migrations.AddField(
-            model_name='phoneimport',
-            name='reason',
-            field=models.CharField(blank=True, max_length=255, verbose_name='reason'),
+            model_name="phoneimport",
+            name="reason",
+            field=models.CharField(blank=True, max_length=255, verbose_name="reason"),
         ),
         migrations.DeleteModel(
-            name='PhoneImportChanges',
+            name="PhoneImportChanges",
         ),
     ]
