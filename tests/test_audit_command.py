@@ -9,6 +9,7 @@ from django.utils import translation
 
 from audit_app.fixes.base import fix_for_check
 from audit_app.models import FixRecord
+from changelog.models import Change, Operation
 from integrations_app.models import Branch, Company
 from tests import audit_rows as r
 from tests import support
@@ -186,7 +187,7 @@ def test_fix_declined_writes_nothing(branch_fix, monkeypatch):
     assert "Planned writes (1)" in out.getvalue()
     assert "branches" in out.getvalue()
     assert not Branch.objects.filter(company=without).exists()
-    assert not FixRecord.objects.exists()
+    assert not FixRecord.objects.exists() and not Operation.objects.filter(source="fix").exists()
 
 
 def test_fix_confirmed_with_ja_then_nothing_to_do(branch_fix, monkeypatch):
@@ -197,6 +198,10 @@ def test_fix_confirmed_with_ja_then_nothing_to_do(branch_fix, monkeypatch):
     assert Branch.objects.filter(company=without).count() == 1
     record = FixRecord.objects.get()
     assert (record.fix_id, record.source, record.applied_by) == (branch_fix.id, "command", None)
+    assert (record.operation.source, record.operation.name) == ("fix", branch_fix.id)
+    assert record.operation.user is None and record.operation.reason == ""
+    (change,) = Change.objects.filter(operation=record.operation)
+    assert (change.table, change.action) == ("branches", "create")
 
     code, output = audit("--fix", "AUD-BRN-001", "--yes")
     assert code == 0
@@ -213,6 +218,32 @@ def test_fix_with_yes_does_not_ask(branch_fix, monkeypatch):
     monkeypatch.setattr("builtins.input", no_input)
     code, output = audit("--fix", "AUD-BRN-001", "--yes")
     assert code == 0 and "Applied" in output
+
+
+def test_fix_with_a_reason(branch_fix):
+    r.company("Ohne Filiale")
+    code, output = audit("--fix", "AUD-BRN-001", "--yes", "--reason", "Ticket 4711")
+    assert code == 0 and "Applied" in output
+    record = FixRecord.objects.get()
+    assert record.reason == record.operation.reason == "Ticket 4711"
+    assert record.operation.source == "fix"
+
+
+def test_fix_without_a_required_reason_writes_nothing(branch_fix, settings, monkeypatch):
+    settings.CHANGE_REASON_REQUIRED = True
+    r.company("Ohne Filiale")
+
+    def no_input(*args):
+        raise AssertionError("asked although the reason is missing")
+
+    monkeypatch.setattr("builtins.input", no_input)
+    with pytest.raises(CommandError, match="A reason is required"):
+        call_command("audit", "--fix", "AUD-BRN-001", stdout=StringIO())
+    with pytest.raises(CommandError, match="too long"):
+        call_command("audit", "--fix", "AUD-BRN-001", "--reason", "x" * 256, stdout=StringIO())
+    assert not Branch.objects.exists() and not FixRecord.objects.exists()
+    code, _output = audit("--fix", "AUD-BRN-001", "--yes", "--reason", "Audit 2026")
+    assert code == 0 and FixRecord.objects.get().operation.reason == "Audit 2026"
 
 
 def test_fix_stale_preview_shows_the_new_one(branch_fix, monkeypatch):

@@ -11,6 +11,7 @@ from django.utils.html import escape
 
 from audit_app.fixes.service import preview
 from audit_app.models import FixRecord
+from changelog.models import Change, Operation
 from integrations_app.models import Branch, Company
 from tests import admin_rows
 
@@ -28,8 +29,9 @@ def demo():
 
 
 def staff_client(client, *permissions: str):
+    """A staff user who may see the dashboard and the previews, with ``permissions`` more."""
     user = get_user_model().objects.create_user("manager", password="pw-manager-123", is_staff=True)
-    for codename in permissions:
+    for codename in ("view_dashboard", *permissions):
         user.user_permissions.add(Permission.objects.get(codename=codename))
     client.force_login(user)
     return client
@@ -62,9 +64,12 @@ def test_preview_lists_exactly_what_will_be_written(admin_client, demo):
     assert f'action="{APPLY}"' in page
     assert "csrfmiddlewaretoken" in page
     assert f'name="digest" value="{plan.digest}"' in page
+    # An optional one-line reason.
+    assert 'name="reason"' in page and 'maxlength="255"' in page
+    assert "Reason (optional)" in page
     # Looking writes nothing.
     assert branch_count() == 9
-    assert not FixRecord.objects.exists()
+    assert not FixRecord.objects.exists() and not Operation.objects.filter(source="fix").exists()
 
 
 def test_preview_is_german_by_default(admin_client, demo):
@@ -83,8 +88,11 @@ def test_apply_writes_the_plan_and_records_it(admin_client, admin_user, demo):
     record = FixRecord.objects.get()
     assert (record.fix_id, record.check_id) == (FIX, "AUD-BRN-001")
     assert record.applied_by == admin_user
-    assert record.source == "dashboard"
+    assert record.source == "dashboard" and record.reason == ""
     assert (record.created_count, record.changed_count) == (6, 0)
+    operation = record.operation
+    assert (operation.source, operation.name, operation.user) == ("fix", FIX, admin_user)
+    assert Change.objects.filter(operation=operation, action="create").count() == 6
     # The dashboard says so, and shows it in the history.
     page = admin_client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").text
     assert "6 rows created, 0 rows changed" in page
@@ -218,12 +226,57 @@ def test_the_fix_record_is_read_only_and_shows_before_and_after(admin_client, de
     )
     assert detail.status_code == 200
     page = detail.text
+    # The rows come from the change store, each linking to its page; the operation is linked.
     assert page.count('class="askpro-write askpro-write-create"') == 6
     assert "Hauptfiliale" in page
     for branch in Branch.objects.filter(name="Hauptfiliale"):
         assert f'href="{admin_rows.admin_url(branch)}"' in page  # each row links to its page
+    operation_url = reverse("admin:changelog_operation_change", args=[record.operation.pk])
+    assert f'href="{operation_url}"' in page
+    assert admin_client.get(operation_url).status_code == 200
     assert 'name="_save"' not in page
     assert admin_client.get(reverse("admin:audit_app_fixrecord_add")).status_code == 403
     delete = reverse("admin:audit_app_fixrecord_delete", args=[record.pk])
     assert admin_client.post(delete, {"post": "yes"}).status_code == 403
     assert FixRecord.objects.count() == 1
+
+
+def test_the_reason_is_recorded_with_the_operation(admin_client, admin_user, demo):
+    digest = preview(FIX).digest
+    response = admin_client.post(
+        APPLY, {"digest": digest, "reason": "  Ticket 4711:\n branches for routing "}
+    )
+    assert response.status_code == 302
+    record = FixRecord.objects.get()
+    assert record.reason == "Ticket 4711: branches for routing"
+    assert record.operation.reason == "Ticket 4711: branches for routing"
+    assert record.operation.user == admin_user
+    page = admin_client.get(
+        reverse("admin:audit_app_fixrecord_change", args=[record.pk]), HTTP_ACCEPT_LANGUAGE="en"
+    ).text
+    assert "Ticket 4711: branches for routing" in page
+
+
+def test_a_too_long_reason_writes_nothing(admin_client, demo):
+    response = admin_client.post(APPLY, {"digest": preview(FIX).digest, "reason": "x" * 256})
+    assert response.status_code == 302
+    assert response["Location"] == PREVIEW
+    assert branch_count() == 9
+    assert not FixRecord.objects.exists() and not Operation.objects.filter(source="fix").exists()
+
+
+def test_a_required_reason_is_asked_for(admin_client, demo, settings):
+    settings.CHANGE_REASON_REQUIRED = True
+    page = admin_client.get(PREVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+    assert "Reason (required)" in page and 'name="reason" id="fix-reason"' in page
+    assert " required " in page or " required>" in page
+    digest = preview(FIX).digest
+    response = admin_client.post(
+        APPLY, {"digest": digest, "reason": "   "}, HTTP_ACCEPT_LANGUAGE="en", follow=True
+    )
+    assert "A reason is required" in response.text
+    assert branch_count() == 9
+    assert not FixRecord.objects.exists() and not Operation.objects.filter(source="fix").exists()
+    admin_client.post(APPLY, {"digest": digest, "reason": "Audit 2026"})
+    assert branch_count() == 15
+    assert FixRecord.objects.get().operation.reason == "Audit 2026"

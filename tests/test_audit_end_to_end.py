@@ -6,7 +6,9 @@ from django.core.management import call_command
 from audit_app import measures
 from audit_app.fixes import service
 from audit_app.fixes.base import all_fixes
+from audit_app.models import FixRecord
 from audit_app.registry import run_all
+from changelog.models import Change
 
 pytestmark = pytest.mark.django_db
 
@@ -48,3 +50,10 @@ def test_the_fixes_close_what_they_can_and_leave_the_work_list(gateway_key):
     assert after["AUD-INT-001"] == after["AUD-INT-002"] == 13
     assert measures.compute()["branch_coverage"].numerator == 13
     assert not pending, "the fixes kept finding work"
+    # Every run is one operation of the change store, its rows counted on its record.
+    records = list(FixRecord.objects.select_related("operation"))
+    assert records and all(r.operation.source == "fix" for r in records)
+    for record in records:
+        assert Change.objects.filter(operation=record.operation).count() == (
+            record.created_count + record.changed_count
+        )

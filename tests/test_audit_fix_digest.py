@@ -16,7 +16,9 @@ def test_a_german_preview_confirmed_in_english_applies():
     with translation.override("en"):
         record = service.apply_fix(fix_id="create-main-branch", digest=plan.digest)
     assert record.created_count == 1
-    assert Branch.objects.get(company=company).name == "Hauptfiliale"
+    branch = Branch.objects.get(company=company)
+    assert branch.name == "Hauptfiliale"
+    assert record.operation.changes.get().object_pk == branch.pk
 
 
 def test_a_changed_plan_is_still_stale():

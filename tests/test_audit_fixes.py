@@ -16,6 +16,7 @@ from django.utils import translation
 from audit_app.fixes.base import all_fixes, get_fix
 from audit_app.fixes.service import NothingToDo, StalePlan, UnknownFix, apply_fix, preview
 from audit_app.models import FixRecord
+from changelog.models import Change, Operation
 from integrations_app.models import (
     Branch,
     Call,
@@ -69,6 +70,11 @@ def as_json(value):
     return json.loads(value) if isinstance(value, str | bytes) else value
 
 
+def changes_of(record):
+    """The rows the fix wrote, as the change store keeps them, in the order written."""
+    return list(Change.objects.filter(operation=record.operation).order_by("id"))
+
+
 def apply(fix_id, user=None):
     plan = preview(fix_id)
     return plan, apply_fix(fix_id=fix_id, digest=plan.digest, user=user)
@@ -78,11 +84,12 @@ def assert_second_run_writes_nothing(fix_id, table):
     before = raw(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"]  # noqa: S608
     plan = preview(fix_id)
     assert plan.empty
-    records = FixRecord.objects.count()
+    records, operations = FixRecord.objects.count(), Operation.objects.count()
     with pytest.raises(NothingToDo) as refused:
         apply_fix(fix_id=fix_id, digest=plan.digest)
     assert "already done" in refused.value.message
     assert FixRecord.objects.count() == records
+    assert Operation.objects.count() == operations
     assert raw(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == before  # noqa: S608
 
 
@@ -155,8 +162,13 @@ def test_create_main_branch(manager):
         assert row["created_at"] and row["updated_at"] and row["deleted_at"] is None
         assert row["country"] == "Deutschland"
     assert rows[0]["address"] == "Hauptstraße 1" and rows[0]["city"] == "Berlin"
-    assert sorted(c["pk"] for c in record.changes) == sorted(r["id"] for r in rows)
-    assert record.changes[0]["after"]["name"] == "Hauptfiliale"
+    changes = changes_of(record)
+    assert sorted(c.object_pk for c in changes) == sorted(r["id"] for r in rows)
+    assert {c.action for c in changes} == {"create"} and {c.table for c in changes} == {"branches"}
+    assert changes[0].after["name"] == "Hauptfiliale" and changes[0].before is None
+    assert changes[0].company_id == bare.pk
+    assert (record.operation.source, record.operation.name) == ("fix", "create-main-branch")
+    assert record.operation.user == manager
     assert_second_run_writes_nothing("create-main-branch", "branches")
 
 
@@ -170,6 +182,7 @@ def test_a_stale_preview_is_shown_again_and_nothing_written():
     assert [w.after["company_id"] for w in stale.value.plan.writes][-1] == late.pk
     assert len(stale.value.plan.writes) == 2 * len(old.writes)
     assert Branch.all_objects.count() == 0 and FixRecord.objects.count() == 0
+    assert not Change.objects.exists()
 
 
 def test_plans_read_with_a_fixed_number_of_queries(gateway_key):
@@ -248,8 +261,14 @@ def test_placeholder_integration(manager, fix_id, provider, kind_type, name, che
     assert row["credentials"] is None and row["api_key"] is None and row["webhook_secret"] is None
     assert row["environment"] == "production" and row["health_status"] == "unknown"
     assert row["created_at"] and row["updated_at"]
-    assert record.changes[0]["pk"] == row["id"]
-    assert record.changes[0]["after"]["tenant_id"] == row["tenant_id"]
+    (written,) = changes_of(record)
+    assert (written.table, written.object_pk, written.action) == (
+        "integrations",
+        str(row["id"]),
+        "create",
+    )
+    assert written.after["tenant_id"] == row["tenant_id"]
+    assert written.after["provider"] == provider and written.after["api_key"] is None
     # The new placeholder is on the work list now, next to the older pending row.
     again = preview(fix_id)
     assert {r.label for r in again.needs_person} == {
@@ -436,7 +455,17 @@ def test_normalize_numbers(manager):
             e164, e164, e164,
         )  # fmt: skip
     assert rows[broken.pk]["number"] == "12" and rows[taken.pk]["number_normalized"] is None
-    assert {c["pk"] for c in record.changes} == {typed.pk, national.pk, half.pk, graz.pk}
+    changes = {c.object_pk: c for c in changes_of(record)}
+    assert set(changes) == {str(n.pk) for n in (typed, national, half, graz)}
+    assert {c.action for c in changes.values()} == {"update"}
+    # Only the columns that really changed: "half" had its number in E.164 already.
+    assert changes[str(typed.pk)].before == {
+        "number": "+49 30 23125 104", "number_normalized": None, "phone_number": None,
+    }  # fmt: skip
+    assert changes[str(typed.pk)].after == dict.fromkeys(
+        ("number", "number_normalized", "phone_number"), "+493023125104"
+    )
+    assert set(changes[str(half.pk)].after) == {"number_normalized", "phone_number"}
     assert_second_run_writes_nothing("normalize-numbers", "phone_numbers")
 
 
@@ -547,6 +576,11 @@ def test_on_the_demo_data_each_fix_closes_what_it_can(manager):
         assert number.number == number.number_normalized == number.phone_number
         assert number.number.startswith("+")
     assert FixRecord.objects.count() == len(order)
+    for record in FixRecord.objects.select_related("operation"):
+        assert record.operation.name == record.fix_id
+        assert Change.objects.filter(operation=record.operation).count() == (
+            record.created_count + record.changed_count
+        )
 
 
 # --- one pending item per fix: stale previews, two clicks at once ---------------------------
@@ -593,6 +627,7 @@ def test_a_stale_preview_of_any_fix_writes_nothing(fix_id):
         apply_fix(fix_id=fix_id, digest=old.digest)
     assert len(stale.value.plan.writes) == 2 * len(old.writes)
     assert snapshot(table) == before and FixRecord.objects.count() == 0
+    assert not Operation.objects.exists() and not Change.objects.exists()
 
 
 @pytest.mark.django_db(transaction=True)
@@ -614,6 +649,7 @@ def test_two_concurrent_runs_write_once(mysql_only, transactional_db, fix_id):
     outcomes = at_the_same_moment(run, run)
     assert sorted(outcomes) == ["applied", "nothing to do"]
     assert FixRecord.objects.filter(fix_id=fix_id).count() == 1
+    assert Operation.objects.filter(source="fix", name=fix_id).count() == 1
     created = sum(1 for w in plan.writes if w.action == "create")
     assert raw(f"SELECT COUNT(*) AS n FROM {table}")[0]["n"] == rows_before + created  # noqa: S608
     assert preview(fix_id).empty
@@ -636,3 +672,21 @@ def test_every_fix_holds_the_one_fix_lock(monkeypatch):
         with pytest.raises(NothingToDo):
             apply_fix(fix_id=fix_id, digest="x")
     assert held == [(FixLock, {"fix_id": service.ALL_FIXES})] * len(FIX_IDS)
+
+
+@pytest.mark.parametrize("fix_id", sorted(FIX_IDS))
+def test_applying_takes_a_fixed_number_of_queries(fix_id, manager):
+    """Bulk stays bulk: the write and its record in the change store take as many queries for
+    six rows as for two (no query per row)."""
+
+    def applied(items):
+        for _i in range(items):
+            _one_item(fix_id)
+        plan = preview(fix_id)
+        with CaptureQueriesContext(connection) as captured:
+            record = apply_fix(fix_id=fix_id, digest=plan.digest, user=manager)
+        assert record.created_count + record.changed_count == len(plan.writes) > 0
+        return len(captured)
+
+    applied(1)  # the first run of all creates the one FixLock row
+    assert applied(2) == applied(6)

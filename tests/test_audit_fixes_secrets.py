@@ -4,13 +4,14 @@ import json
 from io import StringIO
 
 import pytest
-from auditlog.models import LogEntry
 from django.core.management import call_command
 from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from audit_app.fixes.service import NothingToDo, StalePlan, apply_fix, preview
 from audit_app.models import FixRecord
+from changelog.models import Change, Operation
 from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.models import Branch, Company, Integration
@@ -178,15 +179,40 @@ def test_apply_moves_the_keys_in_the_gateways_flavours(world):
     assert companies[e.pk]["calcom_v2_api_key"] is None
     assert encrypter.decrypt(companies[e.pk]["calcom_api_key"]) == KEY_E
 
-    record.refresh_from_db()
-    assert_no_secret(json.dumps(record.changes))
-    assert fingerprint(KEY_A) in json.dumps(record.changes)
+    # The change store has every row, secrets as fingerprints only.
+    changes = {
+        (c.table, c.object_pk, c.action): c
+        for c in Change.objects.filter(operation=record.operation)
+    }
+    assert record.operation.source == "fix" and record.operation.name == FIX
+    assert len(changes) == 7
     history = json.dumps(
-        list(LogEntry.objects.values("changes", "serialized_data", "additional_data")),
+        list(Change.objects.values("before", "after", "object_repr")) + [record.summary],
         default=str,
     )
     assert_no_secret(history)
-    assert fingerprint(KEY_B) in history  # the secret change is in the history by fingerprint
+    company_a = changes[("companies", str(a.pk), "update")]
+    assert company_a.before == {
+        "calcom_api_key": None,
+        "calcom_v2_api_key": fingerprint(KEY_A),
+        "webhook_signing_secret": fingerprint(HOOK_A),
+    }
+    assert company_a.after == {
+        "calcom_api_key": fingerprint(KEY_A),
+        "calcom_v2_api_key": None,
+        "webhook_signing_secret": None,
+    }
+    b_integration = changes[("integrations", str(world["b_integration"].pk), "update")]
+    assert b_integration.before == {"api_key": None}
+    assert b_integration.after == {"api_key": fingerprint(KEY_B)}
+    (created,) = [c for c in changes.values() if c.action == "create"]
+    assert created.after["api_key"] == fingerprint(KEY_A)
+    assert created.after["webhook_secret"] == fingerprint(HOOK_A)
+    branch_b = changes[("branches", str(world["b_branch"].pk), "update")]
+    assert (branch_b.before, branch_b.after) == (
+        {"calcom_api_key": fingerprint(KEY_B)},
+        {"calcom_api_key": None},
+    )
 
     left = preview(FIX)
     assert left.empty and {r.pk for r in left.needs_person} == {c.pk, d.pk}
@@ -202,6 +228,7 @@ def test_a_changed_key_makes_the_preview_stale(world):
         apply_fix(fix_id=FIX, digest=plan.digest)
     assert stale.value.plan.digest != plan.digest
     assert FixRecord.objects.count() == 0
+    assert not Operation.objects.exists() and not Change.objects.exists()
     assert raw("SELECT calcom_v2_api_key FROM companies WHERE id = %s", [world["a"].pk]) == [
         {"calcom_v2_api_key": KEY_A}
     ]
@@ -225,3 +252,26 @@ def test_nothing_to_move_on_the_demo_data(gateway_key):
     call_command("seed_demo", stdout=StringIO())
     plan = preview(FIX)
     assert plan.empty and plan.needs_person == []
+
+
+def test_the_move_takes_a_fixed_number_of_queries(gateway_key):
+    """Bulk stays bulk: as many queries for six companies as for two (and one before)."""
+
+    def applied(companies):
+        for i in range(companies):
+            owner = Company.objects.create(name=f"Praxis Menge {companies}-{i}")
+            set_plain(Company, owner.pk, calcom_v2_api_key=f"cal_test_many_{companies}_{i}")
+            own = Branch.objects.create(company=owner, name=f"Filiale {companies}-{i}")
+            set_plain(Branch, own.pk, calcom_api_key=f"cal_test_many_{companies}_{i}")
+            if i % 2:
+                Integration.objects.create(
+                    company=owner, provider="calcom", type="calendar", name="Cal.com"
+                )
+        plan = preview(FIX)
+        with CaptureQueriesContext(connection) as captured:
+            record = apply_fix(fix_id=FIX, digest=plan.digest)
+        assert record.created_count + record.changed_count == len(plan.writes) > 0
+        return len(captured)
+
+    applied(2)  # the first run of all creates the one FixLock row
+    assert applied(2) == applied(6)
