@@ -4,7 +4,6 @@ import pytest
 from django.urls import reverse
 
 from changelog.models import Change, Operation
-
 from integrations_app.models import (
     GATEWAY_MODELS,
     Branch,

@@ -8,7 +8,6 @@ from django.urls import reverse
 from django.utils import translation
 
 from changelog.models import Change, Operation, Source
-
 from integrations_app import credentials
 from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
 from integrations_app.crypto.fingerprint import fingerprint

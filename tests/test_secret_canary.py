@@ -9,7 +9,6 @@ from django.core.management import call_command
 from django.urls import NoReverseMatch, reverse
 
 from changelog.models import Change, Operation
-
 from integrations_app import credentials
 from integrations_app.models import Company, Integration
 

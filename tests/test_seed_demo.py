@@ -6,11 +6,11 @@ from io import StringIO
 
 import phonenumbers
 import pytest
-from auditlog.models import LogEntry
 from django.core.management import CommandError, call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from changelog.models import Change, Operation, Source
 from integrations_app import demo_data
 from integrations_app.models import (
     GATEWAY_MODELS,
@@ -284,7 +284,23 @@ def test_writes_with_a_fixed_number_of_queries(db):
     with CaptureQueriesContext(connection) as queries:
         demo_data.write_demo_data(data)
     assert rows == 345
-    assert len(queries) <= 60
+    # Per table a few: its bulk inserts, their change rows, the operation, a savepoint; the
+    # refusal's checks and the counts. Never one per row.
+    assert len(queries) <= 80
+    assert Operation.objects.get().name == "seed_demo"  # one operation of its own
+    assert Change.objects.count() == rows
+
+
+def test_the_rows_are_recorded_as_one_seed_demo_operation(seeded):
+    operation = Operation.objects.get()
+    assert (operation.source, operation.name, operation.user) == (Source.COMMAND, "seed_demo", None)
+    changes = Change.objects.filter(operation=operation)
+    assert changes.count() == sum(REVIEW_COUNTS.values())
+    assert set(changes.values_list("action", flat=True)) == {Change.Action.CREATE}
+    company = Company.objects.order_by("pk").first()
+    change = changes.get(table="companies", object_pk=str(company.pk))
+    assert change.company_id == company.pk and change.before is None
+    assert change.after["name"] == company.name
 
 
 def test_the_dataset_is_deterministic_and_built_without_the_database():
@@ -313,11 +329,11 @@ def test_the_dataset_is_deterministic_and_built_without_the_database():
 @pytest.mark.usefixtures("english")
 def test_refuses_a_database_that_holds_a_company():
     Company.objects.create(name="Bestandskunde GmbH")
-    before, history = table_counts(), LogEntry.objects.count()
+    before, history = table_counts(), (Operation.objects.count(), Change.objects.count())
     with pytest.raises(CommandError, match="already hold data \\(companies\\)"):
         seed()
     assert table_counts() == before == {**dict.fromkeys(REVIEW_COUNTS, 0), "companies": 1}
-    assert LogEntry.objects.count() == history
+    assert (Operation.objects.count(), Change.objects.count()) == history
 
 
 @pytest.mark.django_db
@@ -357,6 +373,13 @@ def test_end_to_end_in_a_fresh_database(scratch_database_url):
 
     created = run_manage("gateway_schema", "create", database_url=scratch_database_url)
     assert created.returncode == 0, created.stderr
+    unmigrated = run_manage("seed_demo", database_url=scratch_database_url)
+    assert unmigrated.returncode != 0
+    assert unmigrated.stderr.strip().splitlines() == [
+        "CommandError: the console's tables are missing: run `python manage.py migrate` first"
+    ]
+    migrated = run_manage("migrate", database_url=scratch_database_url)
+    assert migrated.returncode == 0, migrated.stderr
 
     first = run_manage("seed_demo", database_url=scratch_database_url)
     assert first.returncode == 0, first.stderr

@@ -1,8 +1,13 @@
 """Writes the demo rows into an EMPTY gateway database, and refuses every other database."""
 
-from django.db import transaction
+from contextlib import nullcontext
+
+from django.db import connection, transaction
 from django.utils.translation import gettext as _
 
+from changelog.models import Change, Operation, Source
+from changelog.recording import current, operation
+from integrations_app import services
 from integrations_app.demo_data.build import DemoData
 from integrations_app.gateway_schema import existing_gateway_tables, gateway_tables
 from integrations_app.models import GATEWAY_MODELS
@@ -17,9 +22,16 @@ def missing_gateway_tables() -> list[str]:
     return [table for table in gateway_tables() if table not in present]
 
 
-def _insert(model, rows: list) -> None:
-    # The rows carry the dataset's own created_at/updated_at; inserts keep explicit timestamps.
-    model._base_manager.bulk_create(rows)
+def missing_change_store() -> list[str]:
+    """The console's change-store tables this database lacks (``migrate`` creates them)."""
+    present = set(connection.introspection.table_names())
+    return [m._meta.db_table for m in (Operation, Change) if m._meta.db_table not in present]
+
+
+def _insert(rows: list) -> None:
+    # One bulk insert per table, recorded in the change store (one "create" per row) under the
+    # current operation; the rows carry the dataset's own created_at/updated_at.
+    services.create_rows(rows=rows)
 
 
 def write_demo_data(data: DemoData) -> dict[str, int]:
@@ -27,8 +39,8 @@ def write_demo_data(data: DemoData) -> dict[str, int]:
 
     Refuses (SeedRefused, nothing written) when the gateway tables are missing or any of them
     holds a row, soft-deleted rows included: demo data never goes into a database in use.
-    Bulk inserts send no model signals, so django-auditlog records no history entries for the
-    demo rows; that is intended, they are not changes anybody made.
+    The rows go in through ``services.create_rows``, a bulk insert per table, each row recorded
+    under one operation: the caller's, else one of its own (source command, name "seed_demo").
     """
     missing = missing_gateway_tables()
     if len(missing) == len(gateway_tables()):
@@ -47,7 +59,13 @@ def write_demo_data(data: DemoData) -> dict[str, int]:
             )
             % {"tables": ", ".join(missing)}
         )
-    with transaction.atomic():
+    if missing_change_store():
+        # The rows are recorded: the console's own tables must be there first.
+        raise SeedRefused(
+            _("the console's tables are missing: run `python manage.py migrate` first")
+        )
+    scope = nullcontext() if current() else operation(source=Source.COMMAND, name="seed_demo")
+    with scope, transaction.atomic():
         occupied = [m._meta.db_table for m in GATEWAY_MODELS if m._base_manager.exists()]
         if occupied:
             raise SeedRefused(
@@ -57,6 +75,7 @@ def write_demo_data(data: DemoData) -> dict[str, int]:
                 )
                 % {"tables": ", ".join(occupied)}
             )
-        for model, rows in data.tables():
-            _insert(model, rows)
+        for _model, rows in data.tables():
+            if rows:
+                _insert(rows)
         return {m._meta.db_table: m._base_manager.count() for m in GATEWAY_MODELS}

@@ -2,7 +2,8 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
 
-from changelog.recording import operation_from_label
+from changelog.models import Source
+from changelog.recording import operation
 from integrations_app import demo_data
 
 
@@ -19,7 +20,7 @@ class Command(BaseCommand):
     def handle(self, *args, **options):
         data = demo_data.build_demo_data()
         try:
-            with operation_from_label("command:seed_demo"):
+            with operation(source=Source.COMMAND, name="seed_demo"):
                 counts = demo_data.write_demo_data(data)
         except demo_data.SeedRefused as refusal:
             raise CommandError(str(refusal)) from None
