@@ -3,6 +3,7 @@
 import pytest
 from django.urls import reverse
 
+from changelog.models import Operation, Source
 from integrations_app.models import Integration
 from tests import fake_providers as fp
 
@@ -31,6 +32,8 @@ def test_the_button_tests_and_shows_the_result(fake, admin_client, company):
     integration.refresh_from_db()
     assert integration.health_status == "healthy" and integration.success_count == 1
     assert "the API key works" in response.text
+    operation = Operation.objects.get(source=Source.CONNECTION_TEST)  # the admin's user
+    assert operation.user.username == "admin" and operation.changes.count() == 1
     fp.assert_no_secret(response.text)
 
 
