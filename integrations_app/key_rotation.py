@@ -280,7 +280,9 @@ def _write(target, changed, using, encrypter) -> None:
         for pk, _instance, rotated in changed
     }
     if target.model is not None:
-        update_rows(model=target.model, values=values, allow_secrets=True, touch=False)
+        update_rows(
+            model=target.model, values=values, allow_secrets=True, touch=False, encrypter=encrypter
+        )
         return
     rewrite_unmirrored(
         table=target.table,

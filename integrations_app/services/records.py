@@ -136,12 +136,14 @@ def update_rows(
     values: Mapping[object, Mapping[str, object]],
     allow_secrets: bool = False,
     touch: bool = True,
+    encrypter=None,
 ) -> int:
     """Set, per row key, the given columns; rows whose values do not change are left alone.
 
     The rows are read (and locked) once for their before-images, then written with one
     ``bulk_update`` per set of columns. ``touch`` stamps ``updated_at`` (Laravel does on every
-    save; key rotation does not, the secret itself is unchanged). Returns the rows changed.
+    save; key rotation does not, the secret itself is unchanged). ``encrypter`` opens secret
+    columns for their fingerprints (default: the configured keys). Returns the rows changed.
     """
     if not values:
         return 0
@@ -158,7 +160,7 @@ def update_rows(
             new = copy.copy(old)
             for column, value in new_values.items():
                 setattr(new, column, value)
-            change = snapshots.changed(old, new, list(new_values))
+            change = snapshots.changed(old, new, list(new_values), encrypter=encrypter)
             if change is None:
                 continue
             if has_stamp:
