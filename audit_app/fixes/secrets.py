@@ -317,15 +317,6 @@ class MovePlaintextSecrets(Fix):
         update_rows(model=Branch, values=branch_values, allow_secrets=True)
 
 
-_SECRET_NAMES = {
-    "api_key",
-    "webhook_secret",
-    "calcom_api_key",
-    "calcom_v2_api_key",
-    "webhook_signing_secret",
-}
-
-
 def _same(planned: dict, values: dict) -> None:
     """The values read now are those the plan showed (same fingerprints), else StalePlan.
 
