@@ -155,6 +155,7 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             request,
             _("Gateway readiness"),
             can_view_history=self.has_view_permission(request),
+            can_view_operations=request.user.has_perm("changelog.view_operation"),
             can_apply=request.user.has_perm(APPLY_PERMISSION),
             **data,
         )
