@@ -10,7 +10,8 @@ In one run, each on an empty phone_numbers table, for the same N rows of valid f
 Berlin numbers in mixed written forms:
 
   (a) the dry run (read + validate, writes nothing)
-  (b) the real validated import (read + validate + bulk write + history + import record)
+  (b) the real validated import (read + validate + bulk write + one change-store row per
+      written row + operation + import record)
   (c) a plain multi-row ``cursor.executemany`` INSERT of the already-normalised rows
   (d) django-import-export's default per-row import (plain ModelResource) of the same rows
 
@@ -128,16 +129,16 @@ def make_csv(rows: int, companies: list[int]) -> bytes:
 
 
 def empty_tables() -> None:
-    from auditlog.models import LogEntry
     from django.db import connection
 
-    from integrations_app.models import PhoneImport, PhoneImportChanges
+    from changelog.models import Change, Operation
+    from integrations_app.models import PhoneImport
 
     tables = (
         "phone_numbers",
-        LogEntry._meta.db_table,
-        PhoneImportChanges._meta.db_table,
+        Change._meta.db_table,
         PhoneImport._meta.db_table,
+        Operation._meta.db_table,
     )
     with connection.cursor() as cursor:
         # MariaDB refuses TRUNCATE of a table another table's foreign key points to

@@ -525,3 +525,23 @@ def test_an_unknown_name_gets_a_suggestion(world):
     assert messages[(3, "branch")].endswith("Did you mean “Bäckerei Müller Altona”?")
     assert messages[(4, "branch")].endswith("Its branches: Mitte, Pankow.")
     assert messages[(5, "company")] == "There is no company “Völlig Unbekannt AG”."
+
+
+def test_text_that_is_not_plain_is_bound_not_written_into_the_statement(world):
+    """Ids, numbers and flags go into the INSERT as text; anything else (quotes, percent signs,
+    backslashes, newlines, JSON) is bound and arrives exactly as written."""
+    odd = '100% O\'Brien \\ "Empfang"; --\nzweite Zeile'
+    data = csv_bytes(
+        [["company", "branch", "number", "description"],
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125160", odd],
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125161", "Empfang"]]
+    )  # fmt: skip
+    with CaptureQueriesContext(connection) as queries:
+        result = run(data)
+    assert result.written
+    stored = dict(PhoneNumber.objects.values_list("number", "description"))
+    assert stored == {"+493023125160": odd, "+493023125161": "Empfang"}
+    afters = {c.object_repr: c.after["description"] for c in result.record.written_changes()}
+    assert afters == stored
+    (insert,) = inserts_into(queries, PhoneNumber)
+    assert "'+493023125160'" in insert and "O'Brien" not in insert
