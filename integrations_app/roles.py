@@ -41,13 +41,15 @@ class CustomPermission:
 
 
 # The names are stored in the database (auth_permission.name) in English, as Django's own.
+_IMPORT = "integrations_app.PhoneImport"
+_INTEGRATION = "integrations_app.Integration"
 CUSTOM_PERMISSIONS = (
     CustomPermission("audit_app.FixRecord", "view_dashboard", "Can view the readiness dashboard"),
-    CustomPermission("integrations_app.PhoneImport", "import_phonenumbers", "Can import phone numbers"),
-    CustomPermission("integrations_app.PhoneImport", "export_phonenumbers", "Can export phone numbers"),
-    CustomPermission("integrations_app.Integration", "test_connection", "Can test connections"),
-    CustomPermission("integrations_app.Integration", "set_credentials", "Can set credentials"),
-)  # fmt: skip
+    CustomPermission(_IMPORT, "import_phonenumbers", "Can import phone numbers"),
+    CustomPermission(_IMPORT, "export_phonenumbers", "Can export phone numbers"),
+    CustomPermission(_INTEGRATION, "test_connection", "Can test connections"),
+    CustomPermission(_INTEGRATION, "set_credentials", "Can set credentials"),
+)
 
 VIEW_DASHBOARD = "audit_app.view_dashboard"
 IMPORT_PHONE_NUMBERS = "integrations_app.import_phonenumbers"
