@@ -1,10 +1,7 @@
 """Undo of an import or a fix run from the change store's before-images (issue 10, point 5)."""
 
-import threading
-
 import pytest
 from django.contrib.auth.models import Permission, User
-from django.db import connection
 from django.urls import reverse
 
 from changelog.models import Change, Operation, Source
@@ -12,7 +9,7 @@ from changelog.recording import operation
 from integrations_app import services
 from integrations_app.models import Branch, Company, PhoneNumber
 from integrations_app.services.undo import StaleUndo, UndoError, apply_undo, plan_undo
-from tests import admin_rows
+from tests import admin_rows, support
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
 
@@ -183,22 +180,14 @@ def test_two_undos_at_once_one_wins(mysql_only):
     admin_rows.build(0, 2)
     op = run_fix_like()
     digest = plan_undo(op=op).digest
-    barrier, outcomes = threading.Barrier(2), []
 
     def undo():
         try:
-            barrier.wait()
             apply_undo(op_id=op.pk, digest=digest)
-            outcomes.append("done")
         except UndoError as refusal:
-            outcomes.append(refusal.message)
-        finally:
-            connection.close()
+            return refusal.message
+        return "done"
 
-    threads = [threading.Thread(target=undo) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    outcomes = support.at_the_same_moment(undo, undo)
     assert len(outcomes) == 2 and outcomes.count("done") == 1, outcomes
     assert Operation.objects.filter(undo_of=op).count() == 1

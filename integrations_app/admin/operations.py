@@ -117,6 +117,7 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
             "operation": op,
             "rows": change_rows(list(page), user=request.user),
             "page_obj": page,
+            "page_range": page.paginator.get_elided_page_range(page.number),
             "undone_by": undone_by,
             "can_undo": op.source in UNDOABLE
             and undone_by is None

@@ -51,27 +51,24 @@ def label_of(instance) -> str:
 
 
 def created(instance, encrypter=None) -> RowChange:
-    columns = [c for c in columns_of(type(instance)) if c not in STAMPS]
-    return RowChange(
-        table=instance._meta.db_table,
-        pk=instance.pk,
-        action="create",
-        after=values_of(instance, columns, encrypter),
-        company_id=company_of(instance),
-        label=label_of(instance),
-    )
+    """A new row: its whole after-image (secrets as fingerprints)."""
+    return _whole(instance, "create", "after", encrypter)
 
 
 def removed(instance, encrypter=None) -> RowChange:
-    """A row removed for real: its whole before-image (secrets as fingerprints)."""
+    """A row removed for real: its whole before-image, so that an undo can put it back."""
+    return _whole(instance, "delete", "before", encrypter)
+
+
+def _whole(instance, action: str, side: str, encrypter) -> RowChange:
     columns = [c for c in columns_of(type(instance)) if c not in STAMPS]
     return RowChange(
         table=instance._meta.db_table,
         pk=instance.pk,
-        action="delete",
-        before=values_of(instance, columns, encrypter),
+        action=action,
         company_id=company_of(instance),
         label=label_of(instance),
+        **{side: values_of(instance, columns, encrypter)},
     )
 
 
