@@ -191,3 +191,58 @@ def test_two_undos_at_once_one_wins(mysql_only):
     outcomes = support.at_the_same_moment(undo, undo)
     assert len(outcomes) == 2 and outcomes.count("done") == 1, outcomes
     assert Operation.objects.filter(undo_of=op).count() == 1
+
+
+def test_a_number_taken_since_is_not_put_back(world):
+    """Undo follows the number rules: a number another row claims now stays with that row."""
+    first, second = PhoneNumber.objects.order_by("pk")[:2]
+    old = first.number
+    with operation(source=Source.IMPORT, name="renumber.csv") as context:
+        services.update_rows(
+            model=PhoneNumber,
+            values={first.pk: {"number": "+4930999888", "number_normalized": "+4930999888"}},
+        )
+    services.update_rows(
+        model=PhoneNumber,
+        values={second.pk: {"number": old, "number_normalized": old, "phone_number": old}},
+    )
+    plan = plan_undo(op=Operation.objects.get(cid=context.cid))
+    (refused,) = plan.refused
+    assert old in refused.refused and "another number" in refused.refused
+    assert not plan.writes
+
+
+def test_a_created_row_holding_a_key_is_not_removed(world, gateway_key):
+    from integrations_app.crypto.encrypter import Encrypter
+    from integrations_app.models import Integration
+
+    company = Company.objects.order_by("pk").first()
+    payload = Encrypter.from_settings().encrypt_string("cal_test_undo_key_123")
+    with operation(source=Source.FIX, name="move-secrets") as context:
+        services.create_rows(
+            rows=[
+                Integration(
+                    company=company,
+                    name="Cal.com",
+                    type="calendar",
+                    provider="calcom",
+                    api_key=payload,
+                )
+            ],
+            allow_secrets=True,
+        )
+    plan = plan_undo(op=Operation.objects.get(cid=context.cid))
+    (refused,) = plan.refused
+    assert "key" in refused.refused
+    stored = Change.objects.get(operation__cid=context.cid)
+    assert "cal_test_undo_key_123" not in str(stored.after)
+    assert payload not in str(stored.after)
+
+
+def test_the_same_instant_and_the_same_decimal_compare_equal():
+    from integrations_app.models import Company as C
+    from integrations_app.services.snapshots import same_value
+
+    assert same_value(C, "created_at", "2025-09-22T10:00:00+00:00", "2025-09-22T12:00:00+02:00")
+    assert not same_value(C, "created_at", "2025-09-22T10:00:00+00:00", "2025-09-22T10:00:01+00:00")
+    assert same_value(C, "calcom_team_id", 5, "5")

@@ -4,6 +4,8 @@ import datetime
 import decimal
 import uuid
 
+from django.core.exceptions import ValidationError
+
 from changelog.recording import RowChange
 from integrations_app.crypto.fingerprint import stored_fingerprint
 
@@ -17,6 +19,25 @@ def json_value(value):
     if isinstance(value, decimal.Decimal | uuid.UUID):
         return str(value)
     return value
+
+
+def same_value(model, column: str, a, b) -> bool:
+    """Whether two stored values of ``column`` are the same value, whatever their notation.
+
+    The store keeps JSON: a time may come back with another offset for the same instant, a
+    decimal with another scale ("1.5" / "1.50"). The column's own field decides.
+    """
+    if a == b:
+        return True
+    if a is None or b is None or column in model.SECRET_COLUMNS:
+        return False
+    field = next((f for f in model._meta.concrete_fields if f.attname == column), None)
+    if field is None:
+        return False
+    try:
+        return field.to_python(a) == field.to_python(b)
+    except (ValidationError, TypeError, ValueError):
+        return False
 
 
 def columns_of(model) -> list[str]:
@@ -77,8 +98,14 @@ def changed(old, new, columns, *, action="update", encrypter=None) -> RowChange 
     columns = [c for c in columns if c not in STAMPS or action == "delete"]
     before = values_of(old, columns, encrypter)
     after = values_of(new, columns, encrypter)
-    differ = [c for c in columns if before[c] != after[c] or c == "deleted_at"]
-    if not differ or (action == "update" and all(before[c] == after[c] for c in differ)):
+    model = type(new)
+    differ = [
+        c
+        for c in columns
+        if not same_value(model, c, before[c], after[c])
+        or (c == "deleted_at" and action != "update")
+    ]
+    if not differ:
         return None
     return RowChange(
         table=new._meta.db_table,

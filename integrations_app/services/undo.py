@@ -11,20 +11,29 @@ operation of its own (``undo_of``, unique: of two simultaneous undos one wins).
 
 import hashlib
 import json
+from collections import Counter
 from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.core.serializers.json import DjangoJSONEncoder
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from changelog.models import Operation, Source
 from changelog.recording import operation, operation_row
 from changelog.selectors import operation_changes
-from integrations_app.models import GATEWAY_MODELS
+from integrations_app.locks import hold_row_lock
+from integrations_app.models import GATEWAY_MODELS, ImportLock, PhoneNumber
 from integrations_app.models.base import SoftDeleteModel
+from integrations_app.phone import (
+    PRIMARIES_PER_COMPANY,
+    ROUTING_COLUMNS,
+    claimed_forms,
+    duplicates_q,
+)
 from integrations_app.services.records import create_rows, delete_records, update_rows
-from integrations_app.services.snapshots import values_of
+from integrations_app.services.snapshots import same_value, values_of
 
 MODELS_BY_TABLE = {model._meta.db_table: model for model in GATEWAY_MODELS}
 UNDOABLE = (Source.IMPORT, Source.FIX)
@@ -54,6 +63,7 @@ class UndoStep:
     pk: str
     label: str
     kind: str  # REMOVE, REVERT or RESTORE; "" when refused
+    company_id: int | None = None
     before: dict = field(default_factory=dict)  # the values now
     after: dict = field(default_factory=dict)  # the values the undo writes
     refused: str = ""
@@ -93,12 +103,17 @@ def check_undoable(op: Operation) -> None:
         )
 
 
-def plan_undo(*, op: Operation) -> UndoPlan:
-    """Read-only: every reverse write, and every row that cannot be reverted (and why)."""
+def plan_undo(*, op: Operation, lock: bool = False) -> UndoPlan:
+    """Read-only: every reverse write, and every row that cannot be reverted (and why).
+
+    ``lock`` (for ``apply_undo``) locks the rows read, so that what the plan compared is what
+    it overwrites.
+    """
     check_undoable(op)
     merged = _merged(operation_changes(operation=op))
-    current = _current_rows(merged)
+    current = _current_rows(merged, lock=lock)
     steps = [_step(entry, current.get((entry["table"], entry["pk"]))) for entry in merged]
+    _phone_number_rules(steps)
     return UndoPlan(operation=op, steps=steps)
 
 
@@ -125,7 +140,7 @@ def _merged(changes) -> list[dict]:
     return list(rows.values())
 
 
-def _current_rows(merged) -> dict:
+def _current_rows(merged, *, lock: bool) -> dict:
     by_table: dict[str, list] = {}
     for entry in merged:
         by_table.setdefault(entry["table"], []).append(entry["pk"])
@@ -134,7 +149,10 @@ def _current_rows(merged) -> dict:
         model = MODELS_BY_TABLE.get(table)
         if model is None:
             continue
-        for pk, row in model._base_manager.in_bulk(_keys(model, pks)).items():
+        rows = model._base_manager.all()
+        if lock:
+            rows = rows.select_for_update()
+        for pk, row in rows.in_bulk(_keys(model, pks)).items():
             found[(table, str(pk))] = row
     return found
 
@@ -156,10 +174,11 @@ def _step(entry: dict, row) -> UndoStep:
     if row is None:
         step.refused = _("The row no longer exists.")
         return step
+    step.company_id = getattr(row, "company_id", None)
     expected = entry["after"]
     now = values_of(row, list(expected))
     step.before = now
-    differs = [c for c in expected if now.get(c) != expected[c]]
+    differs = [c for c in expected if not same_value(model, c, now.get(c), expected[c])]
     if differs:
         column = differs[0]
         step.refused = _(
@@ -167,6 +186,12 @@ def _step(entry: dict, row) -> UndoStep:
         ) % {"column": column, "now": now[column], "then": expected[column]}
         return step
     if created:
+        if any(getattr(row, column) for column in model.secret_columns()):
+            step.refused = _(
+                "The row holds a key that the history cannot keep: removing it would lose the "
+                "key. Remove it by hand if that is intended."
+            )
+            return step
         step.kind, step.after = REMOVE, {}
         return step
     secrets = set(model.secret_columns()).intersection(entry["before"])
@@ -188,7 +213,53 @@ def _restore(step, model, entry, row) -> UndoStep:
         step.refused = _("The row held a key, which the history cannot put back.")
         return step
     step.kind, step.after = RESTORE, dict(entry["before"])
+    step.company_id = entry["before"].get("company_id")
     return step
+
+
+def _phone_number_rules(steps: list[UndoStep]) -> None:
+    """A number put back must still follow the gateway's rules (``integrations_app.phone``):
+    no other row may claim it meanwhile, and its company keeps one primary number."""
+    touched = {s.pk for s in steps if s.table == PhoneNumber._meta.db_table}
+    back = [
+        s
+        for s in steps
+        if s.table == PhoneNumber._meta.db_table and s.kind in (REVERT, RESTORE) and not s.refused
+    ]
+    if not back:
+        return
+    forms = {s.pk: claimed_forms({c: s.after.get(c) for c in ROUTING_COLUMNS}) for s in back}
+    wanted = set().union(*forms.values())
+    taken: dict[str, str] = {}
+    if wanted:
+        query = Q()
+        for e164 in wanted:
+            query |= duplicates_q(e164)
+        for row in PhoneNumber.objects.filter(query).exclude(pk__in=touched).only(*ROUTING_COLUMNS):
+            for e164 in claimed_forms(row) & wanted:
+                taken[e164] = row.number
+    company_of = {s.pk: s.after.get("company_id", s.company_id) for s in back}
+    companies = {company_of[s.pk] for s in back if s.after.get("is_primary")}
+    primaries = Counter(
+        PhoneNumber.objects.filter(company_id__in=companies - {None}, is_primary=True)
+        .exclude(pk__in=touched)
+        .values_list("company_id", flat=True)
+    )
+    for step in back:
+        clash = sorted(forms[step.pk] & set(taken))
+        if clash:
+            step.kind, step.refused = (
+                "",
+                _(
+                    "%(number)s is now used by another number (%(other)s): the gateway would route "
+                    "its calls to whichever row it finds first."
+                )
+                % {"number": clash[0], "other": taken[clash[0]]},
+            )
+        elif (
+            step.after.get("is_primary") and primaries[company_of[step.pk]] >= PRIMARIES_PER_COMPANY
+        ):
+            step.kind, step.refused = "", _("The company has another primary number now.")
 
 
 def apply_undo(
@@ -201,24 +272,33 @@ def apply_undo(
     reason = " ".join((reason or "").split())
     if settings.CHANGE_REASON_REQUIRED and not reason:
         raise UndoError(_("Give a reason for this undo."))
+    with transaction.atomic():
+        op = Operation.objects.select_for_update().filter(pk=op_id).first()
+        if op is None:
+            raise UndoError(_("There is no such operation."))
+        # One after the other with imports (they check numbers against what is there), and
+        # the rows locked from the comparison to the write.
+        hold_row_lock(ImportLock, name="phone-numbers")
+        plan = plan_undo(op=op, lock=True)
+        if plan.digest != digest:
+            raise StaleUndo(plan)
+        if not plan.writes:
+            raise UndoError(_("Nothing can be undone: every row changed since."))
+        if plan.refused and not partial:
+            raise UndoError(_("Some rows cannot be undone: confirm undoing the others."))
+        with operation(
+            source=Source.UNDO, name=str(op)[:120], user=user, reason=reason, undo_of=op.pk
+        ):
+            undo = _claim()
+            _write(plan)
+        return undo
+
+
+def _claim() -> Operation:
+    """The undo's own operation row; its unique ``undo_of`` lets only one undo through."""
     try:
         with transaction.atomic():
-            op = Operation.objects.select_for_update().filter(pk=op_id).first()
-            if op is None:
-                raise UndoError(_("There is no such operation."))
-            plan = plan_undo(op=op)
-            if plan.digest != digest:
-                raise StaleUndo(plan)
-            if not plan.writes:
-                raise UndoError(_("Nothing can be undone: every row changed since."))
-            if plan.refused and not partial:
-                raise UndoError(_("Some rows cannot be undone: confirm undoing the others."))
-            with operation(
-                source=Source.UNDO, name=str(op)[:120], user=user, reason=reason, undo_of=op.pk
-            ):
-                undo = operation_row()  # claims undo_of first: a second undo fails here
-                _write(plan)
-            return undo
+            return operation_row()
     except IntegrityError:
         raise UndoError(_("This operation was just undone by someone else.")) from None
 
