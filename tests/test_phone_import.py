@@ -546,3 +546,30 @@ def test_text_that_is_not_plain_is_bound_not_written_into_the_statement(world):
     assert afters == stored
     (insert,) = inserts_into(queries, PhoneNumber)
     assert "'+493023125160'" in insert and "O'Brien" not in insert
+
+
+def test_a_number_another_writer_changed_after_the_check_stops_the_import(world, monkeypatch):
+    """The update compares the locked row with what the plan checked: a form that saved the
+    number in between is not overwritten, and nothing of the import is kept."""
+    from integrations_app import services
+    from integrations_app.phone_import import service, write
+    from integrations_app.phone_import.errors import ImportConflict
+
+    existing = r.number(world["praxis"], "+49 30 23125 150", None, normalized=None)
+    data = csv_bytes(
+        [["company", "branch", "number", "description"],
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125150", "Empfang"],
+         ["Bäckerei Müller & Söhne", "", "030 23125151", ""]]
+    )  # fmt: skip
+
+    def a_form_saved_first(plan, record, **kwargs):
+        services.update_rows(model=PhoneNumber, values={existing.pk: {"description": "Form"}})
+        write.write_plan(plan, record, **kwargs)
+
+    monkeypatch.setattr(service, "write_plan", a_form_saved_first)
+    with pytest.raises(ImportConflict):
+        run(data)
+    row = PhoneNumber.objects.get(pk=existing.pk)
+    assert row.description is None  # the whole transaction, the form's save in it, rolled back
+    assert not PhoneNumber.objects.filter(number="+493023125151").exists()
+    assert not PhoneImport.objects.exists()

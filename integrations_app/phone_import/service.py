@@ -19,6 +19,7 @@ from integrations_app.phone_import.errors import ImportConflict, ImportFileError
 from integrations_app.phone_import.reader import Table, read_table
 from integrations_app.phone_import.validate import ImportPlan, validate
 from integrations_app.phone_import.write import write_plan
+from integrations_app.services.phone_imports import NumbersChanged
 
 
 @dataclass
@@ -92,9 +93,9 @@ def import_table(
             return _import_locked(
                 table, checksum, file_name, region, user, source, reason, dry_run, expected_digest
             )
-    except (IntegrityError, OperationalError) as error:
-        # Another writer (a form, a fix) added one of these numbers after the check, or the
-        # database broke a deadlock or a lock wait: rolled back, nothing of it is written.
+    except (IntegrityError, OperationalError, NumbersChanged) as error:
+        # Another writer (a form, a fix) added or changed one of these numbers after the check,
+        # or the database broke a deadlock or a lock wait: rolled back, nothing is written.
         if isinstance(error, OperationalError) and error.args[:1] not in _LOCK_ERRORS:
             raise
         raise ImportConflict(
