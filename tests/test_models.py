@@ -95,6 +95,20 @@ def test_phone_numbers_and_integrations_are_really_deleted(company):
     assert raw("SELECT COUNT(*) FROM integrations")[0][0] == 0
 
 
+def test_every_delete_goes_through_the_write_path_and_is_recorded(company, branch):
+    """A model's or a queryset's delete() is the service's: recorded, as the gateway deletes."""
+    from changelog.models import Change
+
+    number = PhoneNumber.objects.create(company=company, number="+493023125004")
+    PhoneNumber.objects.filter(pk=number.pk).delete()
+    removed = Change.objects.get(table="phone_numbers", object_pk=number.pk)
+    assert (removed.action, removed.before["number"]) == ("delete", "+493023125004")
+    branch.delete()
+    soft = Change.objects.get(table="branches", object_pk=branch.pk)
+    assert soft.action == "delete" and soft.before == {"deleted_at": None}
+    assert branch.deleted_at is not None
+
+
 def test_integration_gets_a_tenant_uuid(company):
     integration = Integration.objects.create(
         company=company, name="Retell AI", type="telephony", provider="retell"

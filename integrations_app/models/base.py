@@ -1,13 +1,21 @@
 """What every mirrored gateway table shares: no migrations, Laravel timestamps, soft deletes."""
 
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.encrypter import RAW, SERIALIZED
 from integrations_app.models.fields import Char36Field, TimestampField, new_uuid
 
 PLAIN = "plain"  # a secret the gateway keeps in plain text by design (semantics.md §1)
+
+
+class GatewayQuerySet(models.QuerySet):
+    def delete(self):
+        """Deleted through the one write path: as the gateway deletes, and recorded."""
+        from integrations_app.services import delete_records  # services import the models
+
+        count = delete_records(queryset=self)
+        return count, {self.model._meta.label: count}
 
 
 class GatewayModel(models.Model):
@@ -18,9 +26,18 @@ class GatewayModel(models.Model):
     # key rotation, the secret checks and the canary test all read this.
     SECRET_COLUMNS: dict[str, str] = {}
 
+    objects = GatewayQuerySet.as_manager()
+
     class Meta:
         abstract = True
         managed = False
+
+    def delete(self, using=None, keep_parents=False):
+        """Deleted through the one write path: as the gateway deletes, and recorded."""
+        from integrations_app.services import delete_record  # services import the models
+
+        delete_record(instance=self)
+        return 1, {self._meta.label: 1}
 
     @classmethod
     def secret_columns(cls) -> tuple[str, ...]:
@@ -52,15 +69,8 @@ class TimestampedModel(GatewayModel):
         abstract = True
 
 
-class SoftDeleteQuerySet(models.QuerySet):
-    def delete(self):
-        """Soft-delete as Laravel's SoftDeletes does: set deleted_at, keep the rows."""
-        now = timezone.now().replace(microsecond=0)
-        count = self.update(deleted_at=now, updated_at=now)
-        return count, {self.model._meta.label: count}
-
-    def hard_delete(self):
-        return super().delete()
+class SoftDeleteQuerySet(GatewayQuerySet):
+    """Laravel's SoftDeletes: ``delete()`` sets deleted_at and keeps the rows."""
 
 
 class LiveManager(models.Manager.from_queryset(SoftDeleteQuerySet)):
@@ -86,7 +96,8 @@ class SoftDeleteModel(TimestampedModel):
         return self.deleted_at is not None
 
     def delete(self, using=None, keep_parents=False):
-        now = timezone.now().replace(microsecond=0)
-        self.deleted_at = now
-        self.save(update_fields=["deleted_at", "updated_at"], using=using)
+        super().delete(using=using, keep_parents=keep_parents)
+        self.deleted_at = type(self)._base_manager.filter(pk=self.pk).values_list(
+            "deleted_at", flat=True
+        )[0]
         return 1, {self._meta.label: 1}

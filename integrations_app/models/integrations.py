@@ -4,7 +4,7 @@ from django.db import models
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.encrypter import RAW
-from integrations_app.models.base import PLAIN, TimestampedModel
+from integrations_app.models.base import PLAIN, GatewayQuerySet, TimestampedModel
 from integrations_app.models.fields import (
     Char36Field,
     EnumField,
@@ -16,7 +16,7 @@ from integrations_app.models.fields import (
 from integrations_app.models.tenancy import Company
 
 
-class IntegrationQuerySet(models.QuerySet):
+class IntegrationQuerySet(GatewayQuerySet):
     # Statuses that switch an integration off whatever `is_active` says.
     INACTIVE_STATUSES = ("inactive", "suspended")
 

@@ -108,7 +108,8 @@ def delete_records(*, queryset: QuerySet) -> int:
             record(changes)
         else:
             record(snapshots.removed(row) for row in rows)
-            model._base_manager.filter(pk__in=pks).delete()
+            # Django's own delete: the models' delete() comes back here.
+            QuerySet.delete(model._base_manager.filter(pk__in=pks))
     return len(rows)
 
 
