@@ -132,7 +132,6 @@ def testable_integrations(
     queryset = (
         Integration.objects.active()
         .filter(provider__in=TESTABLE_PROVIDERS)
-        .exclude(status__in=("inactive", "suspended"))
         .filter(company__deleted_at__isnull=True)
         .order_by("company_id", "provider", "pk")
     )

@@ -170,7 +170,11 @@ def _operation(source: str, name: str):
 def _integration_to_save(company, provider, integration_id, settings) -> Integration:
     others = Integration.objects.active().filter(company=company, provider=provider)
     if integration_id is not None:
-        integration = Integration.objects.filter(pk=integration_id, company=company).first()
+        integration = (
+            Integration.objects.select_for_update()
+            .filter(pk=integration_id, company=company)
+            .first()
+        )
         if integration is None:
             raise CredentialError(_("This integration no longer exists."))
         others = others.exclude(pk=integration_id)

@@ -24,6 +24,7 @@ from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.integration_kinds import CALCOM, RETELL
 from integrations_app.models import Company, Integration
+from integrations_app.models.integrations import counts_as_active
 
 # Integrations of live companies, and those without a company (they have no soft delete).
 INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
@@ -288,7 +289,8 @@ class DivergingCompanyKeys(Check):
         }
         found = []
         for row in _integration_key_rows():
-            if not (row["is_active"] and row["api_key"] and row["provider"] in compared):
+            active = counts_as_active(row["is_active"], row["status"])
+            if not (active and row["api_key"] and row["provider"] in compared):
                 continue
             if row["company_id"] not in company_keys:
                 continue

@@ -78,11 +78,10 @@ class PlaceholderFix(Fix):
             )
         # The work list: rows of this kind that are not active yet (placeholders among them).
         waiting = (
-            rows.filter(is_active=False, company__deleted_at__isnull=True)
+            rows.filter(company__deleted_at__isnull=True)
+            .exclude(pk__in=rows.active().values("pk"))
             .exclude(
-                company_id__in=rows.filter(is_active=True, company_id__isnull=False).values(
-                    "company_id"
-                )
+                company_id__in=rows.active().filter(company_id__isnull=False).values("company_id")
             )
             .select_related("company")
             .order_by("company_id", "pk")

@@ -25,6 +25,7 @@ from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.integration_kinds import CALCOM
 from integrations_app.models import Branch, Company, Integration
+from integrations_app.models.integrations import counts_as_active
 from integrations_app.services import create_rows, update_rows
 
 _COMPANY_COLUMNS = ("calcom_v2_api_key", "webhook_signing_secret", "calcom_api_key")
@@ -246,7 +247,7 @@ class MovePlaintextSecrets(Fix):
         """The Cal.com integration the key belongs in: the only one, or the only active one."""
         if len(rows) <= 1:
             return rows[0] if rows else None
-        active = [r for r in rows if r.is_active]
+        active = [r for r in rows if counts_as_active(r.is_active, r.status)]
         if len(active) == 1:
             return active[0]
         raise _Conflict(_("several Cal.com integrations: decide which one gets the key"))

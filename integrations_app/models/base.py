@@ -97,7 +97,7 @@ class SoftDeleteModel(TimestampedModel):
 
     def delete(self, using=None, keep_parents=False):
         super().delete(using=using, keep_parents=keep_parents)
-        self.deleted_at = type(self)._base_manager.filter(pk=self.pk).values_list(
-            "deleted_at", flat=True
-        )[0]
+        self.deleted_at = (
+            type(self)._base_manager.filter(pk=self.pk).values_list("deleted_at", flat=True)[0]
+        )
         return 1, {self._meta.label: 1}

@@ -15,15 +15,20 @@ from integrations_app.models.fields import (
 )
 from integrations_app.models.tenancy import Company
 
+# Statuses that switch an integration off whatever `is_active` says.
+INACTIVE_STATUSES = ("inactive", "suspended")
+
+
+def counts_as_active(is_active, status) -> bool:
+    """The one rule of an "active" integration, for a row already loaded."""
+    return bool(is_active) and status not in INACTIVE_STATUSES
+
 
 class IntegrationQuerySet(GatewayQuerySet):
-    # Statuses that switch an integration off whatever `is_active` says.
-    INACTIVE_STATUSES = ("inactive", "suspended")
-
     def active(self):
-        """The one rule of an "active" integration: the check, the form, the connection test
-        and the company page all ask this."""
-        return self.filter(is_active=True).exclude(status__in=self.INACTIVE_STATUSES)
+        """The one rule of an "active" integration, as a query: the checks, the credential
+        form, the connection test and the company page all ask this (or ``counts_as_active``)."""
+        return self.filter(is_active=True).exclude(status__in=INACTIVE_STATUSES)
 
 
 class Integration(TimestampedModel):

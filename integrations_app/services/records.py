@@ -10,7 +10,7 @@ import copy
 from collections import defaultdict
 from collections.abc import Iterable, Mapping
 
-from django.db import router, transaction
+from django.db import connections, router, transaction
 from django.db.models import Model, QuerySet
 from django.utils import timezone
 
@@ -125,8 +125,16 @@ def create_rows(*, rows: list[Model], allow_secrets: bool = False) -> list[Model
         for stamp in snapshots.STAMPS:
             if hasattr(row, stamp) and getattr(row, stamp) is None:
                 setattr(row, stamp, now)
-    with transaction.atomic(using=_db(model)):
-        model._base_manager.bulk_create(rows)
+    using = _db(model)
+    with transaction.atomic(using=using):
+        keyed = all(row.pk is not None for row in rows)
+        if keyed or connections[using].features.can_return_rows_from_bulk_insert:
+            model._base_manager.bulk_create(rows)
+        else:
+            # MySQL (unlike MariaDB 10.5+) returns no keys from a multi-row INSERT: the record
+            # needs each row's key, so these rows go in one by one.
+            for row in rows:
+                row.save(force_insert=True, using=using)
         record(snapshots.created(row) for row in rows)
     return rows
 
