@@ -334,3 +334,14 @@ def test_add_through_the_admin_writes_a_recorded_row(admin_client, world, model)
         assert len(obj.tenant_id) == 36
     if model is NotificationTemplate:
         assert obj.translations == {}
+
+
+def test_the_number_service_refuses_a_number_another_row_claims(world):
+    """The duplicate rule holds for every caller of the write path, not only for the form."""
+    from django.core.exceptions import ValidationError
+
+    taken = PhoneNumber.objects.order_by("pk").first()
+    company = Company.objects.order_by("pk").last()
+    with pytest.raises(ValidationError):
+        services.save_phone_number(instance=PhoneNumber(company=company, number=taken.number))
+    assert PhoneNumber.objects.filter(number=taken.number).count() == 1

@@ -236,7 +236,7 @@ def test_the_index_and_the_header_link_follow_the_role(client, world, role):
     assert (dashboard in page.text) == (role in VIEWERS)
 
 
-def test_setup_roles_is_idempotent_and_exact():
+def test_setup_roles_is_idempotent_and_exact(english):
     out = io.StringIO()
     call_command("setup_roles", stdout=out)
     assert "Group Support created" in out.getvalue()

@@ -15,14 +15,16 @@ from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
 from audit_app.fixes.common import APP
 from audit_app.registry import Affected
 from integrations_app.models import Branch, PhoneNumber
-from integrations_app.phone import GATEWAY_REGIONS, ROUTING_COLUMNS, routing_values, to_e164
+from integrations_app.phone import (
+    GATEWAY_REGIONS,
+    ROUTING_COLUMNS,
+    claimed_forms,
+    routing_values,
+    to_e164,
+)
 from integrations_app.services import update_rows
 
 _E164_COLUMNS = ROUTING_COLUMNS
-
-
-def _bare(value: str | None) -> str:
-    return (value or "").strip().removeprefix("+")
 
 
 def _number_row(number: PhoneNumber, detail: str) -> Affected:
@@ -79,15 +81,10 @@ class NormalizeNumbers(Fix):
             .only(*_E164_COLUMNS, "id", "company_id", "company__country", "company__name")
             .order_by("number", "pk")
         )
-        # Every E.164 form a row routes by now, to refuse a second row with the same form.
-        # The gateway also matches number_normalized without its "+": compare without it.
-        forms = Counter()
-        for number in numbers:
-            for value in {
-                _bare(v) for v in (number.number, number.number_normalized, number.phone_number)
-            }:
-                if value:
-                    forms[value] += 1
+        # Every form a row claims now (the duplicate rule of integrations_app.phone), to refuse
+        # a second row with the same form.
+        claims = {number.pk: claimed_forms(number) for number in numbers}
+        forms = Counter(form for claimed in claims.values() for form in claimed)
         candidates = []
         for number in numbers:
             country = number.company.country if number.company_id and number.company else None
@@ -101,8 +98,8 @@ class NormalizeNumbers(Fix):
             candidates.append((number, e164, current))
         planned = Counter(e164 for _n, e164, _c in candidates)
         for number, e164, current in candidates:
-            own = 1 if _bare(e164) in {_bare(v) for v in current.values()} else 0
-            if forms[_bare(e164)] - own > 0 or planned[e164] > 1:
+            own = 1 if e164 in claims[number.pk] else 0
+            if forms[e164] - own > 0 or planned[e164] > 1:
                 plan.needs_person.append(
                     _number_row(
                         number,

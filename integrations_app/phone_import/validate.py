@@ -16,6 +16,7 @@ from operator import itemgetter
 import phonenumbers
 from django.utils.translation import gettext as _
 
+from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits
 from integrations_app.phone_import import lookups
 from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_type
 from integrations_app.phone_import.errors import FORMULA_STARTS, RowError
@@ -399,7 +400,7 @@ class _RowChecker:
             }
             own = [b.name for b in found.branches_of.get(company.id, ()) if not b.deleted]
             return None, message + _suggestion(text, own, listed=True)
-        if branch.company_id != company.id:
+        if not branch_fits(branch.company_id, company.id):
             return None, _(
                 "The branch “%(name)s” belongs to another company, not to %(company)s."
             ) % {"name": text, "company": company.name}
@@ -448,7 +449,7 @@ class _RowChecker:
                 errors[row].append(RowError(row, number_column, message))
         for company, rows in self.primary_rows.items():
             count = len(self.primaries.get(company, ()))
-            if count <= 1:
+            if count <= PRIMARIES_PER_COMPANY:
                 continue
             message = _(
                 "%(company)s would have %(count)d primary numbers after the import: "
