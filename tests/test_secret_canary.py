@@ -132,3 +132,50 @@ def test_an_error_report_never_shows_the_key_even_with_debug(
 @pytest.fixture
 def company_for_report():
     return Company.objects.create(name="Praxis Fehlerbericht")
+
+
+def test_a_canary_in_every_declared_secret_column_appears_nowhere(gateway_key, admin_client):
+    """Every column the models declare secret (``SECRET_COLUMNS``, in its flavour) gets its own
+    canary through the write path; the history, every admin page and the audit hide them all."""
+    from integrations_app import services
+    from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
+    from integrations_app.models import GATEWAY_MODELS
+    from tests import admin_rows
+
+    encrypter = Encrypter.from_settings()
+    rows = admin_rows.one_of_each()
+    planted = []
+    for model in GATEWAY_MODELS:
+        if not model.SECRET_COLUMNS:
+            continue
+        obj = rows[model]
+        values = {}
+        for i, (column, flavour) in enumerate(model.SECRET_COLUMNS.items()):
+            canary = f"cal_test_canary_{model.__name__.lower()}_{i}_x9q7"
+            planted.append(canary)
+            if flavour == SERIALIZED:
+                values[column] = encrypter.encrypt(canary)
+            elif flavour == RAW:
+                values[column] = encrypter.encrypt_string(canary)
+            elif model._meta.get_field(column).get_internal_type() == "JSONField":
+                values[column] = {"token": canary}
+            else:
+                values[column] = canary
+        assert services.update_rows(model=model, values={obj.pk: values}, allow_secrets=True)
+    assert len(planted) >= 15
+    recorded = " ".join(f"{c.before} {c.after}" for c in Change.objects.all())
+    listing = {model: [rows[model]] for model in GATEWAY_MODELS}
+    listing[Operation] = list(Operation.objects.all())
+    listing[Change] = list(Change.objects.all())
+    for url in admin_pages(listing):
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code in (200, 403), (url, response.status_code)
+        body = response.content.decode()
+        for canary in planted:
+            assert canary[-12:] not in body, (url, canary)
+    for canary in planted:
+        assert canary[-12:] not in recorded
+    out = StringIO()
+    call_command("audit", "--format", "json", "--fail-on", "never", stdout=out)
+    for canary in planted:
+        assert canary[-12:] not in out.getvalue()

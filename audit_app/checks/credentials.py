@@ -29,7 +29,7 @@ from integrations_app.models.integrations import counts_as_active
 # Integrations of live companies, and those without a company (they have no soft delete).
 INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
 # The companies columns the gateway reads with decrypt() (serialized flavour).
-COMPANY_KEY_COLUMNS = ("calcom_api_key", "retell_api_key")
+COMPANY_KEY_COLUMNS = Company.encrypted_columns(SERIALIZED)
 FLAVOUR_FUNCTIONS = {SERIALIZED: "encrypt()", RAW: "encryptString()"}
 
 
