@@ -345,3 +345,13 @@ def test_the_number_service_refuses_a_number_another_row_claims(world):
     with pytest.raises(ValidationError):
         services.save_phone_number(instance=PhoneNumber(company=company, number=taken.number))
     assert PhoneNumber.objects.filter(number=taken.number).count() == 1
+
+
+def test_a_removed_row_keeps_its_history_page(admin_client, world):
+    number = PhoneNumber.objects.order_by("pk").first()
+    assert admin_client.post(admin_url(number, "delete"), {"post": "yes"}).status_code == 302
+    assert not PhoneNumber._base_manager.filter(pk=number.pk).exists()
+    page = admin_client.get(admin_url(number, "history"), HTTP_ACCEPT_LANGUAGE="en")
+    assert page.status_code == 200
+    assert number.number in page.text
+    assert len(page.context["rows"]) == 1 and page.context["rows"][0]["change"].action == "delete"

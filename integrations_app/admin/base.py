@@ -168,27 +168,38 @@ class GatewayAdmin(admin.ModelAdmin):
 
     # --- history: every change of the row, from every path, newest first ----------------------
     def _deleted_row(self, object_id):
+        """A soft-deleted row, or a removed one that has a history (its last recorded name)."""
         model = self.opts.model
         try:
             key = model._meta.pk.to_python(unquote(object_id))
         except ValidationError:  # not a key of this table: no such row
             return None
-        return model._base_manager.filter(pk=key).first()
+        row = model._base_manager.filter(pk=key).first()
+        if row is None:
+            last = object_changes(table=self.opts.db_table, pk=key).first()
+            if last is not None:
+                row = model(pk=key)
+                row.gone, row.last_label = True, last.object_repr
+        return row
 
     def history_view(self, request, object_id, extra_context=None):
-        # A deleted row keeps its history: looked up through the base manager.
+        # A deleted row keeps its history: looked up through the base manager, or, removed for
+        # real, from the store alone.
         obj = self.get_object(request, unquote(object_id)) or self._deleted_row(object_id)
         if obj is None:
             return self._get_obj_does_not_exist_redirect(request, self.opts, object_id)
         if not self.has_view_or_change_permission(request, obj):
             raise PermissionDenied
         changes = object_changes(table=self.opts.db_table, pk=obj.pk)
+        label = obj.last_label if getattr(obj, "gone", False) else obj
         paginator = self.get_paginator(request, changes, self.history_per_page)
         page = paginator.get_page(request.GET.get(PAGE_VAR, 1))
         rows = change_rows(list(page), user=request.user)
         context = {
             **self.admin_site.each_context(request),
-            "title": _("Change history: %s") % obj,
+            "title": _("Change history: %s") % label,
+            "object_label": label,
+            "object_gone": getattr(obj, "gone", False),
             "subtitle": None,
             "object": obj,
             "opts": self.opts,

@@ -87,11 +87,16 @@ def _secret(fingerprint, present: bool) -> str:
 
 def object_url(change) -> str | None:
     model = MODELS_BY_TABLE.get(change.table)
-    if model is None or change.action == "delete" and not issubclass(model, SoftDeleteModel):
+    if model is None:
         return None
+    view = (
+        "history"
+        if change.action == "delete" and not issubclass(model, SoftDeleteModel)
+        else "change"
+    )
     try:
         return reverse(
-            f"admin:{model._meta.app_label}_{model._meta.model_name}_change",
+            f"admin:{model._meta.app_label}_{model._meta.model_name}_{view}",
             args=[change.object_pk],
         )
     except NoReverseMatch:
