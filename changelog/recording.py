@@ -127,12 +127,3 @@ def record(changes: Iterable[RowChange], *, using: str | None = None) -> Operati
     if rows:
         Change.objects.using(using or router.db_for_write(Change)).bulk_create(rows)
     return op
-
-
-def operation_from_label(label: str, *, user=None, reason: str = ""):
-    """``operation(...)`` from a label such as "admin", "command:seed_demo" or "fix:x"."""
-    kind, _sep, name = str(label).partition(":")
-    kind = kind.replace("-", "_")
-    if kind not in Source.values:
-        kind, name = Source.COMMAND, label
-    return operation(source=kind, name=name, user=user, reason=reason)

@@ -166,3 +166,8 @@ def test_change_history_list_and_entries_open(admin_client, rows):
     history = admin_client.get(admin_url(company, "history"), HTTP_ACCEPT_LANGUAGE="en")
     assert history.status_code == 200
     assert "Admin" in history.text
+
+
+def test_a_connection_test_of_a_key_that_is_no_number_is_not_found(admin_client):
+    url = reverse("admin:integrations_app_integration_test", args=["abc"])
+    assert admin_client.post(url).status_code == 404

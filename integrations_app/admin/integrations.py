@@ -9,8 +9,7 @@ from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
-from django.shortcuts import get_object_or_404
+from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext_lazy as _
@@ -119,7 +118,9 @@ class IntegrationAdmin(GatewayAdmin):
         ]
 
     def test_connection_view(self, request, object_id):
-        integration = get_object_or_404(Integration, pk=object_id)
+        integration = self.get_object(request, object_id)  # None for a key that is no number
+        if integration is None:
+            raise Http404
         if not self.has_test_connection_permission(request, integration):
             raise PermissionDenied
         self._report(
