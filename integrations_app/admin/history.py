@@ -109,14 +109,26 @@ def table_label(table: str) -> str:
 
 
 def change_rows(changes, *, user=None) -> list[dict]:
-    """The changes as the history templates show them."""
+    """The changes as the history templates show them; the values only of the tables ``user``
+    may view (an operation's page lists every row it wrote, whatever the table)."""
+    allowed: dict[str, bool] = {}
+
+    def may_view(table: str) -> bool:
+        if table not in allowed:
+            model = MODELS_BY_TABLE.get(table)
+            allowed[table] = user is None or (
+                model is not None
+                and user.has_perm(f"{model._meta.app_label}.view_{model._meta.model_name}")
+            )
+        return allowed[table]
+
     return [
         {
             "change": change,
             "operation": change.operation,
             "table": table_label(change.table),
-            "columns": columns_of(change),
-            "url": object_url(change),
+            "columns": columns_of(change) if may_view(change.table) else [],
+            "url": object_url(change) if may_view(change.table) else None,
         }
         for change in changes
     ]
