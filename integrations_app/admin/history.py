@@ -4,8 +4,10 @@ Every history page (an object's, the global one, an operation's) renders its cha
 ``change_rows``; a secret column shows only that it changed, with its fingerprints.
 """
 
+from collections import defaultdict
 from dataclasses import dataclass
 
+from django.core.exceptions import ValidationError
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import localize
 from django.utils.translation import gettext as _
@@ -51,8 +53,44 @@ def shown_value(model, column: str, value) -> str:
     return str(localize(value))
 
 
-def columns_of(change) -> list[ColumnChange]:
+def _foreign_keys(model) -> dict:
+    """{column: related gateway model} of ``model``'s keys to other gateway rows."""
+    if model is None:
+        return {}
+    return {
+        f.attname: f.related_model
+        for f in model._meta.concrete_fields
+        if f.is_relation and f.related_model in MODELS_BY_TABLE.values()
+    }
+
+
+def related_names(changes) -> dict:
+    """{(related model, key): its name} for the keys the changes hold: one query per related
+    table, however many changes (a company shows as its name, not "3")."""
+    wanted = defaultdict(set)
+    for change in changes:
+        for column, related in _foreign_keys(MODELS_BY_TABLE.get(change.table)).items():
+            for side in (change.before or {}, change.after or {}):
+                if side.get(column) not in (None, ""):
+                    wanted[related].add(side[column])
+    names = {}
+    for related, keys in wanted.items():
+        keys = [key for key in (_key(related, key) for key in keys) if key is not None]
+        for key, row in related._base_manager.in_bulk(keys).items():
+            names[(related, str(key))] = str(row)
+    return names
+
+
+def _key(model, value):
+    try:
+        return model._meta.pk.to_python(value)
+    except ValidationError:  # a key the store holds that is no key of the table any more
+        return None
+
+
+def columns_of(change, names=None) -> list[ColumnChange]:
     model = MODELS_BY_TABLE.get(change.table)
+    keys, names = _foreign_keys(model), names or {}
     secrets = model.SECRET_COLUMNS if model is not None else {}
     before, after = change.before or {}, change.after or {}
     shown = []
@@ -67,13 +105,15 @@ def columns_of(change) -> list[ColumnChange]:
                 )
             )
             continue
-        shown.append(
-            ColumnChange(
-                column_label(model, column),
-                shown_value(model, column, before.get(column)) if column in before else "",
-                shown_value(model, column, after.get(column)) if column in after else "",
-            )
-        )
+
+        def value(side, column=column):
+            if column not in side:
+                return ""
+            if column in keys and side[column] not in (None, ""):
+                return names.get((keys[column], str(side[column])), str(side[column]))
+            return shown_value(model, column, side[column])
+
+        shown.append(ColumnChange(column_label(model, column), value(before), value(after)))
     return shown
 
 
@@ -112,6 +152,8 @@ def change_rows(changes, *, user=None) -> list[dict]:
     """The changes as the history templates show them; the values only of the tables ``user``
     may view (an operation's page lists every row it wrote, whatever the table)."""
     allowed: dict[str, bool] = {}
+    changes = list(changes)
+    names = related_names(changes)
 
     def may_view(table: str) -> bool:
         if table not in allowed:
@@ -127,7 +169,7 @@ def change_rows(changes, *, user=None) -> list[dict]:
             "change": change,
             "operation": change.operation,
             "table": table_label(change.table),
-            "columns": columns_of(change) if may_view(change.table) else [],
+            "columns": columns_of(change, names) if may_view(change.table) else [],
             "url": object_url(change) if may_view(change.table) else None,
         }
         for change in changes

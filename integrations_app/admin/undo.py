@@ -9,10 +9,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from changelog.models import Operation
+from integrations_app.admin.history import MODELS_BY_TABLE, column_label, shown_value, table_label
 from integrations_app.services.undo import StaleUndo, UndoError, apply_undo, plan_undo
 
 PERMISSION = "changelog.undo_operation"
 REASON_MAX = 255
+SHOWN = 200  # rows listed on the preview; the counts cover all
 
 
 def undo_view(model_admin, request, object_id):
@@ -52,6 +54,8 @@ def undo_view(model_admin, request, object_id):
             return redirect(page)
     context = {
         **model_admin.admin_site.each_context(request),
+        "writes": [_shown(step) for step in plan.writes[:SHOWN]],
+        "refused": [_shown(step) for step in plan.refused[:SHOWN]],
         "title": _("Undo: %(operation)s") % {"operation": op},
         "opts": model_admin.opts,
         "operation": op,
@@ -62,6 +66,22 @@ def undo_view(model_admin, request, object_id):
     request.current_app = model_admin.admin_site.name
     status = 409 if error else 200
     return TemplateResponse(request, "admin/changelog/undo.html", context, status=status)
+
+
+def _shown(step) -> dict:
+    """A step for people: the table's and columns' labels, values as the history shows them."""
+    model = MODELS_BY_TABLE.get(step.table)
+    return {
+        "table": table_label(step.table),
+        "label": step.label,
+        "kind": step.kind,
+        "refused": step.refused,
+        "values": [
+            (column_label(model, column), shown_value(model, column, value))
+            for column, value in step.after.items()
+            if column not in (model.SECRET_COLUMNS if model else {})
+        ],
+    }
 
 
 def _int(value) -> int | None:
