@@ -3,6 +3,7 @@
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 
 from changelog.models import Change, Operation
 from integrations_app.models import GATEWAY_MODELS, Branch, PhoneNumber, Staff
@@ -96,3 +97,45 @@ def test_company_page_with_its_inlines_runs_a_fixed_number_of_queries(admin_clie
     small = page_queries()
     add(2, 30)
     assert page_queries() == small
+
+
+def test_history_and_operation_pages_run_a_fixed_number_of_queries(admin_client):
+    """An object's history, an operation's page and the global lists: the same queries for a
+    few changes and for many (names of related rows: one query per related table)."""
+    from changelog.recording import operation
+    from integrations_app import services
+
+    admin_rows.build(0, 40)
+    number = PhoneNumber.objects.order_by("pk").first()
+    branches = list(Branch.objects.order_by("pk"))
+
+    def pages(op_cid):
+        op = Operation.objects.get(cid=op_cid)
+        urls = [
+            admin_url(number, "history"),
+            reverse("admin:changelog_operation_change", args=[op.pk]),
+            reverse("admin:changelog_change_changelist"),
+            reverse("admin:changelog_operation_changelist"),
+        ]
+        counts = []
+        for url in urls:
+            with CaptureQueriesContext(connection) as queries:
+                assert admin_client.get(url).status_code == 200, url
+            counts.append(len(queries))
+        return counts
+
+    def move(count):
+        with operation(source="import", name=f"{count}.csv") as context:
+            for branch in branches[:count]:
+                services.update_rows(
+                    model=PhoneNumber, values={number.pk: {"branch_id": branch.pk}}
+                )
+            services.update_rows(
+                model=Branch, values={b.pk: {"city": f"Stadt {count}"} for b in branches[:count]}
+            )
+        return context.cid
+
+    pages(move(2))  # warm caches
+    few = pages(move(3))
+    many = pages(move(30))
+    assert few == many, (few, many)
