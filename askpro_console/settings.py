@@ -125,6 +125,9 @@ LOGGING = {
         "askpro": {"handlers": ["console"], "level": "INFO", "propagate": False},
     },
 }
+# Audit snapshots (audit --record): one a day kept for this many days, one a week before.
+AUDIT_SNAPSHOT_DAILY_DAYS = 90
+
 # Fixes, imports and undo ask for a one-line reason; with this on they refuse to run without.
 CHANGE_REASON_REQUIRED = _env.boolean("CHANGE_REASON_REQUIRED", default=False)
 

@@ -1,7 +1,8 @@
-"""The console's own audit tables: the record of every fix applied (migrated normally)."""
+"""The console's own audit tables: fix records and locks, and the audit's snapshots over time."""
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -60,3 +61,42 @@ class FixLock(models.Model):
 
     def __str__(self) -> str:
         return self.fix_id
+
+
+class AuditSnapshot(models.Model):
+    """The audit at one moment, kept for trends, "new since" and alerts.
+
+    ``measures``: {key: {"numerator", "denominator", "percent"}}; ``counts``: {check id:
+    {"severity", "count", "available"}}; ``findings``: {check id: ["table:pk", ...]}, the keys of
+    the affected rows only (compact: no labels, no pages). Pages that draw trends read
+    ``measures`` and ``counts`` and leave ``findings`` unread.
+    """
+
+    SOURCES = (
+        ("command", _("command")),
+        ("dashboard", _("dashboard")),
+        ("demo", _("demo data")),
+    )
+
+    taken_at = models.DateTimeField(_("taken at"), default=timezone.now, db_index=True)
+    taken_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("taken by"),
+    )
+    source = models.CharField(_("source"), max_length=20, choices=SOURCES, default="command")
+    measures = models.JSONField(_("measures"), default=dict)
+    counts = models.JSONField(_("check counts"), default=dict)
+    findings = models.JSONField(_("affected rows"), default=dict)
+
+    class Meta:
+        verbose_name = _("audit snapshot")
+        verbose_name_plural = _("audit snapshots")
+        ordering = ["-taken_at", "-id"]
+        permissions = [("record_snapshot", _("Can record an audit snapshot"))]
+
+    def __str__(self) -> str:
+        return f"{timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from audit_app import report
+from audit_app import report, snapshots
 from audit_app.fixes.base import Plan, fix_for_check
 from audit_app.fixes.service import (
     FixError,
@@ -67,6 +67,11 @@ class Command(BaseCommand):
             "--yes", action="store_true", help=_("apply the fix without asking for confirmation")
         )
         parser.add_argument(
+            "--record",
+            action="store_true",
+            help=_("also store this audit as a snapshot (for trends and alerts; for cron)"),
+        )
+        parser.add_argument(
             "--reason",
             default="",
             metavar="TEXT",
@@ -80,6 +85,8 @@ class Command(BaseCommand):
             )
         outcomes = run_all()
         document = report.build(outcomes)
+        if options["record"]:
+            self.record(outcomes)
         if options["format"] == "json":
             self.stdout.write(
                 json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
@@ -90,6 +97,15 @@ class Command(BaseCommand):
             self.text(document, outcomes, options["rows"])
         if report.failing(outcomes, options["fail_on"]):
             raise SystemExit(1)
+
+    def record(self, outcomes) -> None:
+        """Store the snapshot and apply the retention; said on stderr (stdout may be JSON)."""
+        snapshot = snapshots.record(outcomes=outcomes, source="command")
+        thinned = snapshots.thin()
+        self.stderr.write(
+            _("Snapshot %(id)s recorded; %(thinned)d older snapshots thinned out.")
+            % {"id": snapshot.pk, "thinned": thinned}
+        )
 
     # -- text ------------------------------------------------------------------------------
 
