@@ -14,14 +14,14 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from audit_app import dashboard
+from audit_app import dashboard, exports
 from audit_app.fixes import service
 from audit_app.fixes.base import get_fix
 from audit_app.models import FixRecord
@@ -121,6 +121,12 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         wrap = self.admin_site.admin_view
         return [
             path("dashboard/", wrap(self.dashboard_view), name="audit_app_dashboard"),
+            path("export.<str:fmt>", wrap(self.export_view), name="audit_app_export"),
+            path(
+                "check/<str:check_id>/export.<str:fmt>",
+                wrap(self.export_view),
+                name="audit_app_export_check",
+            ),
             path("fix/<str:fix_id>/", wrap(self.preview_view), name="audit_app_fix_preview"),
             path(
                 "fix/<str:fix_id>/apply/",
@@ -160,6 +166,29 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             **data,
         )
         return TemplateResponse(request, "admin/audit_app/dashboard.html", context)
+
+    def export_view(self, request, fmt: str, check_id: str | None = None):
+        """The findings of one check, or of the whole audit, as CSV or .xlsx (GET only)."""
+        if request.method != "GET":
+            return HttpResponseNotAllowed(["GET"])
+        self._check_dashboard_permission(request)
+        check = None
+        if check_id is not None:
+            check = get_check(check_id)
+            if check is None:
+                message = _("There is no check %(id)s.") % {"id": check_id}
+                return self._not_found(request, _("Unknown check"), message)
+        if fmt not in exports.FORMATS:
+            message = _("There is no export as %(format)s: CSV or xlsx only.") % {"format": fmt}
+            return self._not_found(request, _("Unknown format"), message)
+        made = exports.export(fmt, check)
+        response = HttpResponse(made.content, content_type=made.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{made.filename}"'
+        return response
+
+    def _not_found(self, request, title: str, message: str):
+        context = self._context(request, title, message=message)
+        return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=404)
 
     def _unknown_fix(self, request, fix_id: str):
         context = self._context(
