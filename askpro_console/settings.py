@@ -145,6 +145,24 @@ LOGGING = {
 # Audit snapshots (audit --record): one a day kept for this many days, one a week before.
 AUDIT_SNAPSHOT_DAILY_DAYS = 90
 
+# Alerts (audit --record --notify): a critical finding that is new since the previous snapshot,
+# or a measure that fell below its threshold (AUDIT_ALERT_THRESHOLDS="phone_coverage:50,..."),
+# mails the Manager group and AUDIT_ALERT_RECIPIENTS ("ops@example.org:en,...", the language
+# also sets a Manager's). Mail through EMAIL_URL (smtp+tls://user:password@host:587); the
+# embedded demo prints mails. The mails link the dashboard under CONSOLE_BASE_URL.
+try:
+    from askpro_console import alert_settings as _alerts
+
+    AUDIT_ALERT_THRESHOLDS = _alerts.thresholds(_env)
+    AUDIT_ALERT_RECIPIENTS = _alerts.recipients(_env)
+    globals().update(
+        _alerts.email(_env, "consolemail://" if EMBEDDED_DEFAULT else "smtp://localhost:25")
+    )
+    DEFAULT_FROM_EMAIL = _env.string("DEFAULT_FROM_EMAIL") or "askpro-console@localhost"
+    CONSOLE_BASE_URL = _env.url_setting("CONSOLE_BASE_URL", "http://127.0.0.1:8000")
+except ConfigError as error:
+    fail(BASE_DIR, error)
+
 # Fixes, imports and undo ask for a one-line reason; with this on they refuse to run without.
 CHANGE_REASON_REQUIRED = _env.boolean("CHANGE_REASON_REQUIRED", default=False)
 

@@ -17,7 +17,7 @@ from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
-from audit_app import report, snapshots
+from audit_app import alerts, report, snapshots
 from audit_app.fixes.base import Plan, fix_for_check
 from audit_app.fixes.service import (
     FixError,
@@ -72,6 +72,14 @@ class Command(BaseCommand):
             help=_("also store this audit as a snapshot (for trends and alerts; for cron)"),
         )
         parser.add_argument(
+            "--notify",
+            action="store_true",
+            help=_(
+                "with --record: mail the managers what got worse since the previous snapshot "
+                "(new critical findings, measures below their threshold)"
+            ),
+        )
+        parser.add_argument(
             "--reason",
             default="",
             metavar="TEXT",
@@ -83,10 +91,13 @@ class Command(BaseCommand):
             return self.fix(
                 options["fix"].strip(), confirmed=options["yes"], reason=options["reason"]
             )
+        if options["notify"] and not options["record"]:
+            raise CommandError(
+                _("--notify needs --record: the alert compares the new snapshot with the previous.")
+            )
         outcomes = run_all()
         document = report.build(outcomes)
-        if options["record"]:
-            self.record(outcomes)
+        alerted = self.record(outcomes, notify=options["notify"]) if options["record"] else None
         if options["format"] == "json":
             self.stdout.write(
                 json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
@@ -95,17 +106,43 @@ class Command(BaseCommand):
             self.markdown(document, outcomes, options["rows"])
         else:
             self.text(document, outcomes, options["rows"])
+        if alerted is not None:
+            self.alerted(alerted, to=self.stderr if options["format"] == "json" else self.stdout)
         if report.failing(outcomes, options["fail_on"]):
             raise SystemExit(1)
 
-    def record(self, outcomes) -> None:
-        """Store the snapshot and apply the retention; said on stderr (stdout may be JSON)."""
+    def record(self, outcomes, notify: bool = False) -> alerts.Result | None:
+        """Store the snapshot and apply the retention; said on stderr (stdout may be JSON).
+
+        With ``notify`` the alert compares it with the previous snapshot first: the retention
+        may thin that one away."""
         snapshot = snapshots.record(outcomes=outcomes, source="command")
+        alerted = alerts.notify(snapshot) if notify else None
         thinned = snapshots.thin()
         self.stderr.write(
             _("Snapshot %(id)s recorded; %(thinned)d older snapshots thinned out.")
             % {"id": snapshot.pk, "thinned": thinned}
         )
+        return alerted
+
+    def alerted(self, result: alerts.Result, to) -> None:
+        """How many alert mails went out; every address that failed, and exit status 2."""
+        for key in result.worse.unknown_thresholds:
+            self.stderr.write(
+                self.style.WARNING(
+                    _("AUDIT_ALERT_THRESHOLDS names %(key)s, which is no measure.") % {"key": key}
+                )
+            )
+        to.write(_("Alert mails sent: %(count)d.") % {"count": len(result.sent)})
+        for address, error in result.failed.items():
+            self.stderr.write(
+                self.style.ERROR(
+                    _("Alert mail to %(address)s not sent: %(error)s")
+                    % {"address": address, "error": error}
+                )
+            )
+        if result.failed:
+            raise SystemExit(2)
 
     # -- text ------------------------------------------------------------------------------
 
