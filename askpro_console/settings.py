@@ -144,6 +144,8 @@ LOGGING = {
 }
 # Audit snapshots (audit --record): one a day kept for this many days, one a week before.
 AUDIT_SNAPSHOT_DAILY_DAYS = 90
+# The dashboard charts each measure over at most this many of the newest snapshots.
+AUDIT_TREND_POINTS = 60
 
 # Alerts (audit --record --notify): a critical finding that is new since the previous snapshot,
 # or a measure that fell below its threshold (AUDIT_ALERT_THRESHOLDS="phone_coverage:50,..."),

@@ -21,10 +21,11 @@ from django.utils.html import format_html
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy as _lazy
 
-from audit_app import dashboard, exports
+from audit_app import dashboard, exports, snapshots, trends
+from audit_app import measures as audit_measures
 from audit_app.fixes import service
 from audit_app.fixes.base import get_fix
-from audit_app.models import FixRecord
+from audit_app.models import AuditSnapshot, FixRecord
 from audit_app.registry import CheckUnavailable, get_check
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
@@ -32,6 +33,7 @@ from integrations_app.admin.history import change_rows
 from integrations_app.roles import VIEW_DASHBOARD
 
 APPLY_PERMISSION = "audit_app.apply_fix"
+RECORD_PERMISSION = "audit_app.record_snapshot"
 REASON_MAX = 255
 # The record page lists this many of the operation's rows; its operation page has them all.
 RECORD_ROWS_SHOWN = 200
@@ -127,6 +129,8 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
                 wrap(self.export_view),
                 name="audit_app_export_check",
             ),
+            path("record/", wrap(self.record_view), name="audit_app_record_snapshot"),
+            path("compare/", wrap(self.compare_view), name="audit_app_compare"),
             path("fix/<str:fix_id>/", wrap(self.preview_view), name="audit_app_fix_preview"),
             path(
                 "fix/<str:fix_id>/apply/",
@@ -156,16 +160,87 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
 
     def dashboard_view(self, request):
         self._check_dashboard_permission(request)
-        data = dashboard.dashboard_data()
+        data = dashboard.dashboard_data(new_since=request.GET.get("new_since"))
         context = self._context(
             request,
             _("Gateway readiness"),
             can_view_history=self.has_view_permission(request),
             can_view_operations=request.user.has_perm("changelog.view_operation"),
             can_apply=request.user.has_perm(APPLY_PERMISSION),
+            can_record=request.user.has_perm(RECORD_PERMISSION),
+            record_url=reverse("admin:audit_app_record_snapshot"),
+            compare_url=reverse("admin:audit_app_compare"),
             **data,
         )
         return TemplateResponse(request, "admin/audit_app/dashboard.html", context)
+
+    def record_view(self, request):
+        """POST only, with ``audit_app.record_snapshot``: store the audit as it is now."""
+        if request.method != "POST":
+            context = self._context(
+                request,
+                _("Nothing was recorded"),
+                message=_(
+                    "A snapshot is recorded only with the button on the dashboard. "
+                    "Nothing was recorded."
+                ),
+            )
+            response = TemplateResponse(
+                request, "admin/audit_app/fix_error.html", context, status=405
+            )
+            response["Allow"] = "POST"
+            return response
+        if not request.user.has_perm(RECORD_PERMISSION):
+            context = self._context(
+                request,
+                _("Not allowed"),
+                message=_(
+                    "You may not record snapshots: that needs the permission “%(permission)s”. "
+                    "Nothing was recorded."
+                )
+                % {"permission": _("Can record an audit snapshot")},
+            )
+            return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=403)
+        snapshot = snapshots.record(user=request.user, source="dashboard")
+        messages.success(
+            request,
+            format_html(
+                '{} <a href="{}">{}</a>',
+                _("Snapshot of %(when)s recorded.") % {"when": trends.when(snapshot.taken_at)},
+                reverse("admin:audit_app_compare"),
+                _("Compare it with the previous one"),
+            ),
+        )
+        return HttpResponseRedirect(reverse("admin:audit_app_dashboard"))
+
+    def compare_view(self, request):
+        """Two snapshots side by side (?a=<older id>&b=<newer id>; default previous vs latest)."""
+        self._check_dashboard_permission(request)
+        default_a, default_b = trends.default_pair()
+        chosen = {}
+        for name, default in (("a", default_a), ("b", default_b)):
+            value = request.GET.get(name, "")
+            chosen[name] = int(value) if value.isdigit() else default
+        found = AuditSnapshot.objects.select_related("taken_by").in_bulk(
+            [pk for pk in chosen.values() if pk is not None]
+        )
+        older, newer = found.get(chosen["a"]), found.get(chosen["b"])
+        comparison = None
+        if older is not None and newer is not None:
+            labels = {key: str(m.label) for key, m in audit_measures.compute().items()}
+            comparison = trends.compare(older, newer, labels)
+        context = self._context(
+            request,
+            _("Compare audit snapshots"),
+            choices=trends.snapshot_choices(),
+            chosen_a=chosen["a"],
+            chosen_b=chosen["b"],
+            older=older,
+            newer=newer,
+            comparison=comparison,
+            keys_shown=trends.KEYS_SHOWN,
+        )
+        return TemplateResponse(request, "admin/audit_app/compare.html", context)
 
     def export_view(self, request, fmt: str, check_id: str | None = None):
         """The findings of one check, or of the whole audit, as CSV or .xlsx (GET only)."""

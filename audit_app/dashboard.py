@@ -15,9 +15,11 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from audit_app import measures as audit_measures
+from audit_app import trends as audit_trends
 from audit_app.fixes.base import Fix, Plan, get_fix
 from audit_app.models import FixRecord
 from audit_app.registry import Affected, Category, Outcome, Severity, run_all
+from audit_app.snapshots import row_key
 from integrations_app.models import GATEWAY_MODELS
 
 # A check may find thousands of rows; the page lists this many and says how many more there are.
@@ -65,6 +67,10 @@ class CheckRow:
     count: int  # affected rows in this group
     more: int  # affected rows not listed
     anchor: str = ""  # the element id: check-<ID>, with the severity where the check is split
+    # New / resolved since the latest snapshot (audit_app.trends), when there is one.
+    change: "audit_trends.CheckChange | None" = None
+    new_only: bool = False  # rows limited to those new since a snapshot (?new_since=)
+    listed: int = 0  # rows that pass that filter
 
     @property
     def check(self):
@@ -115,6 +121,7 @@ class Tile:
     denominator: float
     percent: float
     text: str
+    trend: "audit_trends.Trend | None" = None  # its course over the snapshots
 
     @property
     def width(self) -> str:
@@ -128,7 +135,7 @@ class Tile:
         return "fair" if self.percent >= 50 else "poor"
 
 
-def _tile(key: str, measure) -> Tile:
+def _tile(key: str, measure, trend=None) -> Tile:
     numerator, denominator, percent = measure.numerator, measure.denominator, measure.percent
     if key == "staff_per_branch":
         average = numerator / denominator if denominator else 0
@@ -141,7 +148,7 @@ def _tile(key: str, measure) -> Tile:
             "numerator": numerator,
             "denominator": denominator,
         }
-    return Tile(key, str(measure.label), numerator, denominator, float(percent), text)
+    return Tile(key, str(measure.label), numerator, denominator, float(percent), text, trend)
 
 
 def change_columns(before: dict | None, after: dict | None) -> list[dict]:
@@ -205,8 +212,13 @@ def plan_rows(plan: Plan) -> list[WriteRow]:
     ]
 
 
-def check_rows(outcome: Outcome) -> list[tuple[Severity, CheckRow]]:
-    """The check in the group of its severity, or split by the severity of each row."""
+def check_rows(
+    outcome: Outcome, only: set[str] | None = None, change=None
+) -> list[tuple[Severity, CheckRow]]:
+    """The check in the group of its severity, or split by the severity of each row.
+
+    ``only``: the keys ("table:pk") of the rows to list (the "new since" filter); the counts
+    stay those of all rows."""
     check = outcome.check
     fix = get_fix(check.fix_id) if check.fix_id else None
     by_severity: dict[Severity, list[Affected]] = {}
@@ -218,32 +230,42 @@ def check_rows(outcome: Outcome) -> list[tuple[Severity, CheckRow]]:
     for severity in sorted(by_severity, key=lambda s: -s.rank):
         rows = by_severity[severity]
         anchor = f"check-{check.id}" if not parts else f"check-{check.id}-{severity.value}"
+        listed = rows if only is None else [r for r in rows if row_key(r) in only]
         part = CheckRow(
             outcome=outcome,
             fix=fix,
-            rows=affected_rows(rows),
+            rows=affected_rows(listed),
             count=len(rows),
-            more=max(0, len(rows) - ROWS_SHOWN),
+            more=max(0, len(listed) - ROWS_SHOWN),
             anchor=anchor,
+            change=change,
+            new_only=only is not None,
+            listed=len(listed),
         )
         parts.append((severity, part))
     return parts
 
 
-def dashboard_data() -> dict:
-    """Measures, row counts, checks by severity, the table inventory and the latest fixes."""
+def dashboard_data(*, new_since=None) -> dict:
+    """Measures, row counts, checks by severity, the table inventory and the latest fixes;
+    with the snapshots: each measure's trend, each check's new / resolved rows, and the rows
+    new since the snapshot ``new_since`` (an id) only, when given."""
     outcomes = run_all()
+    computed = audit_measures.compute()
+    trend = audit_trends.dashboard_trends(computed, outcomes, new_since=new_since)
     groups = {severity: SeverityGroup(severity) for severity in SEVERITIES}
     for outcome in outcomes:
-        for severity, part in check_rows(outcome):
+        check_id = outcome.check.id
+        parts = check_rows(outcome, trend.only(check_id), trend.changes.get(check_id))
+        for severity, part in parts:
             groups[severity].checks.append(part)
     for group in groups.values():
         group.checks.sort(key=lambda part: part.check.id)
-    computed = audit_measures.compute()
     row_counts = audit_measures.row_counts()
     history = list(FixRecord.objects.select_related("applied_by")[:HISTORY_SHOWN])
     return {
-        "tiles": [_tile(key, measure) for key, measure in computed.items()],
+        "tiles": [_tile(key, measure, trend.trends.get(key)) for key, measure in computed.items()],
+        "snapshots": trend,
         "row_counts": list(row_counts.items()),
         "groups": list(groups.values()),
         # The inventory lists every empty or sparse table (at most one row per table).

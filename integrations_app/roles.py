@@ -5,8 +5,9 @@
   (customers, calls, appointments, interactions) and the notification templates; set
   credentials, test connections, import and export phone numbers; open the readiness dashboard
   and the fix previews (but not apply a fix).
-- **Manager**: all of Support, and apply fixes, undo an operation, read the global history
-  (operations and changes), the record of applied fixes and of phone-number imports.
+- **Manager**: all of Support, and apply fixes, record audit snapshots, undo an operation, read
+  the global history (operations and changes), the record of applied fixes and of phone-number
+  imports.
 - **Read-only**: every page that shows data, nothing that writes, imports, exports or tests.
 
 The custom permissions are not declared on the models (``Meta.permissions``): the gateway's
@@ -57,6 +58,7 @@ EXPORT_PHONE_NUMBERS = "integrations_app.export_phonenumbers"
 TEST_CONNECTION = "integrations_app.test_connection"
 SET_CREDENTIALS = "integrations_app.set_credentials"
 APPLY_FIX = "audit_app.apply_fix"
+RECORD_SNAPSHOT = "audit_app.record_snapshot"
 UNDO_OPERATION = "changelog.undo_operation"
 
 CRUD = ("view", "add", "change", "delete")
@@ -76,6 +78,7 @@ SUPPORT_PERMISSIONS = (
 MANAGER_PERMISSIONS = (
     *SUPPORT_PERMISSIONS,
     APPLY_FIX,
+    RECORD_SNAPSHOT,
     UNDO_OPERATION,
     "changelog.view_operation",
     "changelog.view_change",

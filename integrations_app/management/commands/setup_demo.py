@@ -45,6 +45,21 @@ class Command(BaseCommand):
         self.ensure_admin()
         call_command("setup_roles", stdout=self.stdout)
         self.ensure_demo_accounts()
+        self.ensure_demo_snapshots()
+
+    def ensure_demo_snapshots(self):
+        """A few weeks of audit snapshots (source "demo"), so the dashboard shows trends."""
+        from audit_app.models import AuditSnapshot
+        from integrations_app.demo_data.snapshots import DAYS, write_demo_snapshots
+
+        if AuditSnapshot.objects.exists():
+            self.stdout.write(_("Audit snapshots are already there."))
+            return
+        count = write_demo_snapshots(days=DAYS)
+        self.stdout.write(
+            _("%(count)d demo audit snapshots written (one a day up to yesterday).")
+            % {"count": count}
+        )
 
     def ensure_admin(self):
         users = get_user_model()
