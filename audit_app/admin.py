@@ -202,6 +202,7 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             )
             return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=403)
         snapshot = snapshots.record(user=request.user, source="dashboard")
+        snapshots.thin()  # the retention, as after every recorded snapshot
         messages.success(
             request,
             format_html(

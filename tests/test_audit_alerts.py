@@ -147,7 +147,7 @@ def test_a_new_critical_finding_mails_each_manager_once_in_their_language(smtp, 
     assert out.splitlines()[-1].endswith("0.")
 
 
-def test_a_measure_falling_below_its_threshold_alerts_once(smtp, managers, settings):
+def test_a_measure_falling_below_its_threshold_alerts_once(smtp, managers, settings, english):
     settings.AUDIT_ALERT_THRESHOLDS = {"phone_coverage": 50.0}
     settings.AUDIT_ALERT_RECIPIENTS = {"ops@example.org": "en"}
     get_user_model().objects.filter(groups__name=roles.MANAGER).update(is_active=False)
