@@ -20,6 +20,7 @@ from integrations_app.models import (
     Integration,
     NotificationTemplate,
     PhoneNumber,
+    RetellAgent,
     Service,
     Staff,
 )
@@ -132,6 +133,10 @@ def build(start: int, stop: int) -> dict:
             interaction_at=now - timedelta(minutes=i),
         )
         for i, c, cu in zip(span, companies, customers, strict=True)
+    )
+    RetellAgent.objects.bulk_create(
+        RetellAgent(company=c, agent_id=f"agent_test_{i:04d}", name=f"Agent {i:04d}")
+        for i, c in zip(span, companies, strict=True)
     )
     return {"companies": companies, "branches": branches, "customers": customers}
 

@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations_app.admin import (  # noqa: F401
     activity,
+    agents,
     imports,
     integrations,
     operations,

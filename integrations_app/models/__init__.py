@@ -11,7 +11,7 @@ from integrations_app.models.imports import (
     PhoneImport,
     PhoneImportUpload,
 )
-from integrations_app.models.integrations import Integration, NotificationTemplate
+from integrations_app.models.integrations import Integration, NotificationTemplate, RetellAgent
 from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
 
 GATEWAY_MODELS = (
@@ -26,6 +26,7 @@ GATEWAY_MODELS = (
     Appointment,
     NotificationTemplate,
     CustomerInteraction,
+    RetellAgent,
 )
 
 __all__ = [m.__name__ for m in GATEWAY_MODELS] + [

@@ -148,3 +148,51 @@ class NotificationTemplate(TimestampedModel):
 
     def __str__(self) -> str:
         return f"{self.key} ({self.channel})"
+
+
+class RetellAgent(TimestampedModel):
+    """A row of `retell_agents`: since 2026-02-18 the gateway's call-start and call-end paths
+    find a call's company by its Retell agent first (semantics.md §3a). No gateway migration
+    creates the table; production has it. No soft delete."""
+
+    SYNC_STATUSES = ("pending", "synced", "error")
+
+    id = UnsignedBigAutoField(primary_key=True)
+    agent_id = models.CharField(_("Retell agent id"), max_length=255, unique=True)
+    name = models.CharField(_("name"), max_length=255)
+    company = models.ForeignKey(
+        Company,
+        models.DO_NOTHING,
+        db_constraint=False,
+        related_name="retell_agents",
+        verbose_name=_("company"),
+    )
+    phone_number = models.ForeignKey(
+        "integrations_app.PhoneNumber",
+        models.DO_NOTHING,
+        null=True,
+        blank=True,
+        db_constraint=False,
+        related_name="retell_agents",
+        verbose_name=_("phone number"),
+    )
+    configuration = models.JSONField(_("configuration"), null=True, blank=True)
+    version = models.IntegerField(_("version"), null=True, blank=True)
+    version_title = models.CharField(_("version title"), max_length=255, null=True, blank=True)
+    is_published = models.BooleanField(_("published"), null=True, blank=True, default=False)
+    settings = models.JSONField(_("settings"), null=True, blank=True)
+    is_active = models.BooleanField(_("active"), null=True, blank=True, default=True)
+    active = models.BooleanField(_("active (legacy column)"), null=True, blank=True, default=True)
+    last_synced_at = TimestampField(_("last synced"), null=True, blank=True)
+    sync_status = EnumField(
+        _("sync status"), values=SYNC_STATUSES, default="pending", null=True, blank=True
+    )
+
+    class Meta(TimestampedModel.Meta):
+        db_table = "retell_agents"
+        verbose_name = _("Retell agent")
+        verbose_name_plural = _("Retell agents")
+        ordering = ["company__name", "agent_id"]
+
+    def __str__(self) -> str:
+        return self.name or self.agent_id

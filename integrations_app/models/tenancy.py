@@ -193,6 +193,23 @@ class Service(SoftDeleteModel):
     calcom_event_type_id = models.CharField(
         _("Cal.com event type id"), max_length=255, null=True, blank=True, unique=True
     )
+    # What the gateway's event-type import writes (semantics.md §3b).
+    calcom_name = models.CharField(_("name in Cal.com"), max_length=255, null=True, blank=True)
+    slug = models.CharField(_("slug"), max_length=255, null=True, blank=True)
+    schedule_id = models.IntegerField(_("Cal.com schedule id"), null=True, blank=True)
+    minimum_booking_notice = models.IntegerField(_("minimum booking notice"), default=120)
+    before_event_buffer = models.IntegerField(_("buffer before"), default=0)
+    buffer_time_minutes = models.IntegerField(_("buffer (minutes)"), default=0)
+    requires_confirmation = models.BooleanField(_("requires confirmation"), default=False)
+    booking_link = TextField(_("booking link"), null=True, blank=True)
+    locations_json = models.JSONField(_("locations"), null=True, blank=True)
+    metadata_json = models.JSONField(_("metadata"), null=True, blank=True)
+    booking_fields_json = models.JSONField(_("booking fields"), null=True, blank=True)
+    last_calcom_sync = TimestampField(_("last Cal.com sync"), null=True, blank=True)
+    sync_status = EnumField(
+        _("sync status"), values=("synced", "pending", "error", "never"), default="never"
+    )
+    sync_error = TextField(_("sync error"), null=True, blank=True)
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "services"
