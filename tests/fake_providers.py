@@ -27,6 +27,7 @@ class Received:
     method: str
     path: str
     headers: dict[str, str]  # lower-case names
+    query: str = ""  # the query string, without "?"
 
 
 @dataclass
@@ -106,6 +107,8 @@ class FakeProvider:
     def _record(self, request: Received) -> Answer | None:
         with self._lock:
             self.received.append(request)
+            if request.query and f"{request.path}?{request.query}" in self.answers:
+                return self.answers[f"{request.path}?{request.query}"]
             return self.answers.get(request.path)
 
 
@@ -122,6 +125,7 @@ def _handler_for(provider: FakeProvider):
                 "GET",
                 urlsplit(self.path).path,
                 {name.lower(): value for name, value in self.headers.items()},
+                urlsplit(self.path).query,
             )
             answer = provider._record(received) or Answer(
                 404, _json_bytes({"message": f"no fake answer for {received.path}"})
@@ -182,6 +186,56 @@ AGENT = {"agent_id": AGENT_ID, "agent_name": "Praxis Empfang"}
 def calcom_ok(server: FakeProvider) -> None:
     server.answer("/v2/me", json=ME)
     server.answer(f"/v2/event-types/{EVENT_TYPE_ID}", json=EVENT_TYPE)
+
+
+def cal_event_type(
+    event_type_id: int, title: str, length: int = 30, *, hidden: bool = False, **fields
+) -> dict:
+    """One event type as Cal.com v2 lists it (cal-api-version 2024-06-14)."""
+    return {
+        "id": event_type_id,
+        "title": title,
+        "slug": title.lower().replace(" ", "-"),
+        "lengthInMinutes": length,
+        "hidden": hidden,
+        "description": None,
+        "price": 0,
+        "scheduleId": None,
+        "minimumBookingNotice": 120,
+        "beforeEventBuffer": 0,
+        "afterEventBuffer": 0,
+        "locations": [],
+        "metadata": {},
+        "bookingFields": [],
+        **fields,
+    }
+
+
+def calcom_event_types(server: FakeProvider, items, *, team_id=None, per_page=None) -> str:
+    """What the event-type list answers: ``items`` in pages of ``per_page`` (with Cal.com's
+    ``pagination`` object, ``take``/``skip`` in the query), or all on one page. Its path."""
+    path = f"/v2/teams/{team_id}/event-types" if team_id else "/v2/event-types"
+    items = list(items)
+    if not per_page:
+        server.answer(path, json={"status": "success", "data": items})
+        return path
+    for skip in range(0, max(len(items), 1), per_page):
+        page = items[skip : skip + per_page]
+        more = skip + per_page < len(items)
+        answer = {
+            "status": "success",
+            "data": page,
+            "pagination": {
+                "totalItems": len(items),
+                "returnedItems": len(page),
+                "itemsPerPage": per_page,
+                "currentPage": skip // per_page + 1,
+                "hasNextPage": more,
+                "hasPreviousPage": skip > 0,
+            },
+        }
+        server.answer(path if skip == 0 else f"{path}?take={per_page}&skip={skip}", json=answer)
+    return path
 
 
 def retell_ok(server: FakeProvider, numbers=NUMBERS, agent_id: str = AGENT_ID) -> None:

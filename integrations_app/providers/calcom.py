@@ -21,6 +21,12 @@ from integrations_app.providers.base import (
 
 EVENT_TYPES_API_VERSION = "2024-06-14"
 PROVIDER = "Cal.com"
+# A list of event types longer than this many pages is not read to its end: a clear error.
+MAX_EVENT_TYPE_PAGES = 20
+# What an event type in a list must have (Cal.com v2, cal-api-version 2024-06-14).
+EVENT_TYPE_FIELDS = {"id": int, "title": str, "slug": str, "lengthInMinutes": int, "hidden": bool}
+# The envelope of a list answer: nothing else is expected.
+_LIST_KEYS = {"status", "data", "pagination"}
 
 
 class CalcomClient(ProviderClient):
@@ -50,6 +56,75 @@ class CalcomClient(ProviderClient):
                 _("%(provider)s: %(reason)s") % {"provider": PROVIDER, "reason": not_found}
             )
         return data
+
+    def event_types(self, *, team_id: int | None = None) -> list[dict]:
+        """Every event type of the team (``GET /teams/{id}/event-types``) or, without a team,
+        of the key's user (``GET /event-types``), following ``pagination`` to its end.
+
+        Each event type is checked for the fields the comparison reads (`EVENT_TYPE_FIELDS`);
+        an answer of another shape, or more than `MAX_EVENT_TYPE_PAGES` pages, is a
+        ProviderError with a clear message, never a partial list.
+        """
+        path = f"/teams/{int(team_id)}/event-types" if team_id else "/event-types"
+        items: list[dict] = []
+        query = ""
+        for _page in range(MAX_EVENT_TYPE_PAGES):
+            answer = self.get_json(
+                path + query, headers={"cal-api-version": EVENT_TYPES_API_VERSION}
+            )
+            page, more = _event_type_page(answer, path)
+            items.extend(page)
+            if not more:
+                return items
+            if not page:
+                raise ProviderError(
+                    _("%(provider)s: %(path)s announced a next page after an empty one")
+                    % {"provider": PROVIDER, "path": path}
+                )
+            query = f"?take={len(page)}&skip={len(items)}"
+        raise ProviderError(
+            _("%(provider)s: %(path)s did not end after %(pages)s pages; nothing was read")
+            % {"provider": PROVIDER, "path": path, "pages": MAX_EVENT_TYPE_PAGES}
+        )
+
+
+def _event_type_page(answer, path: str) -> tuple[list[dict], bool]:
+    """(the event types of one list answer, whether another page follows)."""
+    values = {"provider": PROVIDER, "path": path}
+    if not isinstance(answer, dict) or not isinstance(answer.get("data"), list):
+        raise ProviderError(
+            _("%(provider)s: the answer of %(path)s has no list of event types") % values
+        )
+    if answer.get("status") != "success":
+        raise ProviderError(_("%(provider)s: %(path)s answered without success") % values)
+    extra = sorted(set(answer) - _LIST_KEYS)
+    if extra:
+        raise ProviderError(
+            _("%(provider)s: the answer of %(path)s has unexpected fields: %(fields)s")
+            % {**values, "fields": ", ".join(extra)}
+        )
+    for item in answer["data"]:
+        if not isinstance(item, dict):
+            raise ProviderError(
+                _("%(provider)s: an event type in %(path)s is not an object") % values
+            )
+        wrong = [
+            name
+            for name, kind in EVENT_TYPE_FIELDS.items()
+            if not isinstance(item.get(name), kind)
+            or (kind is int and isinstance(item.get(name), bool))
+        ]
+        if wrong:
+            raise ProviderError(
+                _(
+                    "%(provider)s: event type %(id)s in %(path)s lacks or mistypes the "
+                    "fields %(fields)s"
+                )
+                % {**values, "id": item.get("id", "?"), "fields": ", ".join(wrong)}
+            )
+    pagination = answer.get("pagination")
+    more = isinstance(pagination, dict) and pagination.get("hasNextPage") is True
+    return answer["data"], more
 
 
 def _data(answer, provider: str) -> dict:
