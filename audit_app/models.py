@@ -100,3 +100,33 @@ class AuditSnapshot(models.Model):
 
     def __str__(self) -> str:
         return f"{timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
+
+
+class ProviderReconciliation(models.Model):
+    """The last comparison of one company's gateway rows with a provider, one row per
+    (kind, company): written by ``manage.py reconcile_calcom``, read by the audit's checks and
+    the company page, so that neither calls a provider itself.
+
+    ``available`` False: the provider could not be read, ``reason`` says why (never "in sync").
+    ``findings``: [{"kind", ...}] as made by integrations_app/reconcile_calcom.py.
+    """
+
+    kind = models.CharField(_("kind"), max_length=40)  # e.g. "calcom_event_types"
+    company_id = models.BigIntegerField(_("company"))
+    company_name = models.CharField(_("company name"), max_length=255, blank=True)
+    available = models.BooleanField(_("available"), default=True)
+    reason = models.TextField(_("reason"), blank=True)
+    provider_count = models.PositiveIntegerField(_("provider rows"), default=0)
+    findings = models.JSONField(_("findings"), default=list)
+    checked_at = models.DateTimeField(_("checked at"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("provider reconciliation")
+        verbose_name_plural = _("provider reconciliations")
+        ordering = ["kind", "company_id"]
+        constraints = [
+            models.UniqueConstraint(fields=["kind", "company_id"], name="reconciliation_per_company")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} {self.company_name or self.company_id}"
