@@ -73,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.messages",
     "django.contrib.staticfiles",
     "import_export",
+    "django_tasks",
+    "django_tasks_db",
     "changelog",
     "integrations_app",
     "audit_app",
@@ -210,3 +212,8 @@ except ConfigError as error:
 
 # Error reports (and DEBUG pages) never show variables or POST fields marked sensitive.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "askpro_console.error_reports.AlwaysSafeExceptionReporterFilter"
+
+# Long work (provider reconciliations over many companies) runs in background workers on
+# Django's Tasks framework, stored in the database: `python manage.py db_worker` on one or more
+# machines takes the tasks; the page that started one shows its state and survives a reload.
+TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
