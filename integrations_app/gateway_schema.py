@@ -3,6 +3,18 @@
 Production has drifted from the gateway's migrations before, so before anything is written an
 operator runs `gateway_schema check`. The expected columns come from the unmanaged models; the
 exact MySQL types come from the fields (see models/fields.py), so `create` and `check` agree.
+
+Optional columns. The gateway added columns in February 2026 (`calls.booking_details`,
+`customers.phone_variants`, `journey_history`, `booking_history_summary`, `portal_access_token`,
+`portal_token_expires_at`) that the reference schema has and an older production database may not.
+A model declares them in ``OPTIONAL_COLUMNS`` ({column: an unbound field}) instead of as model
+fields: the console never selects them, so it works the same on a database with or without them
+(a deferred model field would still be selected by every `select_related` and written by every
+insert). The check compares such a column like any other when it exists (type, nullability) and,
+when it does not, reports no difference: `absent_optional_columns()` lists them as a note only.
+`create` builds the tables from the models, so a development database lacks them. A secret among
+them is declared in ``OPTIONAL_SECRET_COLUMNS``: as no page, export or history reads the column,
+none can show it.
 """
 
 import re
@@ -76,11 +88,41 @@ def gateway_tables() -> list[str]:
     return [model._meta.db_table for model in GATEWAY_MODELS]
 
 
+def _column(field, connection) -> Column:
+    return Column(type=normalize_type(field.db_type(connection)), nullable=field.null)
+
+
 def expected_columns(model, connection) -> dict[str, Column]:
+    """The columns the console reads and writes: every one must exist."""
+    return {field.column: _column(field, connection) for field in model._meta.concrete_fields}
+
+
+def optional_columns(model, connection) -> dict[str, Column]:
+    """The columns the model declares optional: compared only where they exist."""
+    declared = getattr(model, "OPTIONAL_COLUMNS", {})
+    return {name: _column(field, connection) for name, field in declared.items()}
+
+
+def optional_secret_columns() -> dict[str, tuple[str, ...]]:
+    """{table: the optional columns holding a secret}, for the tests that plant canaries."""
     return {
-        field.column: Column(type=normalize_type(field.db_type(connection)), nullable=field.null)
-        for field in model._meta.concrete_fields
+        model._meta.db_table: tuple(model.OPTIONAL_SECRET_COLUMNS)
+        for model in GATEWAY_MODELS
+        if getattr(model, "OPTIONAL_SECRET_COLUMNS", None)
     }
+
+
+def absent_optional_columns(connection=None) -> list[tuple[str, str]]:
+    """The optional columns this database does not have (a note, not a difference)."""
+    connection = connection or default_connection
+    live = live_columns(connection)
+    return [
+        (model._meta.db_table, name)
+        for model in GATEWAY_MODELS
+        if model._meta.db_table in live
+        for name in getattr(model, "OPTIONAL_COLUMNS", {})
+        if name not in live[model._meta.db_table]
+    ]
 
 
 def _live_columns_mysql(connection, tables):
@@ -148,10 +190,14 @@ def compare(connection=None) -> list[Difference]:
             continue
         found_columns = live[table]
         expected = expected_columns(model, connection)
-        for name, want in expected.items():
+        optional = optional_columns(model, connection)
+        for name, want in (expected | optional).items():
             have = found_columns.get(name)
             if have is None:
-                differences.append(Difference(table, name, MISSING_COLUMN, want.type, _("missing")))
+                if name not in optional:
+                    differences.append(
+                        Difference(table, name, MISSING_COLUMN, want.type, _("missing"))
+                    )
                 continue
             if have.type != want.type:
                 differences.append(Difference(table, name, TYPE, want.type, have.type))
@@ -166,7 +212,8 @@ def compare(connection=None) -> list[Difference]:
                     )
                 )
         for name, have in found_columns.items():
-            if name not in expected and not have.nullable and not have.has_default:
+            known = name in expected or name in optional
+            if not known and not have.nullable and not have.has_default:
                 differences.append(
                     Difference(
                         table, name, UNWRITTEN_NOT_NULL, _("written or defaulted"), "NOT NULL"

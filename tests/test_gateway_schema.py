@@ -152,3 +152,103 @@ def test_the_reference_schema_is_clean(mysql_only, reference_schema, scratch_dat
             [scratch_database_url.rsplit("/", 1)[1]],
         )
         assert cursor.fetchone()[0] == 240
+
+
+# -- the gateway's February columns: optional -------------------------------------------------
+
+OPTIONAL = {
+    ("calls", "booking_details"),
+    ("customers", "phone_variants"),
+    ("customers", "journey_history"),
+    ("customers", "booking_history_summary"),
+    ("customers", "portal_access_token"),
+    ("customers", "portal_token_expires_at"),
+}
+
+
+def test_the_february_columns_are_declared_optional_and_never_selected():
+    from django.db.models import Prefetch
+
+    from integrations_app.models import Call, Customer
+
+    declared = {
+        (model._meta.db_table, name)
+        for model in GATEWAY_MODELS
+        for name in getattr(model, "OPTIONAL_COLUMNS", {})
+    }
+    assert declared == OPTIONAL
+    modelled = {(m._meta.db_table, f.column) for m in GATEWAY_MODELS for f in m._meta.fields}
+    assert not declared & modelled
+    assert gateway_schema.optional_secret_columns() == {"customers": ("portal_access_token",)}
+    queries = [
+        str(Customer.objects.all().query),
+        str(Call.objects.select_related("customer", "company").query),
+        str(Customer.all_objects.prefetch_related(Prefetch("calls")).query),
+    ]
+    for sql in queries:
+        for _table, column in OPTIONAL:
+            assert column not in sql
+
+
+def test_the_test_database_is_clean_with_or_without_the_optional_columns():
+    assert gateway_schema.compare() == []
+    absent = set(gateway_schema.absent_optional_columns())
+    if support.tables_source() == "reference":
+        assert absent == set()  # the reference schema has them all, in the expected types
+    else:
+        assert absent == OPTIONAL  # `create` builds from the models: none of them
+
+
+def test_a_database_without_the_optional_columns_is_clean(scratch_database_url):
+    prepare(scratch_database_url)
+    if support.tables_source() == "reference":
+        execute_in(scratch_database_url, "ALTER TABLE calls DROP COLUMN booking_details")
+        execute_in(scratch_database_url, "ALTER TABLE customers DROP COLUMN portal_access_token")
+    report = support.run_manage(
+        "gateway_schema", "check", "--format", "json", database_url=scratch_database_url
+    )
+    assert report.returncode == 0, report.stdout
+    assert json.loads(report.stdout)["differences"] == []
+
+
+def test_the_optional_columns_in_their_types_are_clean(scratch_database_url):
+    """What the reference schema has, added to tables built from the models (any tier)."""
+    prepare(scratch_database_url)
+    if support.tables_source() != "reference":
+        for model in GATEWAY_MODELS:
+            for name, field in getattr(model, "OPTIONAL_COLUMNS", {}).items():
+                execute_in(
+                    scratch_database_url,
+                    f"ALTER TABLE {model._meta.db_table} ADD COLUMN {name} "
+                    f"{field.db_type(connection)} NULL",
+                )
+    report = support.run_manage(
+        "gateway_schema", "check", "--format", "json", database_url=scratch_database_url
+    )
+    assert report.returncode == 0, report.stdout
+    assert json.loads(report.stdout)["clean"] is True
+
+
+def test_an_optional_column_of_the_wrong_type_is_reported(scratch_database_url):
+    prepare(scratch_database_url)
+    if support.tables_source() == "reference":
+        alter = "ALTER TABLE customers MODIFY portal_token_expires_at varchar(20) NULL"
+    else:
+        alter = "ALTER TABLE customers ADD COLUMN portal_token_expires_at varchar(20) NULL"
+    execute_in(scratch_database_url, alter)
+
+    report = support.run_manage(
+        "gateway_schema", "check", "--format", "json", database_url=scratch_database_url
+    )
+    assert report.returncode == 1, report.stdout
+    found = {
+        (d["table"], d["column"], d["kind"]): d for d in json.loads(report.stdout)["differences"]
+    }
+    assert set(found) == {("customers", "portal_token_expires_at", "type")}
+    wrong = found[("customers", "portal_token_expires_at", "type")]
+    assert wrong["found"] == "varchar(20)"
+    assert wrong["expected"] == ("timestamp" if connection.vendor == "mysql" else "datetime")
+
+    text = support.run_manage("gateway_schema", "check", database_url=scratch_database_url)
+    assert text.returncode == 1
+    assert "customers.portal_token_expires_at has the type varchar(20)" in text.stdout

@@ -2,12 +2,19 @@
 
 The console reads these (counts, audit, first-contact records); it never edits a call or an
 appointment.
+
+``OPTIONAL_COLUMNS``: columns the gateway added in February 2026 (they are in the reference schema,
+not in every production database). They are declared, not modelled: the fields in that dict are
+never bound to the model, so no query, page, export or history of the console selects them and the
+console works the same with or without them; `gateway_schema check` compares them when they exist
+(see integrations_app/gateway_schema.py). ``OPTIONAL_SECRET_COLUMNS`` names those among them that
+hold a secret ({column: flavour}, like ``SECRET_COLUMNS``).
 """
 
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.models.base import SoftDeleteModel, TimestampedModel
+from integrations_app.models.base import PLAIN, SoftDeleteModel, TimestampedModel
 from integrations_app.models.fields import (
     EnumField,
     TextField,
@@ -42,6 +49,17 @@ class Customer(SoftDeleteModel):
     call_count = models.IntegerField(_("calls"), default=0)
     appointment_count = models.IntegerField(_("appointments"), default=0)
     last_call_at = TimestampField(_("last call"), null=True, blank=True)
+
+    # Declared for the schema check only, never selected (see the module docstring).
+    OPTIONAL_COLUMNS = {
+        "phone_variants": models.JSONField(null=True),
+        "journey_history": models.JSONField(null=True),
+        "booking_history_summary": models.JSONField(null=True),
+        "portal_access_token": models.CharField(max_length=255, null=True),
+        "portal_token_expires_at": TimestampField(null=True),
+    }
+    # The customer portal's login token, in plain text by the gateway's design: never shown.
+    OPTIONAL_SECRET_COLUMNS = {"portal_access_token": PLAIN}
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "customers"
@@ -86,6 +104,9 @@ class Call(SoftDeleteModel):
     end_timestamp = TimestampField(_("ended"), null=True, blank=True)
     summary = TextField(_("summary"), null=True, blank=True)
     appointment_made = models.BooleanField(_("appointment made"), default=False)
+
+    # Declared for the schema check only, never selected (see the module docstring).
+    OPTIONAL_COLUMNS = {"booking_details": models.JSONField(null=True)}
 
     class Meta(SoftDeleteModel.Meta):
         db_table = "calls"
