@@ -5,6 +5,7 @@ from audit_app.checks import (  # noqa: F401
     calls,
     credentials,
     customers,
+    event_types,
     inventory,
     notifications,
     secrets,

@@ -2,6 +2,7 @@
 
 from audit_app.fixes import (  # noqa: F401
     branches,
+    event_types,
     interactions,
     numbers,
     placeholders,

@@ -1,0 +1,168 @@
+"""Event types ↔ services (semantics.md §3b), from the last `manage.py reconcile_calcom`.
+
+The checks never call Cal.com: they read the stored reconciliation (one query). Without one, or
+when no company's Cal.com could be read, they are "not available", never "ok"; a company whose
+Cal.com could not be read is listed with the reason.
+"""
+
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit_app.checks.common import APP, COMPANY_ADMIN
+from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
+from integrations_app import reconcile_calcom as rc
+
+SERVICE_ADMIN = (APP, "service")
+FIX_ID = "sync-calcom-services"
+
+
+def stored_reconciliation() -> list:
+    from audit_app.models import ProviderReconciliation
+
+    return list(ProviderReconciliation.objects.filter(kind=rc.KIND).order_by("company_name", "pk"))
+
+
+class _EventTypeCheck(Check):
+    category = Category.BOOKINGS
+    finding_kind = ""
+
+    def find(self) -> list[Affected]:
+        stored = stored_reconciliation()
+        if not stored:
+            raise CheckUnavailable(
+                _(
+                    "Cal.com has not been compared yet (no company with a Cal.com key, or "
+                    "manage.py reconcile_calcom has not run)"
+                )
+            )
+        if not any(row.available for row in stored):
+            raise CheckUnavailable(
+                _("Cal.com could not be read for any company: %(reasons)s")
+                % {"reasons": "; ".join(f"{r.company_name}: {r.reason}" for r in stored)}
+            )
+        found = []
+        for row in stored:
+            when = date_format(timezone.localtime(row.checked_at), "SHORT_DATETIME_FORMAT")
+            if not row.available:
+                found.append(
+                    Affected(
+                        table="companies",
+                        pk=row.company_id,
+                        label=row.company_name,
+                        detail=_("not available (%(when)s): %(reason)s")
+                        % {"when": when, "reason": row.reason},
+                        admin=COMPANY_ADMIN,
+                    )
+                )
+                continue
+            for finding in row.findings:
+                if finding.get("kind") == self.finding_kind:
+                    found.append(self.affected(row, finding, when))
+        return found
+
+    def affected(self, row, finding: dict, when: str) -> Affected:
+        detail = _("%(finding)s (compared %(when)s)") % {
+            "finding": rc.finding_text(finding),
+            "when": when,
+        }
+        if finding.get("service_id"):
+            return Affected(
+                table="services",
+                pk=finding["service_id"],
+                label=f"{finding.get('service_name')} ({row.company_name})",
+                detail=detail,
+                admin=SERVICE_ADMIN,
+            )
+        return Affected(
+            table="calcom event types",
+            pk=finding["event_type_id"],
+            label=f"{finding.get('title')} ({row.company_name})",
+            detail=detail,
+        )
+
+
+@register
+class EventTypesWithoutService(_EventTypeCheck):
+    id = "AUD-ETY-001"
+    severity = Severity.WARNING
+    finding_kind = rc.MISSING_SERVICE
+    title = gettext_lazy("Cal.com event types without a service")
+    explanation = gettext_lazy(
+        "The gateway books the event types it finds in services (by calcom_event_type_id). An "
+        "event type of the company's Cal.com team without a service cannot be booked by a call."
+    )
+    hint = gettext_lazy(
+        "The fix creates the services as the gateway's own team import would; re-run "
+        "manage.py reconcile_calcom afterwards."
+    )
+    fix_id = FIX_ID
+
+
+@register
+class ServicesSwitchedOffWrongly(_EventTypeCheck):
+    id = "AUD-ETY-003"
+    severity = Severity.CRITICAL
+    finding_kind = rc.SWITCHED_OFF
+    title = gettext_lazy("Services switched off although their event type exists")
+    explanation = gettext_lazy(
+        "Every 30 minutes the gateway's calcom:sync-services reads an empty list and switches off "
+        "every service with sync_error 'Event Type not found in Cal.com'. Where Cal.com does list "
+        "the event type, the service was switched off by that defect and calls cannot book it."
+    )
+    hint = gettext_lazy(
+        "The fix switches these services on again (as Cal.com's hidden flag says). The "
+        "gateway's sync may switch them off again until it is repaired."
+    )
+    fix_id = FIX_ID
+
+
+@register
+class ServicesWithoutEventType(_EventTypeCheck):
+    id = "AUD-ETY-002"
+    severity = Severity.WARNING
+    finding_kind = rc.ORPHAN_SERVICE
+    title = gettext_lazy("Services whose Cal.com event type no longer exists")
+    explanation = gettext_lazy(
+        "A booking for such a service goes to an event type Cal.com does not list for the "
+        "company's key and team: it fails."
+    )
+    hint = gettext_lazy(
+        "Check in Cal.com whether the event type was deleted or moved, then switch the service "
+        "off or give it the new event type."
+    )
+
+
+@register
+class ServicesDrifted(_EventTypeCheck):
+    id = "AUD-ETY-004"
+    severity = Severity.INFO
+    finding_kind = rc.DRIFT
+    title = gettext_lazy("Services whose name or duration differ from Cal.com")
+    explanation = gettext_lazy(
+        "The agent offers a service's name and duration; Cal.com books the event type's length "
+        "(lengthInMinutes). The gateway's import reads a field Cal.com v2 no longer sends, so "
+        "imported durations may have fallen back to 30 minutes."
+    )
+    hint = gettext_lazy(
+        "The fix writes Cal.com's name and duration, as the gateway's import would."
+    )
+    fix_id = FIX_ID
+
+
+@register
+class EventTypesUnderOtherCompany(_EventTypeCheck):
+    id = "AUD-ETY-005"
+    severity = Severity.WARNING
+    finding_kind = rc.OTHER_COMPANY
+    title = gettext_lazy("Event types whose service is filed under another company")
+    explanation = gettext_lazy(
+        "A Cal.com EVENT_TYPE.CREATED webhook without metadata.company_id files the new service "
+        "under the first company of the table: calls of the team's company cannot book it, and "
+        "another company's agent may offer it."
+    )
+    hint = gettext_lazy(
+        "Decide which company the service belongs to and move it in the service's admin page; "
+        "no fix moves it silently."
+    )

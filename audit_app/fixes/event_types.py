@@ -1,0 +1,194 @@
+"""sync-calcom-services: write services as the gateway's own team import would (§3b).
+
+The plan reads Cal.com now (not the stored reconciliation): apply_fix plans again under the lock,
+so an event type that changed in Cal.com between preview and confirm gives a new preview instead
+of a write. It creates a service for each event type without one (the import's columns,
+``calcom_event_type_id`` globally unique), switches on the services the gateway's sync switched
+off although their event type exists, and writes Cal.com's name and duration where they drifted.
+A service filed under another company, a service whose event type is gone, and a company whose
+Cal.com cannot be read stay on the work list: shown, never moved or guessed.
+"""
+
+from decimal import Decimal, InvalidOperation
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit_app.checks.common import COMPANY_ADMIN
+from audit_app.checks.event_types import FIX_ID, SERVICE_ADMIN
+from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
+from audit_app.registry import Affected
+from integrations_app import reconcile_calcom as rc
+from integrations_app.models import Service
+from integrations_app.services import create_rows, update_rows
+
+SYNCED = {"sync_status": "synced", "sync_error": None}
+
+
+def import_columns(company_id: int, et: dict) -> dict:
+    """The columns the gateway's import writes for one event type (without the time stamp)."""
+    return {
+        "company_id": company_id,
+        "calcom_event_type_id": str(et["id"]),
+        "name": et["title"][:255],
+        "calcom_name": et["title"][:255],
+        "slug": (et.get("slug") or "")[:255] or None,
+        "description": et.get("description"),
+        "duration_minutes": et["lengthInMinutes"],
+        "price": _price(et.get("price")),
+        "is_active": not et["hidden"],
+        "schedule_id": _int(et.get("scheduleId")),
+        "minimum_booking_notice": _int(et.get("minimumBookingNotice"), 120),
+        "before_event_buffer": _int(et.get("beforeEventBuffer"), 0),
+        "buffer_time_minutes": _int(et.get("afterEventBuffer"), 0),
+        "requires_confirmation": bool(et.get("requiresConfirmation")),
+        "booking_link": et.get("bookingUrl"),
+        "locations_json": et.get("locations"),
+        "metadata_json": et.get("metadata"),
+        "booking_fields_json": et.get("bookingFields"),
+        **SYNCED,
+    }
+
+
+def _int(value, default=None):
+    return value if isinstance(value, int) and not isinstance(value, bool) else default
+
+
+def _price(value) -> str:
+    try:
+        return str(Decimal(str(value if value is not None else 0)).quantize(Decimal("0.01")))
+    except InvalidOperation:
+        return "0.00"
+
+
+@register_fix
+class SyncCalcomServices(Fix):
+    id = FIX_ID
+    check_id = "AUD-ETY-003"
+    title = gettext_lazy("Write services as the gateway's Cal.com import would")
+    description = gettext_lazy(
+        "Reads each company's event types from Cal.com now, creates a service for each event type "
+        "without one, switches on the services the gateway's sync switched off although their "
+        "event type exists, and writes Cal.com's name and duration where they differ "
+        "(sync status 'synced', last Cal.com sync now). Services under another company are "
+        "only listed."
+    )
+
+    def plan(self) -> Plan:
+        plan = Plan(fix=self)
+        results = rc.reconcile()
+        current = {
+            s.pk: s
+            for s in Service.objects.filter(
+                pk__in=[f["service_id"] for r in results for f in r.findings if "service_id" in f]
+            )
+        }
+        wanted: dict[str, list] = {}
+        for result in results:
+            if not result.available:
+                plan.needs_person.append(
+                    Affected(
+                        table="companies",
+                        pk=result.company_id,
+                        label=result.company_name,
+                        detail=_("not available: %(reason)s") % {"reason": result.reason},
+                        admin=COMPANY_ADMIN,
+                    )
+                )
+                continue
+            event_types = {str(et["id"]): et for et in result.event_types}
+            for finding in result.findings:
+                kind = finding["kind"]
+                if kind == rc.MISSING_SERVICE:
+                    wanted.setdefault(finding["event_type_id"], []).append(
+                        (result, event_types[finding["event_type_id"]])
+                    )
+                elif kind in (rc.SWITCHED_OFF, rc.DRIFT):
+                    self._update(plan, result, finding, current, event_types)
+                else:
+                    plan.needs_person.append(self._listed(result, finding))
+        for et_id, claims in sorted(wanted.items()):
+            if len(claims) > 1:  # one key seen by two companies: whose is it?
+                for result, et in claims:
+                    plan.needs_person.append(
+                        Affected(
+                            table="calcom event types",
+                            pk=et_id,
+                            label=f"{et['title']} ({result.company_name})",
+                            detail=_("Cal.com lists this event type for several companies"),
+                        )
+                    )
+                continue
+            result, et = claims[0]
+            plan.writes.append(
+                PlannedWrite(
+                    table="services",
+                    action="create",
+                    description=_('Service "%(name)s" (event type %(id)s) for %(company)s')
+                    % {"name": et["title"], "id": et_id, "company": result.company_name},
+                    key=f"service-for-event-type-{et_id}",
+                    after=import_columns(result.company_id, et),
+                )
+            )
+        # One write per service: a switched-off service that also drifted is one update.
+        merged: dict[object, PlannedWrite] = {}
+        for write in plan.writes:
+            if write.action == "update" and write.pk in merged:
+                first = merged[write.pk]
+                first.before.update(write.before)
+                first.after.update(write.after)
+            else:
+                merged[write.pk if write.action == "update" else write.key] = write
+        plan.writes = list(merged.values())
+        return plan
+
+    def _update(self, plan, result, finding, current, event_types) -> None:
+        service = current.get(finding["service_id"])
+        et = event_types.get(finding["event_type_id"])
+        if service is None or et is None:
+            return
+        if finding["kind"] == rc.SWITCHED_OFF:
+            after = {"is_active": not et["hidden"], **SYNCED}
+            text = _('Switch service "%(name)s" on again (event type %(id)s exists)')
+        else:
+            after = {
+                "name": et["title"][:255],
+                "calcom_name": et["title"][:255],
+                "duration_minutes": et["lengthInMinutes"],
+                **SYNCED,
+            }
+            text = _('Service "%(name)s": name and duration from event type %(id)s')
+        before = {column: getattr(service, column) for column in after}
+        plan.writes.append(
+            PlannedWrite(
+                table="services",
+                action="update",
+                description=text % {"name": service.name, "id": et["id"]},
+                pk=service.pk,
+                before=before,
+                after=after,
+            )
+        )
+
+    def _listed(self, result, finding) -> Affected:
+        return Affected(
+            table="services",
+            pk=finding.get("service_id"),
+            label=f"{finding.get('service_name')} ({result.company_name})",
+            detail=rc.finding_text(finding),
+            admin=SERVICE_ADMIN,
+        )
+
+    def write(self, plan: Plan) -> None:
+        now = timezone.now()
+        creates = [
+            Service(**{**w.after, "price": Decimal(w.after["price"])}, last_calcom_sync=now)
+            for w in plan.writes
+            if w.action == "create"
+        ]
+        create_rows(rows=creates)
+        updates = {
+            w.pk: {**w.after, "last_calcom_sync": now} for w in plan.writes if w.action == "update"
+        }
+        update_rows(model=Service, values=updates)
