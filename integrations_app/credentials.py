@@ -3,7 +3,9 @@
 One save writes, in one transaction: the `integrations` row as the gateway's admin expects it
 (provider key, type, tenant UUID, non-secret config, `api_key` in the encryptString flavour)
 and the company columns the gateway's runtime reads (`companies.calcom_api_key` /
-`retell_api_key` in the encrypt flavour, team and agent ids), semantics.md §1-2. Secrets never
+`retell_api_key` in the encrypt flavour, team and agent ids), semantics.md §1-2, and for Retell
+the `retell_agents` row of the agent (§3a; named from Retell's get-agent when reachable, an
+agent id of another company refused). Secrets never
 go into a plain-text column, a log or the history: the history gets fingerprints.
 """
 
@@ -12,6 +14,7 @@ from contextlib import nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils.translation import gettext as _
 from django.views.decorators.debug import sensitive_variables
@@ -20,7 +23,7 @@ from changelog.models import Source
 from changelog.recording import current, operation
 from integrations_app import services
 from integrations_app.crypto.encrypter import Encrypter
-from integrations_app.crypto.errors import GatewayKeyError
+from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.integration_kinds import (
     CALCOM,
     CONFIG_AGENT_ID,
@@ -31,12 +34,16 @@ from integrations_app.integration_kinds import (
     RETELL,
 )
 from integrations_app.models import Company, Integration
+from integrations_app.providers.base import ProviderError, key_problem
+from integrations_app.providers.retell import RetellClient
+from integrations_app.services.agents import agent_id_problem, register_agent
 
 KEEP = None  # api_key=KEEP leaves the stored key as it is
 MAX_ID = 2_147_483_647  # companies.calcom_team_id is int(11); Cal.com's ids are 32-bit
 MAX_TEXT = 255  # the varchar(255) columns the settings go into
 _KEY_PREFIX = {CALCOM.provider: "cal_", RETELL.provider: "key_"}
 _WHITESPACE = re.compile(r"\s")
+AGENT_LOOKUP_TIMEOUT = 3.0  # seconds at most for Retell's get-agent while saving
 
 
 class CredentialError(ValueError):
@@ -116,6 +123,10 @@ def _validate_settings(provider: str, settings: IntegrationSettings) -> None:
         raise CredentialError(_("Cal.com needs the event type id to book."), "event_type_id")
     if provider == RETELL.provider and settings.is_active and not settings.agent_id:
         raise CredentialError(_("Retell needs the agent id."), "agent_id")
+    if provider == RETELL.provider and settings.agent_id:
+        problem = agent_id_problem(settings.agent_id)
+        if problem:
+            raise CredentialError(problem, "agent_id")
 
 
 @sensitive_variables("api_key", "encrypter")
@@ -144,8 +155,18 @@ def save_core_integration(
         api_key = validate_api_key(provider, api_key)
     _validate_settings(provider, settings)
     encrypter = _encrypter()
+    agent_name = None
+    if provider == RETELL.provider and settings.agent_id:
+        # Asked before any row is locked; None when Retell cannot tell (the id becomes the name).
+        agent_name = _agent_name(settings.agent_id, api_key, integration_id, company_id, encrypter)
     with _operation(source, name), transaction.atomic():
         company = _live_company(company_id)
+        if provider == RETELL.provider and settings.agent_id:
+            # The gateway's call paths find the company by this row first (semantics.md §3a).
+            try:
+                register_agent(company=company, agent_id=settings.agent_id, name=agent_name)
+            except ValidationError as error:
+                raise CredentialError(" ".join(error.messages), "agent_id") from None
         integration = _integration_to_save(company, provider, integration_id, settings)
         if api_key is KEEP and not remove_key and not integration.api_key:
             raise CredentialError(_("Enter the API key."), "api_key")
@@ -157,6 +178,59 @@ def save_core_integration(
         services.save_record(instance=integration, allow_secrets=True)
         _write_company_columns(company, provider, settings, encrypter, api_key, remove_key)
     return integration
+
+
+@sensitive_variables("api_key", "key", "encrypter")
+def _agent_name(agent_id, api_key, integration_id, company_id, encrypter) -> str | None:
+    """The agent's name from Retell's ``GET /get-agent/{agent_id}``, or None on any problem.
+
+    Asked with the key being saved, else the integration's stored key, else the company's
+    (the key the connection test uses), with a short timeout; nothing is written here.
+    """
+    key = (
+        api_key
+        if api_key is not KEEP
+        else _stored_retell_key(integration_id, company_id, encrypter)
+    )
+    if not key or key_problem(key):
+        return None
+    timeout = min(float(django_settings.PROVIDER_TIMEOUT_SECONDS), AGENT_LOOKUP_TIMEOUT)
+    try:
+        with RetellClient(api_key=key, timeout=timeout) as client:
+            answer = client.agent(agent_id)
+    except ProviderError:
+        return None
+    name = answer.get("agent_name")
+    return name.strip() if isinstance(name, str) and name.strip() else None
+
+
+@sensitive_variables("encrypter")
+def _stored_retell_key(integration_id, company_id, encrypter) -> str | None:
+    stored = []
+    if integration_id is not None:
+        stored.append(
+            (
+                Integration.objects.filter(pk=integration_id, company_id=company_id)
+                .values_list("api_key", flat=True)
+                .first(),
+                encrypter.decrypt_string,
+            )
+        )
+    stored.append(
+        (
+            Company.objects.filter(pk=company_id).values_list("retell_api_key", flat=True).first(),
+            encrypter.decrypt,
+        )
+    )
+    for payload, decrypt in stored:
+        if payload:
+            try:
+                value = decrypt(payload)
+            except DecryptionError:
+                continue
+            if isinstance(value, str):
+                return value
+    return None
 
 
 def _operation(source: str, name: str):

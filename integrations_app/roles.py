@@ -1,8 +1,8 @@
 """The console's three roles (groups) and the custom permissions the pages check.
 
 - **Support**: the day-to-day work on the gateway's data: view, add, change and delete companies,
-  branches, staff, services, phone numbers and integrations; view the tables the gateway writes
-  (customers, calls, appointments, interactions) and the notification templates; set
+  branches, staff, services, phone numbers, integrations and Retell agents; view the tables the
+  gateway writes (customers, calls, appointments, interactions) and the notification templates; set
   credentials, test connections, import and export phone numbers; open the readiness dashboard
   and the fix previews (but not apply a fix).
 - **Manager**: all of Support, and apply fixes, record audit snapshots, undo an operation, read
@@ -50,6 +50,9 @@ CUSTOM_PERMISSIONS = (
     CustomPermission(_IMPORT, "export_phonenumbers", "Can export phone numbers"),
     CustomPermission(_INTEGRATION, "test_connection", "Can test connections"),
     CustomPermission(_INTEGRATION, "set_credentials", "Can set credentials"),
+    CustomPermission(
+        _INTEGRATION, "bind_retell_number", "Can bind phone numbers to agents in Retell"
+    ),
 )
 
 VIEW_DASHBOARD = "audit_app.view_dashboard"
@@ -57,13 +60,14 @@ IMPORT_PHONE_NUMBERS = "integrations_app.import_phonenumbers"
 EXPORT_PHONE_NUMBERS = "integrations_app.export_phonenumbers"
 TEST_CONNECTION = "integrations_app.test_connection"
 SET_CREDENTIALS = "integrations_app.set_credentials"
+BIND_RETELL_NUMBER = "integrations_app.bind_retell_number"
 APPLY_FIX = "audit_app.apply_fix"
 RECORD_SNAPSHOT = "audit_app.record_snapshot"
 UNDO_OPERATION = "changelog.undo_operation"
 
 CRUD = ("view", "add", "change", "delete")
 # The gateway tables Support edits, and those it (like everybody) only reads.
-EDITED = ("company", "branch", "staff", "service", "phonenumber", "integration")
+EDITED = ("company", "branch", "staff", "service", "phonenumber", "integration", "retellagent")
 READ = ("customer", "call", "appointment", "customerinteraction", "notificationtemplate")
 
 SUPPORT_PERMISSIONS = (
@@ -78,6 +82,7 @@ SUPPORT_PERMISSIONS = (
 MANAGER_PERMISSIONS = (
     *SUPPORT_PERMISSIONS,
     APPLY_FIX,
+    BIND_RETELL_NUMBER,
     RECORD_SNAPSHOT,
     UNDO_OPERATION,
     "changelog.view_operation",

@@ -21,6 +21,13 @@ def _empty_gateway_tables_after_transactional_tests(request):
         support.empty_gateway_tables()
 
 
+@pytest.fixture(autouse=True)
+def _no_real_retell(settings):
+    """Saving a Retell integration asks Retell for the agent's name: never the real Retell from
+    a test (a closed local port fails at once); tests/fake_providers.py points it elsewhere."""
+    settings.RETELL_API_BASE_URL = "http://127.0.0.1:9"
+
+
 @pytest.fixture
 def scratch_database_url(tmp_path):
     with support.scratch_database(tmp_path) as url:

@@ -1,6 +1,7 @@
 """The registered checks, one module per area; importing this package registers them all."""
 
 from audit_app.checks import (  # noqa: F401
+    agents,
     bookings,
     calls,
     credentials,
@@ -8,5 +9,6 @@ from audit_app.checks import (  # noqa: F401
     event_types,
     inventory,
     notifications,
+    retell_numbers,
     secrets,
 )

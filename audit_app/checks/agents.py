@@ -1,0 +1,279 @@
+"""Calls filed under the wrong company: the Retell agents the gateway routes by (semantics.md §3a).
+
+Since 2026-02-18 the gateway's call-start and call-end paths take a call's company from
+``retell_agents`` (agent id → company) first, and only when the agent is not there from
+``phone_numbers`` by plain equality of ``number`` / ``phone_number`` with Retell's E.164
+``to_number``; with neither, the call is stored under company 1.
+"""
+
+from collections import defaultdict
+
+from django.db.models import Exists, OuterRef, Subquery
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit_app.checks.common import (
+    APP,
+    BRANCH_ADMIN,
+    NUMBER_OF_LIVE_COMPANY,
+    company_row,
+    is_e164,
+    number_row,
+)
+from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
+from integrations_app.models import Branch, Company, Integration, PhoneNumber, RetellAgent
+
+AGENT_ADMIN = (APP, "retellagent")
+
+
+def wanted_agents() -> dict[int, dict]:
+    """Per live company: its name and the agent ids it expects its calls under (from
+    ``companies.retell_agent_id`` and the ``agent_id`` of its active Retell integrations).
+    Two queries, whatever the number of companies."""
+    wanted: dict[int, dict] = {}
+    companies = (
+        Company.objects.exclude(retell_agent_id__isnull=True)
+        .exclude(retell_agent_id="")
+        .values_list("id", "name", "retell_agent_id")
+    )
+    for pk, name, agent_id in companies:
+        wanted.setdefault(pk, {"name": name, "agents": set()})["agents"].add(agent_id.strip())
+    integrations = (
+        Integration.objects.active()
+        .filter(provider=RETELL.provider, company__deleted_at__isnull=True)
+        .filter(company__isnull=False)
+        .values_list("company_id", "company__name", "config")
+    )
+    for pk, name, config in integrations:
+        agent_id = (config or {}).get(CONFIG_AGENT_ID) if isinstance(config, dict) else None
+        if isinstance(agent_id, str) and agent_id.strip():
+            wanted.setdefault(pk, {"name": name, "agents": set()})["agents"].add(agent_id.strip())
+    return wanted
+
+
+def registrations(agent_ids) -> dict[str, dict]:
+    """agent id → its retell_agents row (company id, company name, deleted); one query."""
+    rows = RetellAgent.objects.filter(agent_id__in=list(agent_ids)).values(
+        "agent_id", "company_id", "company__name", "company__deleted_at"
+    )
+    return {row["agent_id"]: row for row in rows}
+
+
+def agent_situation() -> tuple[dict[int, dict], dict[str, dict]]:
+    wanted = wanted_agents()
+    agent_ids = {a for entry in wanted.values() for a in entry["agents"]}
+    return wanted, registrations(agent_ids)
+
+
+def _company_affected(pk: int, name: str, detail: str) -> Affected:
+    return company_row({"id": pk, "name": name}, detail)
+
+
+@register
+class UnregisteredAgents(Check):
+    id = "AUD-AGT-001"
+    severity = Severity.CRITICAL
+    category = Category.CALLS
+    title = gettext_lazy("Companies whose Retell agent is not registered in retell_agents")
+    explanation = gettext_lazy(
+        "Since 2026-02-18 the gateway files a call on call start and call end under the company "
+        "of its Retell agent in retell_agents. An agent that is not registered there falls back "
+        "to the called number by plain equality of phone_numbers.number with Retell's E.164 "
+        "number, and without such a row the call is stored under company 1: the company's calls "
+        "and bookings then appear elsewhere."
+    )
+    hint = gettext_lazy(
+        "Register the agent for its company: save the company's Retell integration again, or "
+        "apply the fix (it registers each agent no other company claims, named by its id)."
+    )
+    fix_id = "register-agents"
+
+    def find(self) -> list[Affected]:
+        wanted, registered = agent_situation()
+        found = []
+        for pk, entry in sorted(wanted.items(), key=lambda item: (item[1]["name"], item[0])):
+            for agent_id in sorted(entry["agents"]):
+                if agent_id not in registered:
+                    detail = _("agent %(agent)s is not in retell_agents") % {"agent": agent_id}
+                    found.append(_company_affected(pk, entry["name"], detail))
+        return found
+
+
+@register
+class AgentsOfAnotherCompany(Check):
+    id = "AUD-AGT-002"
+    severity = Severity.CRITICAL
+    category = Category.CALLS
+    title = gettext_lazy("Companies whose Retell agent is registered to another company")
+    explanation = gettext_lazy(
+        "Since 2026-02-18 the gateway takes a call's company from retell_agents before it "
+        "looks at the number: when the company's agent is registered there under another "
+        "company, every call the agent answers, and every booking it makes, is filed under "
+        "that other company."
+    )
+    hint = gettext_lazy(
+        "Find out which company really uses the agent in Retell; then correct either the "
+        "retell_agents row or the company's agent id. The console never moves it silently."
+    )
+
+    def find(self) -> list[Affected]:
+        wanted, registered = agent_situation()
+        found = []
+        for pk, entry in sorted(wanted.items(), key=lambda item: (item[1]["name"], item[0])):
+            for agent_id in sorted(entry["agents"]):
+                row = registered.get(agent_id)
+                if row is not None and row["company_id"] != pk:
+                    detail = _(
+                        "agent %(agent)s is registered to %(company)s: its calls go there"
+                    ) % {"agent": agent_id, "company": row["company__name"] or row["company_id"]}
+                    found.append(_company_affected(pk, entry["name"], detail))
+        return found
+
+
+@register
+class AgentsOfDeletedCompanies(Check):
+    id = "AUD-AGT-003"
+    severity = Severity.WARNING
+    category = Category.CALLS
+    title = gettext_lazy("Retell agents registered to a deleted company")
+    explanation = gettext_lazy(
+        "The gateway's call-start and call-end paths read retell_agents without looking at the "
+        "company's deleted_at: a call answered by such an agent is filed under the deleted "
+        "company, where nobody sees it, and the agent id cannot be registered for another "
+        "company (agent_id is unique)."
+    )
+    hint = gettext_lazy(
+        "If the agent still answers calls, register it for the company that uses it now; "
+        "otherwise delete the retell_agents row."
+    )
+
+    def find(self) -> list[Affected]:
+        rows = (
+            RetellAgent.objects.filter(company__deleted_at__isnull=False)
+            .order_by("agent_id")
+            .values("id", "agent_id", "name", "company__name", "company__deleted_at")
+        )
+        return [
+            Affected(
+                table="retell_agents",
+                pk=row["id"],
+                label=f"{row['agent_id']} ({row['company__name']})",
+                detail=_("company %(company)s was deleted on %(date)s")
+                % {
+                    "company": row["company__name"],
+                    "date": row["company__deleted_at"].date().isoformat(),
+                },
+                admin=AGENT_ADMIN,
+            )
+            for row in rows
+        ]
+
+
+def _other_company():
+    """Annotations: the agent named by the row is registered to a company not the row's."""
+    agents = RetellAgent.objects.filter(agent_id=OuterRef("retell_agent_id")).exclude(
+        company_id=OuterRef("company_id")
+    )
+    return {
+        "foreign_agent": Exists(agents),
+        "agent_company": Subquery(agents.values("company__name")[:1]),
+    }
+
+
+@register
+class LocalAgentOfAnotherCompany(Check):
+    id = "AUD-AGT-004"
+    severity = Severity.WARNING
+    category = Category.CALLS
+    title = gettext_lazy("Numbers or branches naming the Retell agent of another company")
+    explanation = gettext_lazy(
+        "phone_numbers.retell_agent_id and branches.retell_agent_id say which agent answers a "
+        "line or a branch. Since 2026-02-18 the gateway files each call under the company of "
+        "its agent in retell_agents: if that agent is registered to another company, the calls "
+        "of this number or branch are filed, and booked, under that other company."
+    )
+    hint = gettext_lazy(
+        "Set the number's or branch's agent id to its own company's agent (and bind the number "
+        "to that agent in Retell), or correct the agent's registration."
+    )
+
+    def find(self) -> list[Affected]:
+        numbers = (
+            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
+            .annotate(**_other_company())
+            .filter(foreign_agent=True)
+            .order_by("number", "id")
+            .values("id", "number", "company__name", "retell_agent_id", "agent_company")
+        )
+        branches = (
+            Branch.objects.filter(company__deleted_at__isnull=True)
+            .annotate(**_other_company())
+            .filter(foreign_agent=True)
+            .order_by("name", "id")
+            .values("id", "name", "company__name", "retell_agent_id", "agent_company")
+        )
+        found = []
+        for row in numbers:
+            found.append(number_row(row, self._detail(row)))
+        for row in branches:
+            found.append(
+                Affected(
+                    table="branches",
+                    pk=row["id"],
+                    label=f"{row['name']} ({row['company__name']})",
+                    detail=self._detail(row),
+                    admin=BRANCH_ADMIN,
+                )
+            )
+        return found
+
+    @staticmethod
+    def _detail(row) -> str:
+        return _("agent %(agent)s is registered to %(company)s") % {
+            "agent": row["retell_agent_id"],
+            "company": row["agent_company"],
+        }
+
+
+@register
+class NumbersNotInE164(Check):
+    id = "AUD-AGT-005"
+    severity = Severity.WARNING
+    category = Category.CALLS
+    title = gettext_lazy("Numbers whose number column is not in E.164 form")
+    explanation = gettext_lazy(
+        "Since 2026-02-18 the gateway's call-start and call-end paths, when the agent is not "
+        "registered, look for the called number by plain equality of phone_numbers.number (or "
+        "phone_number) with Retell's E.164 number; number_normalized is not read there. A "
+        "number written in another form is found only by the call_inbound path: the other "
+        "paths store the call under company 1 and without a branch."
+    )
+    hint = gettext_lazy(
+        "Save the number again in the phone number admin (or import it): the console writes "
+        "its E.164 form into number, number_normalized and phone_number."
+    )
+
+    def find(self) -> list[Affected]:
+        rows = (
+            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
+            .order_by("number", "id")
+            .values("id", "number", "company__name")
+        )
+        found = []
+        for row in rows:
+            if not is_e164(row["number"]):
+                detail = _("number %(number)s is not in E.164 form (+ and digits only)") % {
+                    "number": row["number"]
+                }
+                found.append(number_row(row, detail))
+        return found
+
+
+def agent_companies() -> dict[str, set[int]]:
+    """agent id → the live companies that expect it; for the fix (no other query)."""
+    claimed = defaultdict(set)
+    for pk, entry in wanted_agents().items():
+        for agent_id in entry["agents"]:
+            claimed[agent_id].add(pk)
+    return claimed
