@@ -9,6 +9,5 @@ from audit_app.checks import (  # noqa: F401
     event_types,
     inventory,
     notifications,
-    retell_numbers,
     secrets,
 )

@@ -7,7 +7,6 @@ from audit_app.fixes import (  # noqa: F401
     interactions,
     numbers,
     placeholders,
-    retell_numbers,
     secrets,
     staff,
     templates,
