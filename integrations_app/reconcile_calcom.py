@@ -84,11 +84,19 @@ class Run:
         return cached
 
 
+CONFIGURED = (Q(calcom_api_key__isnull=False) & ~Q(calcom_api_key="")) | Q(
+    calcom_team_id__isnull=False
+)
+
+
+def companies_configured() -> bool:
+    """Whether any live company has a Cal.com key or team id (one query)."""
+    return Company.objects.filter(CONFIGURED).exists()
+
+
 def companies_with_key(company_ids=None):
     """Live companies with a Cal.com key or team id, in id order (one query)."""
-    companies = Company.objects.filter(
-        (Q(calcom_api_key__isnull=False) & ~Q(calcom_api_key="")) | Q(calcom_team_id__isnull=False)
-    ).order_by("pk")
+    companies = Company.objects.filter(CONFIGURED).order_by("pk")
     if company_ids:
         companies = companies.filter(pk__in=company_ids)
     return list(companies.only("id", "name", "calcom_api_key", "calcom_team_id"))

@@ -42,6 +42,11 @@ AGREED = {
     "AUD-CUS-001": ("info", "customers", "first-contact-interactions"),
     "AUD-TBL-001": ("critical", "inventory", None),
     "AUD-TBL-002": ("critical", "inventory", None),
+    "AUD-ETY-001": ("warning", "bookings", "sync-calcom-services"),
+    "AUD-ETY-002": ("warning", "bookings", None),
+    "AUD-ETY-003": ("critical", "bookings", "sync-calcom-services"),
+    "AUD-ETY-004": ("info", "bookings", "sync-calcom-services"),
+    "AUD-ETY-005": ("warning", "bookings", None),
 }
 
 

@@ -162,13 +162,23 @@ def test_provider_down_is_not_available_never_in_sync(cal, settings):
         get_check("AUD-ETY-003").find()
 
 
+ETY_CHECKS = ("AUD-ETY-001", "AUD-ETY-002", "AUD-ETY-003", "AUD-ETY-004", "AUD-ETY-005")
+
+
 def test_checks_are_not_available_without_a_key_and_call_nobody(cal):
-    fp.make_company("Ohne Schlüssel")
+    fp.make_company("Ohne Cal.com")  # nothing configured: nothing to compare
+    assert all(get_check(check_id).find() == [] for check_id in ETY_CHECKS)
+
+    company("Nur Team", key=None, slug="nur-team")  # a team, but no key to read it with
+    for check_id in ETY_CHECKS:  # not compared yet
+        with pytest.raises(CheckUnavailable, match="reconcile_calcom"):
+            get_check(check_id).find()
     call_command("reconcile_calcom", stdout=StringIO())
 
-    assert not ProviderReconciliation.objects.exists()
-    for check_id in ("AUD-ETY-001", "AUD-ETY-002", "AUD-ETY-003", "AUD-ETY-004", "AUD-ETY-005"):
-        with pytest.raises(CheckUnavailable):
+    stored = ProviderReconciliation.objects.get()
+    assert not stored.available and "no Cal.com key" in stored.reason
+    for check_id in ETY_CHECKS:
+        with pytest.raises(CheckUnavailable, match="no Cal.com key"):
             get_check(check_id).find()
     assert not cal.received
 

@@ -30,6 +30,8 @@ class _EventTypeCheck(Check):
 
     def find(self) -> list[Affected]:
         stored = stored_reconciliation()
+        if not stored and not rc.companies_configured():
+            return []  # no company has a Cal.com key or team: nothing to compare
         if not stored:
             raise CheckUnavailable(
                 _(
@@ -125,8 +127,8 @@ class ServicesWithoutEventType(_EventTypeCheck):
     finding_kind = rc.ORPHAN_SERVICE
     title = gettext_lazy("Services whose Cal.com event type no longer exists")
     explanation = gettext_lazy(
-        "A booking for such a service goes to an event type Cal.com does not list for the "
-        "company's key and team: it fails."
+        "The gateway books a service's calcom_event_type_id. When Cal.com no longer lists that "
+        "event type for the company's key and team, a booking for the service fails."
     )
     hint = gettext_lazy(
         "Check in Cal.com whether the event type was deleted or moved, then switch the service "
@@ -158,8 +160,8 @@ class EventTypesUnderOtherCompany(_EventTypeCheck):
     finding_kind = rc.OTHER_COMPANY
     title = gettext_lazy("Event types whose service is filed under another company")
     explanation = gettext_lazy(
-        "A Cal.com EVENT_TYPE.CREATED webhook without metadata.company_id files the new service "
-        "under the first company of the table: calls of the team's company cannot book it, and "
+        "The gateway's Cal.com EVENT_TYPE.CREATED webhook, without metadata.company_id, files "
+        "the new service under the first company of the table: calls of the team's company cannot book it, and "
         "another company's agent may offer it."
     )
     hint = gettext_lazy(
