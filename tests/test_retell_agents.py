@@ -228,3 +228,14 @@ def test_register_fix_previews_applies_and_records(agent_cases):
     found = {row.pk for row in get_check("AUD-AGT-001").find()}
     assert found == {twin_a.pk, twin_b.pk}
     assert fix.plan().empty
+
+
+def test_the_demo_data_shows_an_unregistered_agent():
+    from integrations_app.demo_data import build_demo_data, write_demo_data
+
+    write_demo_data(build_demo_data())
+    rows = get_check("AUD-AGT-001").find()
+    assert [(row.label, row.detail) for row in rows] == [
+        ("Praxis Dr. Lindenberg", "agent agent_4b7e2d9c1a6f8e3052d7c9a1 is not in retell_agents")
+    ]
+    assert get_fix("register-agents").plan().writes[0].after["company_id"] == 1

@@ -40,6 +40,7 @@ REVIEW_COUNTS = {
     "appointments": 41,
     "notification_templates": 0,
     "customer_interactions": 0,
+    "retell_agents": 0,  # not in the review; the demo's agent is unregistered (AUD-AGT-001)
 }
 # Bundesnetzagentur blocks for fiction: Berlin, Frankfurt, Hamburg, Köln, München.
 FICTION_PREFIXES = ("+493023125", "+496990009", "+494066969", "+492214710", "+498999998")
