@@ -302,3 +302,33 @@ def finding_text(finding: dict) -> str:
             % values
         )
     return str(finding)
+
+
+def company_panel(company_id: int):
+    """The company page's section: the last comparison of its event types (one query)."""
+    from django.utils.formats import date_format
+    from django.utils.html import format_html, format_html_join
+
+    from audit_app.models import ProviderReconciliation
+
+    stored = ProviderReconciliation.objects.filter(kind=KIND, company_id=company_id).first()
+    if stored is None:
+        return _("not compared yet (manage.py reconcile_calcom)")
+    when = date_format(timezone.localtime(stored.checked_at), "SHORT_DATETIME_FORMAT")
+    if not stored.available:
+        return format_html(
+            '<span style="color:#ba2121">{}</span>',
+            _("not available (%(when)s): %(reason)s") % {"when": when, "reason": stored.reason},
+        )
+    if not stored.findings:
+        return _("%(count)s event types, all with their service (%(when)s)") % {
+            "count": stored.provider_count,
+            "when": when,
+        }
+    items = format_html_join("", "<li>{}</li>", ((finding_text(f),) for f in stored.findings))
+    return format_html(
+        "{}<ul>{}</ul>",
+        _("%(count)s event types, %(findings)s differences (%(when)s):")
+        % {"count": stored.provider_count, "findings": len(stored.findings), "when": when},
+        items,
+    )

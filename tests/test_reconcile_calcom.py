@@ -1,5 +1,6 @@
 """Event types ↔ services (semantics.md §3b) against a real Cal.com-shaped server on localhost."""
 
+import html
 from io import StringIO
 
 import pytest
@@ -268,3 +269,25 @@ def test_fix_preview_apply_and_a_stale_preview(cal):
     assert (drifted.name, drifted.duration_minutes) == ("Kurztermin", 15)
     assert Service.objects.get(calcom_event_type_id="6").company_id == other.pk  # never moved
     assert preview("sync-calcom-services").empty
+
+
+def test_the_company_page_lists_its_differences(cal, admin_client):
+    from django.urls import reverse
+
+    praxis = company()
+    quiet = company("Ohne Antwort", slug="ohne-antwort", team=901)
+    service(praxis, 2, "Kontrolle", 30, is_active=False, sync_status="error", sync_error=OFF)
+    fp.calcom_event_types(cal, [fp.cal_event_type(2, "Kontrolle")], team_id=TEAM)
+    cal.answer("/v2/teams/901/event-types", status=503, json={"message": "down"})
+    call_command("reconcile_calcom", stdout=StringIO())
+
+    def page(owner):
+        url = reverse("admin:integrations_app_company_change", args=[owner.pk])
+        response = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        assert response.status_code == 200
+        return html.unescape(response.content.decode())
+
+    assert 'service "Kontrolle" was switched off' in page(praxis)
+    text = page(quiet)
+    assert "not available" in text and "503" in text and "in sync" not in text
+    assert fp.CAL_CANARY not in page(praxis) + text

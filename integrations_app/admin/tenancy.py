@@ -98,12 +98,23 @@ class CompanyAdmin(CountColumns, GatewayAdmin):
             _("Settings"),
             {"fields": ("timezone", "default_language", "is_active", "active", "billing_status")},
         ),
-        (_("Cal.com"), {"fields": ("calcom_team_slug", "calcom_team_id", "calcom_event_type_id")}),
+        (
+            _("Cal.com"),
+            {
+                "fields": (
+                    "calcom_team_slug",
+                    "calcom_team_id",
+                    "calcom_event_type_id",
+                    "event_types_vs_services",
+                )
+            },
+        ),
         (_("Retell"), {"fields": ("retell_agent_id", "retell_enabled")}),
         (_("Keys the gateway uses"), {"fields": ("key_resolution",)}),
     )
     readonly_fields = (
         "key_resolution",
+        "event_types_vs_services",
         "calcom_team_slug",
         "calcom_team_id",
         "calcom_event_type_id",
@@ -129,6 +140,12 @@ class CompanyAdmin(CountColumns, GatewayAdmin):
     @admin.display(description=_("which key each gateway path uses"))
     def key_resolution(self, obj):
         return key_resolution_panel(obj)
+
+    @admin.display(description=_("event types ↔ services"))
+    def event_types_vs_services(self, obj):
+        from integrations_app.reconcile_calcom import company_panel
+
+        return company_panel(obj.pk) if obj and obj.pk else "—"
 
     @admin.display(description=_("branches"), ordering="branch_count")
     def branch_count(self, obj):
