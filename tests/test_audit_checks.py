@@ -47,6 +47,11 @@ AGREED = {
     "AUD-ETY-003": ("critical", "bookings", "sync-calcom-services"),
     "AUD-ETY-004": ("info", "bookings", "sync-calcom-services"),
     "AUD-ETY-005": ("warning", "bookings", None),
+    "AUD-AGT-001": ("critical", "calls", "register-agents"),
+    "AUD-AGT-002": ("critical", "calls", None),
+    "AUD-AGT-003": ("warning", "calls", None),
+    "AUD-AGT-004": ("warning", "calls", None),
+    "AUD-AGT-005": ("warning", "calls", None),
 }
 
 
