@@ -276,7 +276,9 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
 
     def _preview_response(self, request, fix, plan=None, error: str = "", status: int = 200):
         check = get_check(fix.check_id)
-        can_apply = request.user.has_perm(APPLY_PERMISSION)
+        can_apply = request.user.has_perm(APPLY_PERMISSION) and (
+            not getattr(fix, "permission", "") or request.user.has_perm(fix.permission)
+        )
         context = self._context(
             request,
             _("Preview: %(fix)s") % {"fix": fix.title},
@@ -339,6 +341,16 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         fix = get_fix(fix_id)
         if fix is None:
             return self._unknown_fix(request, fix_id)
+        if getattr(fix, "permission", "") and not request.user.has_perm(fix.permission):
+            # A fix that writes outside the database (Retell) needs its own permission too.
+            context = self._context(
+                request,
+                _("Not allowed"),
+                message=_(
+                    "You may not apply this fix: it needs its own permission. Nothing was written."
+                ),
+            )
+            return TemplateResponse(request, "admin/audit_app/fix_error.html", context, status=403)
         digest = request.POST.get("digest", "")
         reason = request.POST.get("reason", "").strip()
         if len(reason) > REASON_MAX:

@@ -50,6 +50,9 @@ CUSTOM_PERMISSIONS = (
     CustomPermission(_IMPORT, "export_phonenumbers", "Can export phone numbers"),
     CustomPermission(_INTEGRATION, "test_connection", "Can test connections"),
     CustomPermission(_INTEGRATION, "set_credentials", "Can set credentials"),
+    CustomPermission(
+        _INTEGRATION, "bind_retell_number", "Can bind phone numbers to agents in Retell"
+    ),
 )
 
 VIEW_DASHBOARD = "audit_app.view_dashboard"
@@ -57,6 +60,7 @@ IMPORT_PHONE_NUMBERS = "integrations_app.import_phonenumbers"
 EXPORT_PHONE_NUMBERS = "integrations_app.export_phonenumbers"
 TEST_CONNECTION = "integrations_app.test_connection"
 SET_CREDENTIALS = "integrations_app.set_credentials"
+BIND_RETELL_NUMBER = "integrations_app.bind_retell_number"
 APPLY_FIX = "audit_app.apply_fix"
 RECORD_SNAPSHOT = "audit_app.record_snapshot"
 UNDO_OPERATION = "changelog.undo_operation"
@@ -78,6 +82,7 @@ SUPPORT_PERMISSIONS = (
 MANAGER_PERMISSIONS = (
     *SUPPORT_PERMISSIONS,
     APPLY_FIX,
+    BIND_RETELL_NUMBER,
     RECORD_SNAPSHOT,
     UNDO_OPERATION,
     "changelog.view_operation",

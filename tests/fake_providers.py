@@ -28,6 +28,7 @@ class Received:
     path: str
     headers: dict[str, str]  # lower-case names
     query: str = ""  # the query string, without "?"
+    body: bytes = b""  # what a PATCH sent
 
 
 @dataclass
@@ -141,6 +142,24 @@ def _handler_for(provider: FakeProvider):
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client gave up (a timeout test): nothing to answer
 
+        def do_PATCH(self):  # noqa: N802 (http.server's naming)
+            length = int(self.headers.get("Content-Length") or 0)
+            received = Received(
+                "PATCH",
+                urlsplit(self.path).path,
+                {name.lower(): value for name, value in self.headers.items()},
+                urlsplit(self.path).query,
+                self.rfile.read(length) if length else b"",
+            )
+            answer = provider._record(received) or Answer(
+                404, _json_bytes({"message": f"no fake answer for {received.path}"})
+            )
+            self.send_response(answer.status)
+            self.send_header("Content-Type", answer.content_type)
+            self.send_header("Content-Length", str(len(answer.body)))
+            self.end_headers()
+            self.wfile.write(answer.body)
+
         def log_message(self, format, *args):  # noqa: A002 (http.server's signature)
             pass
 
@@ -244,6 +263,56 @@ def retell_ok(server: FakeProvider, numbers=NUMBERS, agent_id: str = AGENT_ID) -
         "/v2/list-phone-numbers",
         json=[{"phone_number": n, "inbound_agent_id": agent_id} for n in numbers],
     )
+
+
+def retell_number(number: str, agents=(), *, deprecated: bool = False, **fields) -> dict:
+    """One item of Retell's list (and of get-phone-number): ``inbound_agents``
+    [{agent_id, agent_version, weight}], or with ``deprecated`` only ``inbound_agent_id``."""
+    item = {
+        "phone_number": number,
+        "phone_number_type": "retell-twilio",
+        "phone_number_pretty": number,
+        "nickname": None,
+        "area_code": None,
+        "last_modification_timestamp": 1767225600000,
+        **fields,
+    }
+    agents = list(agents)
+    if deprecated:
+        item["inbound_agent_id"] = agents[0] if agents else None
+        item["inbound_agent_version"] = 1 if agents else None
+    else:
+        weight = 1 / len(agents) if agents else 0
+        item["inbound_agents"] = [
+            {"agent_id": a, "agent_version": 1, "weight": weight} for a in agents
+        ]
+    return item
+
+
+def retell_numbers(server: FakeProvider, items, *, per_page=None, limit: int = 1000) -> None:
+    """What ``GET /v2/list-phone-numbers`` answers: ``items`` in pages of ``per_page`` (an object
+    with ``pagination_key``, the last number of the page, and ``has_more``; the next page is
+    asked for with ``?limit=…&pagination_key=…``), or all at once as a list. Also answers
+    ``GET /get-phone-number/{number}`` for each item."""
+    path = "/v2/list-phone-numbers"
+    items = list(items)
+    for item in items:
+        server.answer(f"/get-phone-number/{item['phone_number']}", json=item)
+    if not per_page:
+        server.answer(path, json=items)
+        return
+    key = None
+    for start in range(0, max(len(items), 1), per_page):
+        page = items[start : start + per_page]
+        more = start + per_page < len(items)
+        answer = {
+            "phone_numbers": page,
+            "pagination_key": page[-1]["phone_number"] if more else None,
+            "has_more": more,
+        }
+        query = f"limit={limit}" + (f"&pagination_key={key.replace('+', '%2B')}" if key else "")
+        server.answer(f"{path}?{query}" if key else path, json=answer)
+        key = page[-1]["phone_number"] if page else None
 
 
 # -- rows ------------------------------------------------------------------------------------

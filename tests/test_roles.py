@@ -258,6 +258,7 @@ def test_setup_roles_is_idempotent_and_exact(english):
     assert support < manager
     assert manager - support == {
         "audit_app.apply_fix",
+        "integrations_app.bind_retell_number",
         "audit_app.record_snapshot",
         "changelog.undo_operation",
         "changelog.view_operation",

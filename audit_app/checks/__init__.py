@@ -9,5 +9,6 @@ from audit_app.checks import (  # noqa: F401
     event_types,
     inventory,
     notifications,
+    retell_numbers,
     secrets,
 )

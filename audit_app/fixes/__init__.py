@@ -7,6 +7,7 @@ from audit_app.fixes import (  # noqa: F401
     interactions,
     numbers,
     placeholders,
+    retell_numbers,
     secrets,
     staff,
     templates,

@@ -6,9 +6,13 @@ gateway routes to the company (its ``phone_numbers`` rows) but that Retell binds
 or does not know at all, is a known cause of calls that never reach the right agent.
 """
 
+import json
+import re
 from collections.abc import Iterable
+from dataclasses import dataclass
 from urllib.parse import quote
 
+import httpx
 from django.conf import settings
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
@@ -29,6 +33,46 @@ from integrations_app.providers.base import (
 
 PROVIDER = "Retell AI"
 LISTED_NUMBERS = 5  # numbers named in a message; the rest are counted
+LIST_PATH = "/v2/list-phone-numbers"
+PAGE_LIMIT = 1000  # numbers asked for per page (``limit``)
+MAX_PAGES = 50  # a listing longer than this is refused as never-ending
+# Retell's agent ids: letters, digits, "_" and "-", no spaces (e.g. "agent_1a2b…", "oBeDLoLO…").
+AGENT_ID = re.compile(r"\A[A-Za-z0-9_\-]{1,255}\Z")
+
+
+@dataclass(frozen=True)
+class RetellNumber:
+    """One number of the account as Retell lists it: its E.164 form (or Retell's text when it
+    does not parse) and ``inbound_agents`` ([{agent_id, agent_version, weight}]), read from the
+    deprecated ``inbound_agent_id`` when the item has no ``inbound_agents``."""
+
+    number: str
+    inbound_agents: tuple[dict, ...]
+    parses: bool = True
+
+    @property
+    def agent_ids(self) -> set[str]:
+        return {entry["agent_id"] for entry in self.inbound_agents}
+
+
+def agent_id_problem(agent_id) -> str | None:
+    """Why ``agent_id`` cannot be a Retell agent id (spaces, empty, other characters), or None."""
+    if not isinstance(agent_id, str) or not agent_id:
+        return _("the agent id is empty")
+    if not AGENT_ID.match(agent_id):
+        return _(
+            "the agent id %(agent)s contains spaces or characters Retell's ids do not have"
+        ) % {"agent": agent_id[:80]}
+    return None
+
+
+def bind_request(number: str, agent_id: str) -> dict:
+    """The exact request that binds ``number`` to ``agent_id`` alone (the weights sum to 1)."""
+    return {
+        "method": "PATCH",
+        "path": f"/update-phone-number/{quote(number, safe='+')}",
+        "json": {"inbound_agents": [{"agent_id": agent_id, "weight": 1}]},
+    }
 
 
 class RetellClient(ProviderClient):
@@ -50,33 +94,158 @@ class RetellClient(ProviderClient):
 
     def phone_numbers(self) -> dict[str, set[str]]:
         """E.164 number → the agent ids bound to its inbound calls (empty set: none)."""
-        answer = self.get_json("/v2/list-phone-numbers")
-        if isinstance(answer, dict):
-            answer = answer.get("phone_numbers", answer.get("data"))
-        if not isinstance(answer, list):
-            raise ProviderError(_unexpected_shape())
         numbers: dict[str, set[str]] = {}
-        for item in answer:
-            if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
-                continue
-            number = to_e164(item["phone_number"]) or item["phone_number"].strip()
-            numbers.setdefault(number, set()).update(_inbound_agents(item))
+        for item in self.list_phone_numbers():
+            numbers.setdefault(item.number, set()).update(item.agent_ids)
         return numbers
+
+    def list_phone_numbers(self, *, max_pages: int = MAX_PAGES) -> list[RetellNumber]:
+        """Every number of the account, all pages: ``limit`` and ``pagination_key`` (the last
+        number of the page before) in the query; the answer is a list, or an object with the
+        list (``phone_numbers``, ``items`` or ``data``) and ``pagination_key``/``has_more``.
+
+        A listing that goes on past ``max_pages`` pages, or names the same key twice, is a
+        ProviderError: it never ends, and a partial list would make false findings.
+        """
+        found: list[RetellNumber] = []
+        key = None
+        seen_keys: set[str] = set()
+        for _page in range(max_pages):
+            query = f"?limit={PAGE_LIMIT}"
+            if key is not None:
+                query += f"&pagination_key={quote(key, safe='')}"
+            items, next_key, more = _page_of(self.get_json(LIST_PATH + query))
+            found.extend(_number_of(item) for item in items if _number_of(item) is not None)
+            if not more or not next_key:
+                return found
+            if next_key in seen_keys:
+                raise ProviderError(_never_ending(max_pages))
+            seen_keys.add(next_key)
+            key = next_key
+        raise ProviderError(_never_ending(max_pages))
+
+    def phone_number(self, number: str) -> RetellNumber | None:
+        """One number as Retell has it now (``GET /get-phone-number/{E.164}``); None: unknown."""
+        try:
+            answer = self.get_json(f"/get-phone-number/{quote(number, safe='+')}")
+        except ProviderError as error:
+            if error.status == 404:
+                return None
+            raise
+        item = _number_of(answer) if isinstance(answer, dict) else None
+        if item is None:
+            raise ProviderError(_unexpected_shape())
+        return item
+
+    def bind(self, number: str, agent_id: str) -> RetellNumber:
+        """Bind ``number``'s inbound calls to ``agent_id`` alone; Retell's answer, read back."""
+        problem = agent_id_problem(agent_id)
+        if problem:
+            raise ProviderError(problem)
+        if to_e164(number) != number:
+            raise ProviderError(
+                _("%(number)s is not a phone number in E.164 form") % {"number": number[:40]}
+            )
+        request = bind_request(number, agent_id)
+        answer = self.send_json(request["method"], request["path"], request["json"])
+        item = _number_of(answer) if isinstance(answer, dict) else None
+        if item is None:
+            raise ProviderError(_unexpected_shape())
+        return item
+
+    def send_json(self, method: str, path: str, body: dict):
+        """One write (no retry, no redirect); the parsed answer, or ProviderError."""
+        try:
+            response = self._client.request(
+                method, path, content=json.dumps(body), headers={"Content-Type": "application/json"}
+            )
+        except httpx.TimeoutException:
+            raise ProviderError(
+                _("%(provider)s timed out after %(seconds)s s")
+                % {"provider": self.provider, "seconds": f"{self.timeout:g}"}
+            ) from None
+        except httpx.HTTPError as error:
+            raise ProviderError(
+                _("%(provider)s could not be reached (%(error)s)")
+                % {"provider": self.provider, "error": type(error).__name__}
+            ) from None
+        if not 200 <= response.status_code < 300:
+            raise ProviderError(
+                self._status_message(response.status_code, path, response, None),
+                status=response.status_code,
+            )
+        try:
+            return response.json()
+        except ValueError:
+            raise ProviderError(
+                _("%(provider)s answered %(status)s, but the answer is not JSON")
+                % {"provider": self.provider, "status": response.status_code},
+                status=response.status_code,
+            ) from None
+
+
+def _page_of(answer) -> tuple[list, str | None, bool]:
+    """(items, the next page's key, whether there is one) of one answer of the list."""
+    if isinstance(answer, list):
+        last = answer[-1] if answer else None
+        key = last.get("phone_number") if isinstance(last, dict) else None
+        return answer, key if isinstance(key, str) else None, len(answer) >= PAGE_LIMIT
+    if not isinstance(answer, dict):
+        raise ProviderError(_unexpected_shape())
+    items = next(
+        (answer[k] for k in ("phone_numbers", "items", "data") if isinstance(answer.get(k), list)),
+        None,
+    )
+    if items is None:
+        raise ProviderError(_unexpected_shape())
+    key = answer.get("pagination_key") or answer.get("next_pagination_key")
+    key = key if isinstance(key, str) and key else None
+    more = answer.get("has_more")
+    more = bool(key) if more is None else bool(more)
+    return items, key, more
+
+
+def _number_of(item) -> RetellNumber | None:
+    if not isinstance(item, dict) or not isinstance(item.get("phone_number"), str):
+        return None
+    raw = item["phone_number"].strip()
+    number = to_e164(raw)
+    return RetellNumber(number or raw, inbound_agents_of(item), parses=number is not None)
+
+
+def inbound_agents_of(item: dict) -> tuple[dict, ...]:
+    """``inbound_agents`` as [{agent_id, agent_version, weight}]; when the item has none, the
+    deprecated ``inbound_agent_id`` (with ``inbound_agent_version``) as the one agent, weight 1."""
+    agents = []
+    for entry in item.get("inbound_agents") or ():
+        if isinstance(entry, dict) and isinstance(entry.get("agent_id"), str) and entry["agent_id"]:
+            agents.append(
+                {
+                    "agent_id": entry["agent_id"],
+                    "agent_version": entry.get("agent_version"),
+                    "weight": entry.get("weight"),
+                }
+            )
+    if not agents and isinstance(item.get("inbound_agent_id"), str) and item["inbound_agent_id"]:
+        agents.append(
+            {
+                "agent_id": item["inbound_agent_id"],
+                "agent_version": item.get("inbound_agent_version"),
+                "weight": 1,
+            }
+        )
+    return tuple(agents)
+
+
+def _never_ending(max_pages: int) -> str:
+    return _(
+        "%(provider)s's list of phone numbers did not end after %(pages)d pages: "
+        "nothing was compared"
+    ) % {"provider": PROVIDER, "pages": max_pages}
 
 
 def _unexpected_shape() -> str:
     return _("%(provider)s answered with JSON of an unexpected shape") % {"provider": PROVIDER}
-
-
-def _inbound_agents(item: dict) -> set[str]:
-    """``inbound_agent_id``, and the weighted ``inbound_agents`` of newer API versions."""
-    agents = set()
-    if isinstance(item.get("inbound_agent_id"), str) and item["inbound_agent_id"]:
-        agents.add(item["inbound_agent_id"])
-    for entry in item.get("inbound_agents") or ():
-        if isinstance(entry, dict) and isinstance(entry.get("agent_id"), str):
-            agents.add(entry["agent_id"])
-    return agents
 
 
 def run_checks(*, api_key: str, agent_id: str, company_numbers: Iterable[str]) -> ProviderReport:

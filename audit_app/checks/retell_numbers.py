@@ -1,0 +1,151 @@
+"""Retell's numbers beside the gateway's (semantics.md §3, §3a), from the last stored
+reconciliation (``manage.py reconcile_retell``): the audit never calls Retell itself.
+
+No stored reconciliation: the checks cannot judge (CheckUnavailable). A company whose provider
+could not be read is a row "not available" with the reason, never counted as in sync.
+"""
+
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit_app.checks.common import COMPANY_ADMIN, NUMBER_ADMIN
+from audit_app.models import ProviderReconciliation
+from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
+from integrations_app import reconcile_retell as rr
+
+BIND_FIX = "retell-bind-number"
+
+
+def stored_results() -> list[ProviderReconciliation]:
+    rows = list(
+        ProviderReconciliation.objects.filter(kind=rr.KIND).order_by("company_name", "company_id")
+    )
+    if not rows:
+        raise CheckUnavailable(
+            _("Retell's numbers have not been compared yet: run manage.py reconcile_retell")
+        )
+    return rows
+
+
+def agents_text(entries) -> str:
+    ids = [e.get("agent_id", "") for e in entries or () if isinstance(e, dict)]
+    return ", ".join(ids) if ids else _("no agent")
+
+
+class _RetellNumbersCheck(Check):
+    category = Category.CALLS
+    kinds: tuple[str, ...] = ()
+
+    def find(self) -> list[Affected]:
+        found = []
+        for result in stored_results():
+            checked = timezone.localtime(result.checked_at).strftime("%Y-%m-%d %H:%M")
+            if not result.available:
+                found.append(
+                    Affected(
+                        table="companies",
+                        pk=result.company_id,
+                        label=result.company_name or str(result.company_id),
+                        detail=_("not available (%(checked)s): %(reason)s")
+                        % {"checked": checked, "reason": result.reason},
+                        admin=COMPANY_ADMIN,
+                    )
+                )
+                continue
+            for finding in result.findings or ():
+                if isinstance(finding, dict) and finding.get("kind") in self.kinds:
+                    found.append(self.row(result, finding, checked))
+        return found
+
+    def row(self, result, finding: dict, checked: str) -> Affected:
+        raise NotImplementedError
+
+
+@register
+class RetellNumbersMissingInDatabase(_RetellNumbersCheck):
+    id = "AUD-RTN-001"
+    severity = Severity.CRITICAL
+    kinds = (rr.MISSING_IN_DB,)
+    title = gettext_lazy("Numbers Retell has that the database lacks")
+    explanation = gettext_lazy(
+        "Retell answers calls to these numbers, but no phone_numbers row routes them: the "
+        "gateway's call_inbound path finds no company and rejects the call."
+    )
+    hint = gettext_lazy("Add the number to the company it belongs to, or release it in Retell.")
+
+    def row(self, result, finding, checked):
+        return Affected(
+            table="retell.phone_numbers",
+            pk=finding.get("number", ""),
+            label=f"{finding.get('number', '')} ({result.company_name})",
+            detail=_("in %(company)s's Retell account, answered by %(agents)s (%(checked)s)")
+            % {
+                "company": result.company_name,
+                "agents": agents_text(finding.get("inbound_agents")),
+                "checked": checked,
+            },
+        )
+
+
+@register
+class DatabaseNumbersMissingInRetell(_RetellNumbersCheck):
+    id = "AUD-RTN-002"
+    severity = Severity.WARNING
+    kinds = (rr.MISSING_IN_RETELL, rr.UNPARSABLE)
+    title = gettext_lazy("Database numbers Retell does not have")
+    explanation = gettext_lazy(
+        "The gateway routes these numbers to the company, but the company's Retell account "
+        "does not have them (or they do not parse as phone numbers): no call reaches them "
+        "through Retell."
+    )
+    hint = gettext_lazy("Correct or deactivate the number, or add it to the Retell account.")
+
+    def row(self, result, finding, checked):
+        if finding["kind"] == rr.UNPARSABLE:
+            detail = _("%(number)s does not parse as a phone number") % {
+                "number": finding.get("number", "")
+            }
+        else:
+            detail = _("not in %(company)s's Retell account (%(checked)s)") % {
+                "company": result.company_name,
+                "checked": checked,
+            }
+        return Affected(
+            table="phone_numbers",
+            pk=finding.get("phone_number_id", ""),
+            label=f"{finding.get('number', '')} ({result.company_name})",
+            detail=detail,
+            admin=NUMBER_ADMIN,
+        )
+
+
+@register
+class NumbersNotBoundToCompanyAgent(_RetellNumbersCheck):
+    id = "AUD-RTN-003"
+    severity = Severity.CRITICAL
+    kinds = (rr.WRONG_AGENT,)
+    fix_id = BIND_FIX
+    title = gettext_lazy("Numbers whose Retell agents do not include the company's agent")
+    explanation = gettext_lazy(
+        "Retell hands the number's inbound calls to the agents in its inbound_agents; since "
+        "2026-02-18 the gateway files a call under the company of that agent (retell_agents). "
+        "When none of them is the company's registered agent, the company's calls go to "
+        "another agent and possibly another company."
+    )
+    hint = gettext_lazy("Bind the number to the company's agent in Retell (fix with preview).")
+
+    def row(self, result, finding, checked):
+        expected = finding.get("expected") or []
+        return Affected(
+            table="phone_numbers",
+            pk=finding.get("phone_number_id", ""),
+            label=f"{finding.get('number', '')} ({result.company_name})",
+            detail=_("Retell: %(agents)s; the company's agent: %(expected)s (%(checked)s)")
+            % {
+                "agents": agents_text(finding.get("inbound_agents")),
+                "expected": ", ".join(expected) if expected else _("none registered"),
+                "checked": checked,
+            },
+            admin=NUMBER_ADMIN,
+        )

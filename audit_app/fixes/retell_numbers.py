@@ -1,0 +1,205 @@
+"""Bind a number to its company's agent in Retell (AUD-RTN-003): a write to an external system.
+
+The preview re-reads Retell (the numbers of the stored reconciliation's ``wrong_agent``
+findings) and shows, per number, the exact request (method, path, JSON body) and Retell's
+binding before and after. `apply_fix` plans again under its lock, so a binding that changed in
+Retell since the preview gives a new preview instead of a write. Applying needs the permission
+``integrations_app.bind_retell_number`` besides ``audit_app.apply_fix``; each request sent is
+recorded in the change store (table ``retell.phone_numbers``, the E.164 number as key,
+before/after ``{"inbound_agents": [...]}``).
+"""
+
+import json
+import logging
+
+from django.core.exceptions import PermissionDenied
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+
+from audit_app.checks.retell_numbers import BIND_FIX
+from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
+from audit_app.models import ProviderReconciliation
+from audit_app.registry import Affected, CheckUnavailable
+from changelog.models import Change
+from changelog.recording import RowChange, current, record
+from integrations_app import reconcile_retell as rr
+from integrations_app.connection_tests import testable_integrations
+from integrations_app.crypto.encrypter import Encrypter
+from integrations_app.crypto.errors import GatewayKeyError
+from integrations_app.integration_kinds import RETELL
+from integrations_app.providers.base import ProviderError
+from integrations_app.providers.retell import RetellClient, agent_id_problem, bind_request
+from integrations_app.roles import BIND_RETELL_NUMBER
+
+logger = logging.getLogger("askpro.audit")
+TABLE = "retell.phone_numbers"
+
+
+def request_text(request: dict) -> str:
+    return f"{request['method']} {request['path']} {json.dumps(request['json'], sort_keys=True)}"
+
+
+@register_fix
+class BindRetellNumber(Fix):
+    id = BIND_FIX
+    check_id = "AUD-RTN-003"
+    permission = BIND_RETELL_NUMBER
+    title = gettext_lazy("Bind numbers to the company's agent in Retell")
+    description = gettext_lazy(
+        "Sends Retell one request per number: PATCH /update-phone-number/{number} with "
+        "inbound_agents = the company's registered agent alone (weight 1). Changes Retell, not "
+        "the database; recorded in the history with Retell's binding before and after."
+    )
+
+    def plan(self) -> Plan:
+        plan = Plan(self)
+        company_ids = {
+            row.company_id
+            for row in ProviderReconciliation.objects.filter(kind=rr.KIND).only(
+                "company_id", "findings"
+            )
+            if any(
+                isinstance(f, dict) and f.get("kind") == rr.WRONG_AGENT for f in row.findings or ()
+            )
+        }
+        if not company_ids:
+            return plan
+        results = rr.reconcile(company_ids=company_ids, store=False)
+        unavailable = [r for r in results if not r.available]
+        targets = {}
+        for result in results:
+            if not result.available:
+                plan.needs_person.append(
+                    Affected(
+                        "companies",
+                        result.company_id,
+                        result.company_name,
+                        _("not available: %(reason)s") % {"reason": result.reason},
+                    )
+                )
+                continue
+            for finding in result.findings:
+                if finding["kind"] != rr.WRONG_AGENT:
+                    continue
+                label = f"{finding['number']} ({result.company_name})"
+                expected = finding.get("expected") or []
+                if len(expected) != 1:
+                    why = (
+                        _("the company has no registered Retell agent")
+                        if not expected
+                        else _(
+                            "the company has several agents (%(agents)s): which one is not clear"
+                        )
+                        % {"agents": ", ".join(expected)}
+                    )
+                    plan.needs_person.append(
+                        Affected("phone_numbers", finding["phone_number_id"], label, why)
+                    )
+                    continue
+                problem = agent_id_problem(expected[0])
+                if problem:
+                    plan.needs_person.append(
+                        Affected("phone_numbers", finding["phone_number_id"], label, problem)
+                    )
+                    continue
+                request = bind_request(finding["number"], expected[0])
+                plan.writes.append(
+                    PlannedWrite(
+                        table=TABLE,
+                        action="update",
+                        description=_("%(number)s: %(request)s")
+                        % {"number": label, "request": request_text(request)},
+                        pk=finding["number"],
+                        before={"inbound_agents": finding.get("inbound_agents") or []},
+                        after={"inbound_agents": request["json"]["inbound_agents"]},
+                    )
+                )
+                targets[finding["number"]] = {
+                    "company_id": result.company_id,
+                    "agent_id": expected[0],
+                    "request": request,
+                }
+        if unavailable and not plan.writes:
+            raise CheckUnavailable("; ".join(f"{r.company_name}: {r.reason}" for r in unavailable))
+        plan.context["targets"] = targets
+        return plan
+
+    def write(self, plan: Plan) -> None:
+        context = current()
+        user = context.user if context is not None else None
+        authenticated = user is not None and getattr(user, "is_authenticated", False)
+        if authenticated and not user.has_perm(BIND_RETELL_NUMBER):
+            raise PermissionDenied
+        targets = plan.context["targets"]
+        keys = _keys({t["company_id"] for t in targets.values()})
+        changes = []
+        for write in plan.writes:
+            target = targets[write.pk]
+            api_key = keys.get(target["company_id"])
+            try:
+                if api_key is None:
+                    raise ProviderError(_("the company's Retell key cannot be read"))
+                with RetellClient(api_key=api_key) as client:
+                    answer = client.bind(write.pk, target["agent_id"])
+            except ProviderError as error:
+                if not changes:
+                    from audit_app.fixes.service import FixError
+
+                    raise FixError(
+                        _("Retell refused %(number)s: %(error)s. Nothing was changed.")
+                        % {"number": write.pk, "error": error.message}
+                    ) from None
+                # Earlier numbers are bound in Retell already: keep their record, stop here.
+                logger.warning("Retell bind stopped at %s: %s", write.pk, error.message)
+                break
+            changes.append(
+                RowChange(
+                    table=TABLE,
+                    pk=write.pk,
+                    action=Change.Action.UPDATE,
+                    before=write.before,
+                    after={"inbound_agents": list(answer.inbound_agents)},
+                    company_id=target["company_id"],
+                    label=write.pk,
+                )
+            )
+        record(changes)
+        _forget_bound({c.pk for c in changes})
+
+
+def _keys(company_ids) -> dict[int, str]:
+    try:
+        encrypter = Encrypter.from_settings()
+    except GatewayKeyError:
+        return {}
+    keys = {}
+    for integration in testable_integrations(provider=RETELL.provider).filter(
+        company_id__in=company_ids
+    ):
+        if integration.company_id in keys:
+            continue
+        api_key, _why = rr.company_key(integration, encrypter)
+        if api_key:
+            keys[integration.company_id] = api_key
+    return keys
+
+
+def _forget_bound(numbers: set[str]) -> None:
+    """The stored reconciliation no longer lists the numbers just bound (two queries)."""
+    rows = list(ProviderReconciliation.objects.filter(kind=rr.KIND))
+    changed = []
+    for row in rows:
+        kept = [
+            f
+            for f in row.findings or ()
+            if not (
+                isinstance(f, dict)
+                and f.get("kind") == rr.WRONG_AGENT
+                and f.get("number") in numbers
+            )
+        ]
+        if len(kept) != len(row.findings or ()):
+            row.findings = kept
+            changed.append(row)
+    if changed:
+        ProviderReconciliation.objects.bulk_update(changed, ["findings"])

@@ -1,0 +1,307 @@
+"""Retell numbers ↔ database numbers: the reconciliation, its audit checks, its command and the
+fix that binds a number in Retell, against a real local HTTP server (tests/fake_providers.py)."""
+
+import json
+from io import StringIO
+
+import pytest
+from django.contrib.auth import get_user_model
+from django.contrib.auth.models import Permission
+from django.core.management import call_command
+
+from audit_app.fixes.service import preview
+from audit_app.models import FixRecord, ProviderReconciliation
+from audit_app.registry import CheckUnavailable, get_check
+from changelog.models import Change, Operation
+from integrations_app import reconcile_retell as rr
+from integrations_app.models import PhoneNumber, RetellAgent
+from integrations_app.providers.base import ProviderError
+from integrations_app.providers.retell import RetellClient
+from tests import fake_providers as fp
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("english")]
+
+N0, N1, N2 = fp.NUMBERS
+EXTRA = "+49301000009"  # Retell has it, the database does not
+LIST = "/v2/list-phone-numbers"
+FIX = "retell-bind-number"
+PREVIEW = f"/admin/audit_app/fixrecord/fix/{FIX}/"
+APPLY = f"/admin/audit_app/fixrecord/fix/{FIX}/apply/"
+
+
+@pytest.fixture
+def retell(settings, gateway_key):
+    with fp.serving(settings) as providers:
+        yield providers.retell
+
+
+@pytest.fixture
+def company():
+    company = fp.make_company()
+    fp.make_numbers(company)
+    fp.make_integration(company, "retell")
+    RetellAgent.objects.create(agent_id=fp.AGENT_ID, name="Praxis Empfang", company=company)
+    return company
+
+
+def account(retell, *, per_page=2):
+    """N0 bound to the agent, N1 to another agent (deprecated field), EXTRA unknown to the
+    database, N2 missing in Retell; in pages of two."""
+    fp.retell_numbers(
+        retell,
+        [
+            fp.retell_number(N0, [fp.AGENT_ID]),
+            fp.retell_number(N1, [fp.OTHER_AGENT_ID], deprecated=True),
+            fp.retell_number(EXTRA, [fp.OTHER_AGENT_ID, "agent_test_0003"]),
+        ],
+        per_page=per_page,
+    )
+
+
+def kinds(result) -> list[tuple[str, str]]:
+    return sorted((f["kind"], f["number"]) for f in result.findings)
+
+
+# -- the provider client ---------------------------------------------------------------------
+
+
+def test_lists_all_pages_and_reads_both_agent_fields(retell, settings):
+    account(retell)
+    with RetellClient(api_key=fp.RETELL_CANARY) as client:
+        numbers = client.list_phone_numbers()
+    assert [n.number for n in numbers] == [N0, N1, EXTRA]
+    assert numbers[0].inbound_agents == (
+        {"agent_id": fp.AGENT_ID, "agent_version": 1, "weight": 1.0},
+    )
+    assert numbers[1].agent_ids == {fp.OTHER_AGENT_ID}  # from the deprecated inbound_agent_id
+    assert numbers[2].agent_ids == {fp.OTHER_AGENT_ID, "agent_test_0003"}
+    pages = retell.requests_to(LIST)
+    assert [r.query for r in pages] == ["limit=1000", "limit=1000&pagination_key=%2B49301000002"]
+    assert pages[0].headers["authorization"] == f"Bearer {fp.RETELL_CANARY}"
+
+
+def test_a_page_that_never_ends_is_a_clear_error(retell):
+    retell.answer(
+        LIST,
+        json={
+            "phone_numbers": [fp.retell_number(N0, [fp.AGENT_ID])],
+            "pagination_key": N0,
+            "has_more": True,
+        },
+    )
+    with RetellClient(api_key=fp.RETELL_CANARY) as client, pytest.raises(ProviderError) as error:
+        client.list_phone_numbers()
+    assert "did not end" in error.value.message
+    assert len(retell.requests_to(LIST)) == 2  # the same key again: stopped at once
+
+
+def test_pages_are_bounded(retell, monkeypatch):
+    # Each page names a new key (the fake answers every query alike): the bound stops it.
+    counter = iter(range(10_000))
+
+    retell.answer(LIST, json={"phone_numbers": [], "pagination_key": "k", "has_more": True})
+    from integrations_app.providers import retell as module
+
+    monkeypatch.setattr(module, "_page_of", lambda answer: ([], f"k{next(counter)}", True))
+    with RetellClient(api_key=fp.RETELL_CANARY) as client, pytest.raises(ProviderError):
+        client.list_phone_numbers(max_pages=5)
+    assert len(retell.requests_to(LIST)) == 5
+
+
+def test_bind_refuses_bad_input_before_sending(retell):
+    with RetellClient(api_key=fp.RETELL_CANARY) as client:
+        with pytest.raises(ProviderError, match="spaces"):
+            client.bind(N0, "agent with spaces")
+        with pytest.raises(ProviderError, match="E.164"):
+            client.bind("0301 abc", fp.AGENT_ID)
+    assert retell.received == []
+
+
+# -- the reconciliation ----------------------------------------------------------------------
+
+
+def test_reconcile_finds_each_difference_and_stores_it(
+    retell, company, django_assert_max_num_queries
+):
+    account(retell)
+    PhoneNumber.objects.create(
+        company=company, number="12ab", number_normalized="12ab", phone_number="12ab"
+    )
+    with django_assert_max_num_queries(12):
+        (result,) = rr.reconcile()
+    assert result.available and result.provider_count == 3
+    assert kinds(result) == [
+        (rr.MISSING_IN_DB, EXTRA),
+        (rr.MISSING_IN_RETELL, N2),
+        (rr.UNPARSABLE, "12ab"),
+        (rr.WRONG_AGENT, N1),
+    ]
+    wrong = next(f for f in result.findings if f["kind"] == rr.WRONG_AGENT)
+    assert wrong["expected"] == [fp.AGENT_ID]
+    assert wrong["inbound_agents"][0]["agent_id"] == fp.OTHER_AGENT_ID
+    stored = ProviderReconciliation.objects.get(kind=rr.KIND, company_id=company.pk)
+    assert stored.available and len(stored.findings) == 4
+
+
+def test_companies_sharing_a_key_read_it_once(retell, company):
+    account(retell, per_page=None)
+    other = fp.make_company("Praxis Zwei")
+    fp.make_integration(other, "retell")
+    results = rr.reconcile()
+    assert len(results) == 2
+    assert len(retell.requests_to(LIST)) == 1  # the per-run cache
+    # EXTRA is answered by no agent of either company: listed under both
+    assert all((rr.MISSING_IN_DB, EXTRA) in kinds(r) for r in results)
+
+
+def test_provider_down_is_not_available_never_in_sync(retell, company):
+    retell.answer(LIST, status=503, json={"error": "maintenance"})
+    (result,) = rr.reconcile()
+    assert not result.available and "503" in result.reason and result.findings == []
+    for check_id in ("AUD-RTN-001", "AUD-RTN-002", "AUD-RTN-003"):
+        outcome = get_check(check_id).run()
+        assert not outcome.ok
+        assert "not available" in outcome.rows[0].detail and "503" in outcome.rows[0].detail
+
+
+def test_unreachable_provider(settings, gateway_key, company):
+    settings.RETELL_API_BASE_URL = "http://127.0.0.1:9"
+    settings.PROVIDER_TIMEOUT_SECONDS = 1
+    (result,) = rr.reconcile()
+    assert not result.available and "could not be reached" in result.reason
+
+
+def test_checks_without_a_reconciliation_cannot_judge():
+    with pytest.raises(CheckUnavailable, match="reconcile_retell"):
+        get_check("AUD-RTN-001").find()
+
+
+def test_checks_read_the_stored_result_without_calling_retell(
+    retell, company, django_assert_num_queries
+):
+    account(retell)
+    rr.reconcile()
+    before = len(retell.received)
+    with django_assert_num_queries(1):
+        rows = get_check("AUD-RTN-001").find()
+    assert [r.pk for r in rows] == [EXTRA]
+    assert [r.label for r in get_check("AUD-RTN-002").find()] == [f"{N2} (Praxis Test)"]
+    (bound,) = get_check("AUD-RTN-003").find()
+    assert fp.OTHER_AGENT_ID in bound.detail and fp.AGENT_ID in bound.detail
+    assert len(retell.received) == before
+
+
+def test_command(retell, company):
+    account(retell)
+    out = StringIO()
+    call_command("reconcile_retell", stdout=out)
+    assert "Praxis Test: 3 differences" in out.getvalue()
+    assert f"missing_in_db: {EXTRA}" in out.getvalue()
+    retell.answer(LIST, status=500, json={})
+    retell.answers.pop(f"{LIST}?limit=1000&pagination_key=%2B49301000002")
+    with pytest.raises(SystemExit):
+        call_command("reconcile_retell", "--company", str(company.pk), stdout=StringIO())
+    assert not ProviderReconciliation.objects.get(kind=rr.KIND).available
+
+
+# -- the fix ---------------------------------------------------------------------------------
+
+
+def staff_client(client, *codenames):
+    user = get_user_model().objects.create_user("manager", password="pw-123-manager", is_staff=True)
+    for codename in ("view_dashboard", *codenames):
+        user.user_permissions.add(Permission.objects.get(codename=codename))
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture
+def bound_elsewhere(retell, company):
+    account(retell)
+    rr.reconcile()
+    retell.answer(f"/update-phone-number/{N1}", json=fp.retell_number(N1, [fp.AGENT_ID]))
+    return retell
+
+
+def patches(retell):
+    return [r for r in retell.received if r.method == "PATCH"]
+
+
+def test_preview_shows_the_exact_request(bound_elsewhere, client):
+    plan = preview(FIX)
+    (write,) = plan.writes
+    assert write.table == "retell.phone_numbers" and write.pk == N1
+    assert write.before["inbound_agents"][0]["agent_id"] == fp.OTHER_AGENT_ID
+    assert write.after == {"inbound_agents": [{"agent_id": fp.AGENT_ID, "weight": 1}]}
+    body = json.dumps({"inbound_agents": [{"agent_id": fp.AGENT_ID, "weight": 1}]})
+    request = f"PATCH /update-phone-number/{N1} {body}"
+    assert request in write.description
+    page = staff_client(client, "apply_fix", "bind_retell_number").get(PREVIEW).text
+    assert f"/update-phone-number/{N1}" in page
+    assert patches(bound_elsewhere) == []
+
+
+def test_apply_binds_in_retell_and_records_it(bound_elsewhere, client):
+    digest = preview(FIX).digest
+    response = staff_client(client, "apply_fix", "bind_retell_number").post(
+        APPLY, {"digest": digest, "reason": "calls reach the wrong agent"}
+    )
+    assert response.status_code == 302
+    (sent,) = patches(bound_elsewhere)
+    assert sent.path == f"/update-phone-number/{N1}"
+    assert json.loads(sent.body) == {"inbound_agents": [{"agent_id": fp.AGENT_ID, "weight": 1}]}
+    assert sent.headers["authorization"] == f"Bearer {fp.RETELL_CANARY}"
+    (change,) = Change.objects.filter(table="retell.phone_numbers")
+    assert change.object_pk == N1 and change.action == "update"
+    assert change.before["inbound_agents"][0]["agent_id"] == fp.OTHER_AGENT_ID
+    assert change.after["inbound_agents"][0]["agent_id"] == fp.AGENT_ID
+    assert change.operation.source == Operation.objects.get().source == "fix"
+    assert FixRecord.objects.get().changed_count == 1
+    assert get_check("AUD-RTN-003").find() == []  # the stored result no longer lists it
+
+
+def test_stale_preview_shows_the_new_one(bound_elsewhere, client):
+    digest = preview(FIX).digest
+    # Someone binds N1 to a third agent in Retell meanwhile.
+    changed = fp.retell_number(N1, ["agent_test_0003"])
+    bound_elsewhere.answer(
+        f"{LIST}?limit=1000&pagination_key=%2B49301000002",
+        json={"phone_numbers": [changed], "pagination_key": None, "has_more": False},
+    )
+    pages = [fp.retell_number(N0, [fp.AGENT_ID]), changed]
+    bound_elsewhere.answer(
+        LIST, json={"phone_numbers": pages, "pagination_key": None, "has_more": False}
+    )
+    response = staff_client(client, "apply_fix", "bind_retell_number").post(
+        APPLY, {"digest": digest, "reason": "x"}
+    )
+    assert response.status_code == 409
+    assert "agent_test_0003" in response.text
+    assert patches(bound_elsewhere) == []
+    assert not Change.objects.exists()
+
+
+def test_no_permission_is_403_and_nothing_is_sent(bound_elsewhere, client):
+    digest = preview(FIX).digest
+    response = staff_client(client, "apply_fix").post(APPLY, {"digest": digest, "reason": "x"})
+    assert response.status_code == 403
+    assert patches(bound_elsewhere) == []
+    assert not Change.objects.exists() and not FixRecord.objects.exists()
+
+
+def test_agent_id_with_spaces_is_left_for_a_person(retell, company):
+    RetellAgent.objects.all().delete()
+    company.retell_agent_id = "agent with spaces"
+    company.save()
+    account(retell)
+    rr.reconcile()
+    plan = preview(FIX)
+    assert plan.writes == []
+    assert any("spaces" in row.detail for row in plan.needs_person)
+
+
+def test_manager_role_has_the_permission():
+    from integrations_app import roles
+
+    assert roles.BIND_RETELL_NUMBER in roles.MANAGER_PERMISSIONS
+    assert roles.BIND_RETELL_NUMBER not in roles.SUPPORT_PERMISSIONS
