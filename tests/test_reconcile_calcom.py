@@ -291,3 +291,16 @@ def test_the_company_page_lists_its_differences(cal, admin_client):
     text = page(quiet)
     assert "not available" in text and "503" in text and "in sync" not in text
     assert fp.CAL_CANARY not in page(praxis) + text
+
+
+def test_the_demo_shows_a_service_switched_off_although_its_event_type_exists(gateway_key):
+    call_command("seed_demo", stdout=StringIO())
+
+    (found,) = get_check("AUD-ETY-003").run().rows
+    service = Service.objects.get(pk=found.pk)
+    assert not service.is_active and service.sync_error == OFF
+    assert service.calcom_event_type_id in found.detail
+    assert get_check("AUD-ETY-001").run().available
+    # The fix reads Cal.com itself: the demo company has no key, so nothing is planned.
+    plan = preview("sync-calcom-services")
+    assert plan.empty
