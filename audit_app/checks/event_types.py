@@ -161,8 +161,8 @@ class EventTypesUnderOtherCompany(_EventTypeCheck):
     title = gettext_lazy("Event types whose service is filed under another company")
     explanation = gettext_lazy(
         "The gateway's Cal.com EVENT_TYPE.CREATED webhook, without metadata.company_id, files "
-        "the new service under the first company of the table: calls of the team's company cannot book it, and "
-        "another company's agent may offer it."
+        "the new service under the first company of the table: calls of the team's company "
+        "cannot book it, and another company's agent may offer it."
     )
     hint = gettext_lazy(
         "Decide which company the service belongs to and move it in the service's admin page; "
