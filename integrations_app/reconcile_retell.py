@@ -92,6 +92,11 @@ def _list_numbers(api_key: str, language: str | None) -> list[RetellNumber] | Pr
             return error
 
 
+def companies_configured() -> bool:
+    """Whether any live company has an active Retell integration (one query)."""
+    return testable_integrations(provider=RETELL.provider).exists()
+
+
 def company_key(integration, encrypter: Encrypter) -> tuple[str | None, str]:
     """The company's usable Retell key, or (None, why not)."""
     api_key, problems = _read_key(integration, encrypter)

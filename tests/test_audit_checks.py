@@ -9,6 +9,7 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from audit_app.checks import inventory
+from audit_app.models import ProviderReconciliation
 from audit_app.registry import Severity, all_checks, get_check, run_all
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.fingerprint import fingerprint
@@ -52,6 +53,9 @@ AGREED = {
     "AUD-AGT-003": ("warning", "calls", None),
     "AUD-AGT-004": ("warning", "calls", None),
     "AUD-AGT-005": ("warning", "calls", None),
+    "AUD-RTN-001": ("critical", "calls", None),
+    "AUD-RTN-002": ("warning", "calls", None),
+    "AUD-RTN-003": ("critical", "calls", "retell-bind-number"),
 }
 
 
@@ -537,6 +541,11 @@ def _world(size: int, current: Encrypter, start: int = 0) -> None:
         r.number(c, f"030 23125 {500 + 2 * n + 1}", normalized=None)
         r.integration(c, "calcom", api_key=current.encrypt_string(f"cal_live_{n:04d}_key"))
         r.integration(c, "retell", credentials={"api_key": f"key_{n:04d}_abcdefghij"})
+        ProviderReconciliation.objects.create(  # reconcile_retell's stored result
+            kind="retell_phone_numbers",
+            company_id=c.pk,
+            findings=[{"kind": "missing_in_db", "number": f"+4930999{n:04d}"}],
+        )
         r.template(c, "appointment_confirmation", "email")
         who = r.customer(c)
         r.call(c, who), r.call(c, who)

@@ -159,9 +159,15 @@ def test_provider_down_is_not_available_never_in_sync(retell, company):
     (result,) = rr.reconcile()
     assert not result.available and "503" in result.reason and result.findings == []
     for check_id in ("AUD-RTN-001", "AUD-RTN-002", "AUD-RTN-003"):
-        outcome = get_check(check_id).run()
-        assert not outcome.ok
-        assert "not available" in outcome.rows[0].detail and "503" in outcome.rows[0].detail
+        with pytest.raises(CheckUnavailable, match="503"):
+            get_check(check_id).find()
+    # with another company readable, the unreadable one is a row "not available"
+    other = fp.make_company("Praxis Zwei")
+    fp.make_integration(other, "retell", secret="key_test_other_account")
+    retell.answer(LIST, status=503, json={"error": "maintenance"})
+    ProviderReconciliation.objects.create(kind=rr.KIND, company_id=other.pk, company_name="Zwei")
+    rows = get_check("AUD-RTN-003").find()
+    assert [r.pk for r in rows] == [company.pk] and "not available" in rows[0].detail
 
 
 def test_unreachable_provider(settings, gateway_key, company):
@@ -171,9 +177,13 @@ def test_unreachable_provider(settings, gateway_key, company):
     assert not result.available and "could not be reached" in result.reason
 
 
-def test_checks_without_a_reconciliation_cannot_judge():
+def test_checks_without_a_reconciliation_cannot_judge(gateway_key, company):
     with pytest.raises(CheckUnavailable, match="reconcile_retell"):
         get_check("AUD-RTN-001").find()
+
+
+def test_nothing_configured_is_nothing_to_compare():
+    assert get_check("AUD-RTN-001").find() == []
 
 
 def test_checks_read_the_stored_result_without_calling_retell(

@@ -18,12 +18,21 @@ BIND_FIX = "retell-bind-number"
 
 
 def stored_results() -> list[ProviderReconciliation]:
+    """The stored results; [] when no company has a Retell integration (nothing to compare);
+    CheckUnavailable when there are, but none was compared or none could be read."""
     rows = list(
         ProviderReconciliation.objects.filter(kind=rr.KIND).order_by("company_name", "company_id")
     )
+    if not rows and not rr.companies_configured():
+        return []
     if not rows:
         raise CheckUnavailable(
             _("Retell's numbers have not been compared yet: run manage.py reconcile_retell")
+        )
+    if not any(row.available for row in rows):
+        raise CheckUnavailable(
+            _("Retell could not be read for any company: %(reasons)s")
+            % {"reasons": "; ".join(f"{r.company_name}: {r.reason}" for r in rows)}
         )
     return rows
 
