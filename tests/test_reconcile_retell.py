@@ -315,3 +315,11 @@ def test_manager_role_has_the_permission():
 
     assert roles.BIND_RETELL_NUMBER in roles.MANAGER_PERMISSIONS
     assert roles.BIND_RETELL_NUMBER not in roles.SUPPORT_PERMISSIONS
+
+
+def test_demo_shows_a_number_retell_has_and_the_database_lacks():
+    from integrations_app.demo_data.retell_reconciliation import UNKNOWN_NUMBER
+
+    call_command("seed_demo", stdout=StringIO())
+    assert [r.pk for r in get_check("AUD-RTN-001").find()] == [UNKNOWN_NUMBER]
+    assert not PhoneNumber.objects.filter(number=UNKNOWN_NUMBER).exists()

@@ -8,7 +8,7 @@ from django.utils.translation import gettext as _
 from changelog.models import Change, Operation, Source
 from changelog.recording import current, operation
 from integrations_app import services
-from integrations_app.demo_data import calcom_reconciliation
+from integrations_app.demo_data import calcom_reconciliation, retell_reconciliation
 from integrations_app.demo_data.build import REFERENCE_TIME, DemoData
 from integrations_app.gateway_schema import existing_gateway_tables, gateway_tables
 from integrations_app.models import GATEWAY_MODELS
@@ -81,4 +81,5 @@ def write_demo_data(data: DemoData) -> dict[str, int]:
             if rows:
                 _insert(rows)
         calcom_reconciliation.store(data, REFERENCE_TIME)
+        retell_reconciliation.store(data, REFERENCE_TIME)
         return {m._meta.db_table: m._base_manager.count() for m in GATEWAY_MODELS}
