@@ -21,6 +21,7 @@ from integrations_app.admin.forms import (
 )
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
+from integrations_app.admin.routing import RoutingAdminMixin
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.roles import EXPORT_PHONE_NUMBERS
@@ -280,7 +281,7 @@ class ServiceAdmin(GatewayAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
+class PhoneNumberAdmin(RoutingAdminMixin, PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
     form = PhoneNumberForm
     # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
     # django-import-export with the same columns, every cell neutralised (resource.py).
