@@ -125,7 +125,9 @@ class ProviderReconciliation(models.Model):
         verbose_name_plural = _("provider reconciliations")
         ordering = ["kind", "company_id"]
         constraints = [
-            models.UniqueConstraint(fields=["kind", "company_id"], name="reconciliation_per_company")
+            models.UniqueConstraint(
+                fields=["kind", "company_id"], name="reconciliation_per_company"
+            )
         ]
 
     def __str__(self) -> str:
