@@ -26,6 +26,7 @@ from audit_app import measures as audit_measures
 from audit_app.fixes import service
 from audit_app.fixes.base import get_fix
 from audit_app.models import AuditSnapshot, FixRecord
+from audit_app.reconcile_views import reconcile_view
 from audit_app.registry import CheckUnavailable, get_check
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
@@ -131,6 +132,11 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             ),
             path("record/", wrap(self.record_view), name="audit_app_record_snapshot"),
             path("compare/", wrap(self.compare_view), name="audit_app_compare"),
+            path(
+                "reconcile/",
+                wrap(lambda request: reconcile_view(self, request)),
+                name="audit_app_reconcile",
+            ),
             path("fix/<str:fix_id>/", wrap(self.preview_view), name="audit_app_fix_preview"),
             path(
                 "fix/<str:fix_id>/apply/",

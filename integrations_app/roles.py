@@ -63,6 +63,8 @@ SET_CREDENTIALS = "integrations_app.set_credentials"
 BIND_RETELL_NUMBER = "integrations_app.bind_retell_number"
 APPLY_FIX = "audit_app.apply_fix"
 RECORD_SNAPSHOT = "audit_app.record_snapshot"
+# Starting a reconciliation reads the providers and stores what it found: no gateway row.
+RUN_RECONCILIATION = "audit_app.add_providerreconciliation"
 UNDO_OPERATION = "changelog.undo_operation"
 
 CRUD = ("view", "add", "change", "delete")
@@ -78,6 +80,7 @@ SUPPORT_PERMISSIONS = (
     IMPORT_PHONE_NUMBERS,
     EXPORT_PHONE_NUMBERS,
     VIEW_DASHBOARD,
+    RUN_RECONCILIATION,
 )
 MANAGER_PERMISSIONS = (
     *SUPPORT_PERMISSIONS,
