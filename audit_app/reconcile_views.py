@@ -14,6 +14,7 @@ from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 from django_tasks_db.models import DBTaskResult
 
 from audit_app.models import ProviderReconciliation
@@ -24,6 +25,13 @@ RUN = "audit_app.add_providerreconciliation"
 TASK_PATH = f"{reconcile_providers.func.__module__}.{reconcile_providers.func.__qualname__}"
 RUNS_SHOWN = 10
 STORED_KIND = {"calcom": "calcom_event_types", "retell": "retell_phone_numbers"}
+# The task store's states in the console's words (django-tasks ships no German).
+STATES = {
+    "READY": gettext_lazy("waiting for a worker"),
+    "RUNNING": gettext_lazy("running"),
+    "SUCCESSFUL": gettext_lazy("done"),
+    "FAILED": gettext_lazy("failed"),
+}
 
 
 def reconcile_view(model_admin, request):
@@ -73,7 +81,7 @@ def reconcile_view(model_admin, request):
 def _run_row(run) -> dict:
     return {
         "status": run.status,
-        "status_label": run.get_status_display(),
+        "status_label": STATES.get(run.status, run.status),
         "enqueued_at": run.enqueued_at,
         "finished_at": run.finished_at,
         "kinds": (run.args_kwargs or {}).get("args", [[]])[0],
