@@ -60,7 +60,7 @@ def test_the_page_queues_a_run_and_shows_its_state(client, english):
     (run,) = DBTaskResult.objects.all()
     assert run.status == "READY" and run.args_kwargs["args"] == [["calcom"]]
     again = client.get(url)  # a reload still shows it, and no second start while it waits
-    assert "waiting for a worker" in again.text and "disabled" in again.text
+    assert "wartet auf einen Worker" in again.text and "disabled" in again.text
 
 
 def test_who_may_see_and_start_it(client):
