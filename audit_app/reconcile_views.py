@@ -24,6 +24,7 @@ VIEW = "audit_app.view_dashboard"
 RUN = "audit_app.add_providerreconciliation"
 TASK_PATH = f"{reconcile_providers.func.__module__}.{reconcile_providers.func.__qualname__}"
 RUNS_SHOWN = 10
+BUSY = ("READY", "RUNNING")
 STORED_KIND = {"calcom": "calcom_event_types", "retell": "retell_phone_numbers"}
 # The task store's states in the console's words (django-tasks ships no German).
 STATES = {
@@ -40,6 +41,9 @@ def reconcile_view(model_admin, request):
     if request.method == "POST":
         if not request.user.has_perm(RUN):
             raise PermissionDenied
+        if DBTaskResult.objects.filter(task_path=TASK_PATH, status__in=BUSY).exists():
+            messages.warning(request, _("A run is waiting or running: nothing new was queued."))
+            return redirect(reverse("admin:audit_app_reconcile"))
         kinds = [k for k in request.POST.getlist("kind") if k in KINDS] or list(KINDS)
         reconcile_providers.enqueue(kinds)
         messages.success(
@@ -72,7 +76,7 @@ def reconcile_view(model_admin, request):
         "stored": _stored(),
         "can_run": request.user.has_perm(RUN),
         "kinds": KINDS,
-        "busy": any(run.status in ("READY", "RUNNING") for run in runs),
+        "busy": any(run.status in BUSY for run in runs),
     }
     request.current_app = model_admin.admin_site.name
     return TemplateResponse(request, "admin/audit_app/reconcile.html", context)

@@ -152,10 +152,12 @@ def _unavailable(result: CompanyResult, reason: str) -> None:
 
 def _compare(results: dict[int, CompanyResult], keys: dict[int, str], run: Run) -> None:
     expected: dict[int, set[str]] = {pk: set() for pk in results}
+    registered: dict[int, set[str]] = {pk: set() for pk in results}
     for company_id, agent_id in RetellAgent.objects.filter(
         company_id__in=list(results)
     ).values_list("company_id", "agent_id"):
         expected[company_id].add(agent_id)
+        registered[company_id].add(agent_id)
     rows = list(
         PhoneNumber.objects.values(
             "id",
@@ -230,6 +232,8 @@ def _compare(results: dict[int, CompanyResult], keys: dict[int, str], run: Run) 
                         "phone_number_id": str(row["id"]),
                         "inbound_agents": list(item.inbound_agents),
                         "expected": sorted(expected[pk]),
+                        # the fix binds only to an agent in retell_agents: the one §3a reads
+                        "registered": sorted(registered[pk]),
                     }
                 )
 

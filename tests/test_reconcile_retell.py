@@ -300,14 +300,26 @@ def test_no_permission_is_403_and_nothing_is_sent(bound_elsewhere, client):
 
 
 def test_agent_id_with_spaces_is_left_for_a_person(retell, company):
+    # Gateway data can hold such a row (its own admin wrote it): never sent to Retell.
     RetellAgent.objects.all().delete()
-    company.retell_agent_id = "agent with spaces"
-    company.save()
+    RetellAgent.objects.create(company=company, agent_id="agent with spaces", name="x")
     account(retell)
     rr.reconcile()
     plan = preview(FIX)
     assert plan.writes == []
     assert any("spaces" in row.detail for row in plan.needs_person)
+
+
+def test_an_agent_only_named_on_the_company_is_not_bound_to(retell, company):
+    """The fix binds to a registered agent only: the one the gateway's §3a lookup finds."""
+    RetellAgent.objects.all().delete()
+    company.retell_agent_id = "agent_unregistered_0001"
+    company.save()
+    account(retell)
+    rr.reconcile()
+    plan = preview(FIX)
+    assert plan.writes == []
+    assert any("no registered" in row.detail for row in plan.needs_person)
 
 
 def test_manager_role_has_the_permission():
@@ -323,3 +335,26 @@ def test_demo_shows_a_number_retell_has_and_the_database_lacks():
     call_command("seed_demo", stdout=StringIO())
     assert [r.pk for r in get_check("AUD-RTN-001").find()] == [UNKNOWN_NUMBER]
     assert not PhoneNumber.objects.filter(number=UNKNOWN_NUMBER).exists()
+
+
+@pytest.mark.parametrize(
+    "answer",
+    [
+        # the documented envelope (PaginatedResponseBase + items): more pages, but no key to ask
+        {"items": [fp.retell_number(N0, [fp.AGENT_ID])], "has_more": True},
+        # an item without its phone number: dropping it would report it missing in Retell
+        {"items": [fp.retell_number(N0, [fp.AGENT_ID]), {"inbound_agents": []}]},
+    ],
+    ids=["more-without-key", "item-without-number"],
+)
+def test_an_incomplete_list_is_an_error_not_a_shorter_list(retell, answer):
+    retell.answer(LIST, json=answer)
+    with RetellClient(api_key=fp.RETELL_CANARY) as client, pytest.raises(ProviderError):
+        client.list_phone_numbers()
+
+
+def test_the_documented_items_envelope_is_read(retell):
+    retell.answer(LIST, json={"items": [fp.retell_number(N0, [fp.AGENT_ID])], "has_more": False})
+    with RetellClient(api_key=fp.RETELL_CANARY) as client:
+        (number,) = client.list_phone_numbers()
+    assert number.number == N0 and number.inbound_agents[0]["agent_id"] == fp.AGENT_ID

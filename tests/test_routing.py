@@ -14,6 +14,7 @@ from integrations_app import routing
 from integrations_app.models import PhoneNumber, RetellAgent
 from tests import audit_rows as r
 
+EN = {"HTTP_ACCEPT_LANGUAGE": "en"}
 pytestmark = pytest.mark.django_db
 
 E164 = "+493023125101"
@@ -338,7 +339,7 @@ def test_command_speaks_german_by_default(world):
 def test_page_shows_each_path_and_disagreement_in_red(admin_client, world, english):
     number(world["praxis"], NATIONAL, world["mitte"], normalized=E164, phone_number=None)
     number(world["baeckerei"], E164, world["laden"], normalized=None, phone_number=None)
-    page = admin_client.get(reverse(PAGE), {"number": "030 231 251 01", "agent": ""})
+    page = admin_client.get(reverse(PAGE), {"number": "030 231 251 01", "agent": ""}, **EN)
     assert page.status_code == 200
     html = page.content.decode()
     assert 'id="path-call_inbound"' in html and 'id="path-call_ended"' in html
@@ -352,7 +353,9 @@ def test_page_shows_each_path_and_disagreement_in_red(admin_client, world, engli
 def test_page_agreeing_is_not_red(admin_client, world, english):
     number(world["praxis"], E164, world["mitte"])
     registered = agent(world["praxis"])
-    html = admin_client.get(reverse(PAGE), {"number": E164, "agent": "agent_praxis_1"}).content
+    html = admin_client.get(
+        reverse(PAGE), {"number": E164, "agent": "agent_praxis_1"}, **EN
+    ).content
     html = html.decode()
     assert "askpro-route-disagree" not in html.split('id="content-main"')[1]
     assert "All paths agree." in html
@@ -360,14 +363,14 @@ def test_page_agreeing_is_not_red(admin_client, world, english):
 
 
 def test_page_refuses_bad_input_clearly(admin_client, english):
-    html = admin_client.get(reverse(PAGE), {"number": "abc"}).content.decode()
+    html = admin_client.get(reverse(PAGE), {"number": "abc"}, **EN).content.decode()
     assert "errornote" in html and "“abc” is not a phone number" in html
-    html = admin_client.get(reverse(PAGE), {"number": E164, "agent": "a b"}).content.decode()
+    html = admin_client.get(reverse(PAGE), {"number": E164, "agent": "a b"}, **EN).content.decode()
     assert "contains spaces" in html
 
 
 def test_page_empty_form_and_link_from_the_number_list(admin_client, english):
-    page = admin_client.get(reverse(PAGE))
+    page = admin_client.get(reverse(PAGE), **EN)
     assert page.status_code == 200 and "Show the route" in page.content.decode()
     assert reverse(PAGE) in admin_client.get(reverse(CHANGELIST)).content.decode()
 

@@ -253,16 +253,18 @@ class NumbersNotInE164(Check):
         "Save the number again in the phone number admin (or import it): the console writes "
         "its E.164 form into number, number_normalized and phone_number."
     )
+    fix_id = "normalize-numbers"  # the same E.164 form in every routing column
 
     def find(self) -> list[Affected]:
         rows = (
             PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
             .order_by("number", "id")
-            .values("id", "number", "company__name")
+            .values("id", "number", "phone_number", "company__name")
         )
         found = []
         for row in rows:
-            if not is_e164(row["number"]):
+            # The §3a paths compare number OR phone_number: either in E.164 is found.
+            if not is_e164(row["number"]) and not is_e164(row["phone_number"]):
                 detail = _("number %(number)s is not in E.164 form (+ and digits only)") % {
                     "number": row["number"]
                 }

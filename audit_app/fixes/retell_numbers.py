@@ -82,7 +82,9 @@ class BindRetellNumber(Fix):
                 if finding["kind"] != rr.WRONG_AGENT:
                     continue
                 label = f"{finding['number']} ({result.company_name})"
-                expected = finding.get("expected") or []
+                # Only a registered agent (retell_agents) files the calls under the company
+                # (semantics §3a); an unregistered one goes to AUD-AGT-001 first.
+                expected = finding.get("registered") or []
                 if len(expected) != 1:
                     why = (
                         _("the company has no registered Retell agent")

@@ -8,7 +8,7 @@ reference time): the audit's AUD-RTN-001 shows the finding.
 
 from integrations_app import reconcile_retell as rr
 
-UNKNOWN_NUMBER = "+4930233319999"  # in the company's Retell account, in no phone_numbers row
+UNKNOWN_NUMBER = "+493023125198"  # fictional range; in the Retell account, in no phone_numbers row
 DEMO_AGENT = "agent_demo_0000000000000001"
 
 

@@ -115,8 +115,14 @@ class RetellClient(ProviderClient):
             if key is not None:
                 query += f"&pagination_key={quote(key, safe='')}"
             items, next_key, more = _page_of(self.get_json(LIST_PATH + query))
-            found.extend(_number_of(item) for item in items if _number_of(item) is not None)
-            if not more or not next_key:
+            numbers = [_number_of(item) for item in items]
+            if any(number is None for number in numbers):
+                # A partial list would report the dropped numbers as missing in Retell.
+                raise ProviderError(_unexpected_shape())
+            found.extend(numbers)
+            if more and not next_key:
+                raise ProviderError(_unexpected_shape())  # more pages, but no way to ask
+            if not more:
                 return found
             if next_key in seen_keys:
                 raise ProviderError(_never_ending(max_pages))

@@ -8,6 +8,7 @@ company's calls there, so an agent id registered to another company is refused, 
 import re
 
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
@@ -69,7 +70,15 @@ def register_agent(*, company: Company, agent_id: str, name: str | None = None) 
             sync_status="synced" if name else "pending",
             last_synced_at=now if name else None,
         )
-        return save_record(instance=agent)
+        try:
+            with transaction.atomic():
+                return save_record(instance=agent)
+        except IntegrityError:
+            # Registered at the same moment by another save (agent_id is unique).
+            raise ValidationError(
+                _("The Retell agent %(agent)s was just registered by another save: try again.")
+                % {"agent": agent_id}
+            ) from None
     changed = []
     if name and agent.name != name[:255]:
         agent.name = name[:255]
