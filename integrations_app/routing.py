@@ -14,8 +14,11 @@ call's Retell agent id, and returns what each of the gateway's paths does with i
   function-call handler (call_started) takes the row's branch too, call_ended only its company.
   Neither: company 1 (``RETELL_DEFAULT_COMPANY_ID``).
 
-Then a verdict: the paths agree when each lands on a definite company (call_inbound with a
-branch), all on the same company, and every path that sets a branch sets the same one.
+Then a verdict: the paths agree when each lands on a definite, working company (call_inbound
+with a branch), all on the same company, and every path that sets a branch sets the same one. A
+path that lands on a soft-deleted company, a company that does not exist, or no company, or that
+sets a branch that is deleted, does not exist or belongs to another company, is not definite: the
+gateway files the call there, but nothing works on it.
 
 Pure selectors: nothing is written. Queries: one for the numbers, one for the agent (when an
 agent id is given), one for the default company (only when a path falls back to it), whatever
@@ -29,7 +32,7 @@ from dataclasses import dataclass, field
 
 import phonenumbers
 from django.conf import settings
-from django.db.models import Q
+from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.models import Company, PhoneNumber, RetellAgent
@@ -64,6 +67,22 @@ OUTCOME_LABELS = {
     UNDEFINED: _("undefined: several rows match, the database picks one"),
 }
 
+# Why a path that lands somewhere is still not a working route (the verdict names the first).
+COMPANY_DELETED = "company_deleted"
+COMPANY_MISSING = "company_missing"
+NO_COMPANY = "no_company"
+BRANCH_DELETED = "branch_deleted"
+BRANCH_OTHER_COMPANY = "branch_other_company"
+BRANCH_MISSING = "branch_missing"
+PROBLEMS = (
+    NO_COMPANY,
+    COMPANY_MISSING,
+    COMPANY_DELETED,
+    BRANCH_MISSING,
+    BRANCH_OTHER_COMPANY,
+    BRANCH_DELETED,
+)
+
 _AGENT_ID = re.compile(r"\A\S+\Z")
 
 
@@ -81,6 +100,7 @@ class Row:
     company_id: int | None = None
     company_name: str = ""
     company_deleted: bool = False
+    company_exists: bool = True
     branch_id: str | None = None
     branch_name: str = ""
     branch_company_id: int | None = None
@@ -107,6 +127,7 @@ class PathResult:
     branch_name: str = ""
     sets_branch: bool = True  # False for call_ended, and when the company comes from the agent
     notes: list[str] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)  # PROBLEMS: lands, but does not work
 
     @property
     def title(self) -> str:
@@ -118,7 +139,7 @@ class PathResult:
 
     @property
     def definite(self) -> bool:
-        return self.outcome == ROUTED
+        return self.outcome == ROUTED and not self.problems
 
     def as_dict(self) -> dict:
         return {
@@ -133,6 +154,7 @@ class PathResult:
             "sets_branch": self.sets_branch,
             "agrees": None,
             "notes": [str(n) for n in self.notes],
+            "problems": list(self.problems),
             "steps": [
                 {
                     "rule": str(step.rule),
@@ -232,6 +254,7 @@ def _number_row(number: PhoneNumber) -> Row:
         company_id=number.company_id,
         company_name=company.name if company else "",
         company_deleted=bool(company and company.deleted_at),
+        company_exists=company is not None,
         branch_id=number.branch_id,
         branch_name=branch.name if branch else "",
         branch_company_id=branch.company_id if branch else None,
@@ -242,14 +265,15 @@ def _number_row(number: PhoneNumber) -> Row:
 
 
 def _agent_row(agent: RetellAgent) -> Row:
-    company = agent.company
+    """The agent with its company as annotated by ``_load`` (the company may not exist)."""
     return Row(
         kind="retell_agent",
         id=agent.pk,
         label=agent.agent_id,
         company_id=agent.company_id,
-        company_name=company.name if company else "",
-        company_deleted=bool(company and company.deleted_at),
+        company_name=agent.route_company_name or "",
+        company_deleted=agent.route_company_deleted_at is not None,
+        company_exists=bool(agent.route_company_exists),
         is_active=agent.is_active,
     )
 
@@ -264,8 +288,19 @@ def _load(e164: str, agent_id: str, company_cache: dict):
     )
     agent = None
     if agent_id:
+        # Neither select_related nor the model's ordering (companies.name): their inner join
+        # would hide an agent whose company does not exist, and the gateway still files the
+        # call under that company id.
+        companies = Company._base_manager.filter(pk=OuterRef("company_id"))
         agent = (
-            RetellAgent._base_manager.select_related("company").filter(agent_id=agent_id).first()
+            RetellAgent._base_manager.filter(agent_id=agent_id)
+            .order_by("pk")
+            .annotate(
+                route_company_name=Subquery(companies.values("name")[:1]),
+                route_company_deleted_at=Subquery(companies.values("deleted_at")[:1]),
+                route_company_exists=Exists(companies),
+            )
+            .first()
         )
     return numbers, agent
 
@@ -281,6 +316,7 @@ def _default_company(cache: dict) -> Row:
             company_id=pk,
             company_name=company.name if company else "",
             company_deleted=bool(company and company.deleted_at),
+            company_exists=company is not None,
         )
     return cache["default"]
 
@@ -304,9 +340,31 @@ def _row_notes(row: Row) -> list[str]:
         notes.append(_("the agent is inactive, yet the gateway routes by it"))
     if row.company_id is not None and row.company_deleted:
         notes.append(_("the company is deleted (soft delete)"))
-    if row.company_id is not None and not row.company_name and row.kind != "company":
+    if row.company_id is not None and not row.company_exists and row.kind != "company":
         notes.append(_("the company does not exist"))
+    if row.company_id is None and row.kind == "phone_number":
+        notes.append(_("the number has no company"))
     return notes
+
+
+def _row_problems(row: Row, sets_branch: bool) -> list[str]:
+    """Why the row the path lands on is no working route (branch ones only where it sets one)."""
+    problems = []
+    if row.company_id is None:
+        problems.append(NO_COMPANY)
+    elif not row.company_exists:
+        problems.append(COMPANY_MISSING)
+    elif row.company_deleted:
+        problems.append(COMPANY_DELETED)
+    if sets_branch and row.branch_id:
+        if row.branch_company_id is None:
+            problems.append(BRANCH_MISSING)
+        else:
+            if row.branch_company_id != row.company_id:
+                problems.append(BRANCH_OTHER_COMPANY)
+            if row.branch_deleted:
+                problems.append(BRANCH_DELETED)
+    return problems
 
 
 # --- paths ---------------------------------------------------------------------------------
@@ -375,6 +433,7 @@ def _agent_first(
                 company_name=row.company_name,
                 sets_branch=False,
                 notes=_row_notes(row),
+                problems=_row_problems(row, sets_branch=False),
             )
             steps.append(
                 Step(
@@ -437,6 +496,7 @@ def _by_number(key, steps, rows: list[Row], *, sets_branch: bool, fallback) -> P
         branch_name=row.branch_name if sets_branch else "",
         sets_branch=sets_branch,
         notes=_row_notes(row),
+        problems=_row_problems(row, sets_branch),
     )
 
 
@@ -452,6 +512,8 @@ def _verdict(paths: list[PathResult]) -> tuple[bool, str, set[str]]:
             message = _("Undefined: several rows match the number; the database picks one.")
         elif any(p.outcome == REJECTED for p in paths):
             message = _("The call is rejected: no phone number row matches.")
+        elif broken := _first_problem(paths):
+            message = _problem_verdict(*broken)
         elif any(p.outcome == NO_BRANCH for p in paths):
             message = _("The number has no branch: every booking on this line fails.")
         else:
@@ -462,6 +524,39 @@ def _verdict(paths: list[PathResult]) -> tuple[bool, str, set[str]]:
     if len(branches) > 1:
         return False, _("The paths disagree on the branch."), _minority(paths)
     return True, _("All paths agree."), set()
+
+
+def _first_problem(paths: list[PathResult]) -> tuple[str, PathResult] | None:
+    for problem in PROBLEMS:
+        for result in paths:
+            if problem in result.problems:
+                return problem, result
+    return None
+
+
+def _problem_verdict(problem: str, result: PathResult) -> str:
+    company = {"company": result.company_id, "name": result.company_name}
+    branch = {"branch": result.branch_name or result.branch_id}
+    if problem == NO_COMPANY:
+        return _("The number has no company: the call is filed under no company.")
+    if problem == COMPANY_MISSING:
+        return (
+            _("The call lands on company %(company)s, which does not exist: nothing works on it.")
+            % company
+        )
+    if problem == COMPANY_DELETED:
+        return (
+            _(
+                "The call lands on company %(company)s %(name)s, which is deleted (soft delete): "
+                "nothing works on it."
+            )
+            % company
+        )
+    if problem == BRANCH_MISSING:
+        return _("The call lands on branch %(branch)s, which does not exist.") % branch
+    if problem == BRANCH_OTHER_COMPANY:
+        return _("The call lands on branch %(branch)s, which belongs to another company.") % branch
+    return _("The call lands on branch %(branch)s, which is deleted.") % branch
 
 
 def _minority(paths: list[PathResult]) -> set[str]:

@@ -253,6 +253,92 @@ def test_paths_disagree_on_the_branch(world):
     assert not route.agree and route.disagreeing == {"call_started"}
 
 
+# --- lands, but nothing works there: not definite ---------------------------------------------
+
+
+def test_a_number_of_a_soft_deleted_company_is_not_definite(world, english):
+    gone = r.company("Alte Praxis", deleted_at=GONE)
+    number(gone, E164, r.branch(gone, "Mitte"))
+    route = routing.explain(E164)
+    found = paths(route)
+    assert landing(found["call_inbound"]) == ("routed", gone.pk, found["call_inbound"].branch_id)
+    assert all(p.problems == ["company_deleted"] for p in route.paths)
+    assert not route.agree and route.disagreeing == set(routing.PATHS)
+    assert str(route.verdict) == (
+        f"The call lands on company {gone.pk} Alte Praxis, which is deleted (soft delete): "
+        "nothing works on it."
+    )
+
+
+def test_an_agent_registered_to_a_deleted_company_is_not_definite(world, english):
+    number(world["praxis"], E164, world["mitte"])
+    gone = r.company("Alte Praxis", deleted_at=GONE)
+    agent(gone, "agent_alt")
+    route = routing.explain(E164, "agent_alt")
+    found = paths(route)
+    assert found["call_inbound"].definite
+    for key in ("call_started", "call_ended"):
+        assert landing(found[key]) == ("routed", gone.pk, None)
+        assert found[key].problems == ["company_deleted"] and not found[key].definite
+    assert not route.agree and route.disagreeing == {"call_started", "call_ended"}
+    assert "which is deleted (soft delete)" in str(route.verdict)
+
+
+def test_an_agent_of_the_same_deleted_company_still_is_not_definite(world, english):
+    gone = r.company("Alte Praxis", deleted_at=GONE)
+    number(gone, E164, r.branch(gone, "Mitte"))
+    agent(gone, "agent_alt")
+    route = routing.explain(E164, "agent_alt")
+    assert not route.agree and "deleted (soft delete)" in str(route.verdict)
+
+
+def test_an_agent_of_a_company_that_does_not_exist_is_not_definite(world, english):
+    number(world["praxis"], E164, world["mitte"])
+    RetellAgent.objects.create(agent_id="agent_orphan", name="x", company_id=999_999)
+    route = routing.explain(E164, "agent_orphan")
+    found = paths(route)
+    for key in ("call_started", "call_ended"):
+        assert landing(found[key]) == ("routed", 999_999, None)  # the gateway files it there
+        assert found[key].problems == ["company_missing"]
+        assert found[key].steps[0].rows[0].label == "agent_orphan"
+    assert not route.agree and route.disagreeing == {"call_started", "call_ended"}
+    assert str(route.verdict) == (
+        "The call lands on company 999999, which does not exist: nothing works on it."
+    )
+    assert "the company does not exist" in " ".join(str(n) for n in found["call_ended"].notes)
+
+
+def test_a_deleted_branch_is_not_definite(world, english):
+    closed = r.branch(world["praxis"], "Geschlossen", deleted_at=GONE)
+    number(world["praxis"], E164, closed)
+    route = routing.explain(E164)
+    found = paths(route)
+    assert found["call_inbound"].problems == found["call_started"].problems == ["branch_deleted"]
+    assert found["call_ended"].problems == [] and found["call_ended"].definite  # sets no branch
+    assert not route.agree and route.disagreeing == {"call_inbound", "call_started"}
+    assert str(route.verdict) == "The call lands on branch Geschlossen, which is deleted."
+
+
+def test_a_branch_of_another_company_is_not_definite(world, english):
+    number(world["praxis"], E164, world["laden"])
+    route = routing.explain(E164)
+    found = paths(route)
+    assert found["call_inbound"].problems == ["branch_other_company"]
+    assert found["call_inbound"].company_id == world["praxis"].pk
+    assert found["call_inbound"].branch_id == world["laden"].pk
+    assert not route.agree and "call_inbound" in route.disagreeing
+    assert str(route.verdict) == (
+        "The call lands on branch Laden, which belongs to another company."
+    )
+
+
+def test_the_agent_query_stays_one_query_without_a_company(world, django_assert_num_queries):
+    number(world["praxis"], E164, world["mitte"])
+    RetellAgent.objects.create(agent_id="agent_orphan", name="x", company_id=999_999)
+    with django_assert_num_queries(2):
+        routing.explain(E164, "agent_orphan")
+
+
 def test_bad_input_is_refused():
     with pytest.raises(routing.RouteInputError):
         routing.explain("12")
@@ -300,6 +386,24 @@ def test_command_exits_1_when_undefined(world):
     number(world["praxis"], NATIONAL, world["mitte"], normalized=E164, phone_number=None)
     number(world["baeckerei"], E164, world["laden"], normalized=None, phone_number=None)
     assert run(E164)[0] == 1
+
+
+def test_command_exits_1_on_a_deleted_company_or_branch(world, english):
+    gone = r.company("Alte Praxis", deleted_at=GONE)
+    agent(gone, "agent_alt")
+    number(world["praxis"], E164, world["mitte"])
+    code, out = run(E164, "--agent", "agent_alt")
+    assert code == 1
+    assert "which is deleted (soft delete)" in out and "All paths agree." not in out
+    code, out = run(E164, "--agent", "agent_unknown")
+    assert code == 0
+    closed = r.branch(world["praxis"], "Geschlossen", deleted_at=GONE)
+    PhoneNumber.objects.filter(number=E164).update(branch=closed)
+    code, out = run(E164)
+    assert code == 1 and "The call lands on branch Geschlossen, which is deleted." in out
+    assert json.loads(run(E164, "--format", "json")[1])["paths"][0]["problems"] == [
+        "branch_deleted"
+    ]
 
 
 def test_command_json(world):
@@ -360,6 +464,18 @@ def test_page_agreeing_is_not_red(admin_client, world, english):
     assert "askpro-route-disagree" not in html.split('id="content-main"')[1]
     assert "All paths agree." in html
     assert reverse("admin:integrations_app_retellagent_change", args=[registered.pk]) in html
+
+
+def test_page_shows_a_deleted_company_in_red(admin_client, world):
+    gone = r.company("Alte Praxis", deleted_at=GONE)
+    number(world["praxis"], E164, world["mitte"])
+    agent(gone, "agent_alt")
+    html = admin_client.get(reverse(PAGE), {"number": E164, "agent": "agent_alt"}, **EN)
+    html = html.content.decode()
+    assert "askpro-route-verdict askpro-route-disagree" in html
+    assert "All paths agree." not in html
+    assert f"company {gone.pk} Alte Praxis, which is deleted (soft delete)" in html
+    assert "the company is deleted (soft delete)" in html
 
 
 def test_page_refuses_bad_input_clearly(admin_client, english):
