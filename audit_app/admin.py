@@ -384,6 +384,18 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         except CheckUnavailable as reason:
             messages.error(request, str(reason))
             return HttpResponseRedirect(reverse("admin:audit_app_fix_preview", args=[fix_id]))
+        if getattr(record, "partial", ""):
+            # Carried out only in part (Retell accepted some requests): never "applied".
+            messages.error(
+                request,
+                format_html(
+                    '{} <a href="{}">{}</a>',
+                    record.partial,
+                    reverse("admin:audit_app_fixrecord_change", args=[record.pk]),
+                    _("Show the record"),
+                ),
+            )
+            return HttpResponseRedirect(reverse("admin:audit_app_dashboard"))
         messages.success(
             request,
             format_html(

@@ -299,6 +299,62 @@ def test_no_permission_is_403_and_nothing_is_sent(bound_elsewhere, client):
     assert not Change.objects.exists() and not FixRecord.objects.exists()
 
 
+def test_the_service_refuses_a_logged_in_user_without_the_permission(bound_elsewhere):
+    """The web's second guard: write() itself refuses a user who lacks bind_retell_number."""
+    from django.core.exceptions import PermissionDenied
+
+    from audit_app.fixes.service import apply_fix
+
+    user = get_user_model().objects.create_user("support", password="pw-123-support")
+    user.user_permissions.add(Permission.objects.get(codename="apply_fix"))
+    with pytest.raises(PermissionDenied):
+        apply_fix(fix_id=FIX, digest=preview(FIX).digest, user=user, reason="x")
+    assert patches(bound_elsewhere) == []
+    assert not Change.objects.exists() and not FixRecord.objects.exists()
+
+
+def test_a_failure_half_way_keeps_what_retell_did_and_says_partly_applied(retell, company, client):
+    """Retell accepts the first PATCH and answers 500 to the second: the first binding is in
+    the history, the record and the message say "partly applied" with the failing number."""
+    fp.retell_numbers(
+        retell,
+        [
+            fp.retell_number(N0, [fp.AGENT_ID]),
+            fp.retell_number(N1, [fp.OTHER_AGENT_ID], deprecated=True),
+            fp.retell_number(N2, [fp.OTHER_AGENT_ID]),
+        ],
+    )
+    rr.reconcile()
+    plan = preview(FIX)
+    first, second = (write.pk for write in plan.writes)
+    assert {first, second} == {N1, N2}
+    retell.answer(f"/update-phone-number/{first}", json=fp.retell_number(first, [fp.AGENT_ID]))
+    retell.answer(f"/update-phone-number/{second}", status=500, json={"message": "boom"})
+    response = staff_client(client, "apply_fix", "bind_retell_number").post(
+        APPLY, {"digest": plan.digest, "reason": "calls reach the wrong agent"}, follow=True
+    )
+    assert [sent.path for sent in patches(retell)] == [
+        f"/update-phone-number/{first}",
+        f"/update-phone-number/{second}",
+    ]
+    (change,) = Change.objects.filter(table="retell.phone_numbers")
+    assert change.object_pk == first
+    assert change.before["inbound_agents"][0]["agent_id"] == fp.OTHER_AGENT_ID
+    assert change.after["inbound_agents"][0]["agent_id"] == fp.AGENT_ID
+    record = FixRecord.objects.get()
+    assert record.changed_count == 1
+    assert record.summary.startswith("Partly applied: 1 of 2 numbers bound in Retell; ")
+    assert second in record.summary
+    shown = [(m.level_tag, str(m.message)) for m in response.context["messages"]]
+    assert len(shown) == 1
+    level, text = shown[0]
+    assert level == "error" and "Partly applied: 1 of 2" in text and second in text
+    assert " applied:" not in text.replace("Partly applied:", "")
+    # The stored reconciliation still lists the number Retell refused, not the bound one.
+    (left,) = get_check("AUD-RTN-003").find()
+    assert second in left.label + left.detail and first not in left.label
+
+
 def test_agent_id_with_spaces_is_left_for_a_person(retell, company):
     # Gateway data can hold such a row (its own admin wrote it): never sent to Retell.
     RetellAgent.objects.all().delete()

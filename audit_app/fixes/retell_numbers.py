@@ -3,10 +3,24 @@
 The preview re-reads Retell (the numbers of the stored reconciliation's ``wrong_agent``
 findings) and shows, per number, the exact request (method, path, JSON body) and Retell's
 binding before and after. `apply_fix` plans again under its lock, so a binding that changed in
-Retell since the preview gives a new preview instead of a write. Applying needs the permission
-``integrations_app.bind_retell_number`` besides ``audit_app.apply_fix``; each request sent is
-recorded in the change store (table ``retell.phone_numbers``, the E.164 number as key,
-before/after ``{"inbound_agents": [...]}``).
+Retell since the preview gives a new preview instead of a write.
+
+Who may: on the web, applying needs the permission ``integrations_app.bind_retell_number``
+besides ``audit_app.apply_fix`` (the admin's apply view refuses with 403 before anything is
+sent; `write` refuses again for a logged-in user without it). ``manage.py audit --fix
+AUD-RTN-003`` runs with the operator's own authority, like every management command: whoever
+can run commands on the console's host holds the database and the keys already, so no
+console permission is checked there (the operation is recorded with source "fix" and no user).
+
+Recording: each number's change goes into the change store (table ``retell.phone_numbers``,
+the E.164 number as key, before/after ``{"inbound_agents": [...]}``) right after Retell
+accepted its request, not after the whole batch. Retell cannot be rolled back with the
+database, so when a request fails after earlier ones succeeded, `write` does not raise (that
+would roll back the records of bindings that did happen): it stops, keeps the records of the
+numbers bound, and returns a "partly applied" message that `apply_fix` stores as the record's
+summary and the admin shows as an error. When the first request fails nothing was changed and
+the fix is refused. A process killed between two requests still loses the uncommitted records
+(the fix runs in one database transaction); the next reconciliation shows Retell's real state.
 """
 
 import json
@@ -126,7 +140,12 @@ class BindRetellNumber(Fix):
         plan.context["targets"] = targets
         return plan
 
-    def write(self, plan: Plan) -> None:
+    def write(self, plan: Plan) -> str | None:
+        """Send the requests in order; record each one as soon as Retell accepted it.
+
+        Returns None when every number was bound, else the "partly applied" message (see the
+        module's docstring); raises FixError when nothing was changed.
+        """
         context = current()
         user = context.user if context is not None else None
         authenticated = user is not None and getattr(user, "is_authenticated", False)
@@ -134,7 +153,8 @@ class BindRetellNumber(Fix):
             raise PermissionDenied
         targets = plan.context["targets"]
         keys = _keys({t["company_id"] for t in targets.values()})
-        changes = []
+        bound: list[str] = []
+        failure = None
         for write in plan.writes:
             target = targets[write.pk]
             api_key = keys.get(target["company_id"])
@@ -143,30 +163,50 @@ class BindRetellNumber(Fix):
                     raise ProviderError(_("the company's Retell key cannot be read"))
                 with RetellClient(api_key=api_key) as client:
                     answer = client.bind(write.pk, target["agent_id"])
-            except ProviderError as error:
-                if not changes:
+            except Exception as error:
+                if not bound:
+                    if not isinstance(error, ProviderError):
+                        raise
                     from audit_app.fixes.service import FixError
 
                     raise FixError(
                         _("Retell refused %(number)s: %(error)s. Nothing was changed.")
                         % {"number": write.pk, "error": error.message}
                     ) from None
-                # Earlier numbers are bound in Retell already: keep their record, stop here.
-                logger.warning("Retell bind stopped at %s: %s", write.pk, error.message)
+                # Earlier numbers are bound in Retell already: their records stay, stop here.
+                if isinstance(error, ProviderError):
+                    logger.warning("Retell bind stopped at %s: %s", write.pk, error.message)
+                    failure = (write.pk, error.message)
+                else:
+                    logger.exception("Retell bind stopped at %s", write.pk)
+                    failure = (write.pk, type(error).__name__)
                 break
-            changes.append(
-                RowChange(
-                    table=TABLE,
-                    pk=write.pk,
-                    action=Change.Action.UPDATE,
-                    before=write.before,
-                    after={"inbound_agents": list(answer.inbound_agents)},
-                    company_id=target["company_id"],
-                    label=write.pk,
-                )
+            record(
+                [
+                    RowChange(
+                        table=TABLE,
+                        pk=write.pk,
+                        action=Change.Action.UPDATE,
+                        before=write.before,
+                        after={"inbound_agents": list(answer.inbound_agents)},
+                        company_id=target["company_id"],
+                        label=write.pk,
+                    )
+                ]
             )
-        record(changes)
-        _forget_bound({c.pk for c in changes})
+            bound.append(write.pk)
+        _forget_bound(set(bound))
+        if failure is None:
+            return None
+        return _(
+            "Partly applied: %(done)d of %(total)d numbers bound in Retell; %(number)s: "
+            "%(error)s. The numbers not bound were not changed and are still listed."
+        ) % {
+            "done": len(bound),
+            "total": len(plan.writes),
+            "number": failure[0],
+            "error": failure[1],
+        }
 
 
 def _keys(company_ids) -> dict[int, str]:

@@ -65,7 +65,9 @@ def apply_fix(
     *, fix_id: str, digest: str, user=None, source: str = "dashboard", reason: str = ""
 ) -> FixRecord:
     """Apply what the preview with `digest` showed; else UnknownFix, ReasonRequired,
-    NothingToDo or StalePlan, and nothing is written.
+    NothingToDo or StalePlan, and nothing is written. A fix whose write() returns a message was
+    carried out only in part: the record's summary is that message, and so is ``record.partial``
+    (empty when the fix was applied in full).
 
     Everything the fix writes is one operation of the change store (source "fix", the fix's
     id, the user, the reason); the record links to it and counts its rows.
@@ -87,7 +89,9 @@ def apply_fix(
             raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})
         if plan.digest != digest:
             raise StalePlan(plan)
-        fix.write(plan)
+        # None, or a message saying the fix was carried out only in part (a write to an external
+        # system that failed half-way: what did happen stays recorded, nothing claims success).
+        partial = fix.write(plan)
         written = Operation.objects.filter(cid=current.cid).first()
         counts = {}
         if written is not None:
@@ -97,17 +101,19 @@ def apply_fix(
                 .values_list("action")
                 .annotate(n=Count("id"))
             )
-        return FixRecord.objects.create(
+        record = FixRecord.objects.create(
             check_id=fix.check_id,
             fix_id=fix.id,
             applied_by=user,
             source=source,
             reason=reason,
-            summary=str(fix.title)[:255],
+            summary=str(partial or fix.title)[:255],
             created_count=counts.get(Change.Action.CREATE, 0),
             changed_count=counts.get(Change.Action.UPDATE, 0),
             operation=written,
         )
+        record.partial = str(partial or "")  # not stored: the summary keeps it
+        return record
 
 
 __all__ = [
