@@ -332,6 +332,9 @@ class Command(BaseCommand):
             ) from None
         except FixError as error:
             raise CommandError(error.message) from None
+        if getattr(record, "partial", ""):
+            # Some of it happened (at a provider) and is recorded; the rest did not: exit 1.
+            raise CommandError(record.partial)
         self.stdout.write(
             self.style.SUCCESS(
                 _("Applied: %(created)d rows created, %(changed)d rows changed (record %(id)s).")
