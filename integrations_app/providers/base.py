@@ -4,9 +4,12 @@ No retries (httpx's transport retries nothing by default and is told so), no red
 short timeout from ``settings.PROVIDER_TIMEOUT_SECONDS``. Every failure becomes a
 `ProviderError` whose message names the provider, the status and what it means, never the key:
 excerpts of a provider's error body are cut short and scrubbed of anything that looks like a
-key or a bearer token.
+key or a bearer token. A client also redacts the key it was given from every ProviderError
+its public methods raise: the whole key, the key without its ``cal_``/``key_`` prefix, and any
+part of it of `KEY_FRAGMENT_CHARS` or more characters (`redact_key`).
 """
 
+import functools
 import logging
 import re
 from dataclasses import dataclass, field
@@ -28,6 +31,13 @@ WARNING = "warning"
 ERROR = "error"
 
 EXCERPT_CHARS = 160
+# Provider text longer than this is cut (at a word) before it is scrubbed: scrubbing stays bounded.
+SCRUB_CHARS = 4000
+# A run of this many characters taken from the key is treated as the key.
+KEY_FRAGMENT_CHARS = 8
+REDACTED = "[redacted]"
+# The prefixes of the providers' keys (Cal.com ``cal_``, Retell ``key_``).
+KEY_PREFIXES = ("cal_", "key_")
 USER_AGENT = "AskPro-Console connection test"
 _NOT_JSON = object()
 _TAG = re.compile(r"<[^>]*>")
@@ -78,11 +88,53 @@ class ProviderError(Exception):
         super().__init__(message)
 
 
+def redact_key(text: str, key: str) -> str:
+    """`text` without `key` in any form a provider may echo it: the whole key, the key without
+    its ``cal_``/``key_`` prefix, or any part of it of `KEY_FRAGMENT_CHARS` or more characters
+    (case-insensitive).
+
+    Bounded: every window of `KEY_FRAGMENT_CHARS` characters of the key is looked for with
+    ``str.find`` (keys are short, texts are capped), the characters found are marked, and each
+    run of marked characters becomes one ``[redacted]``.
+    """
+    if not text or not key:
+        return text
+    lowered, low_key = text.lower(), key.lower()
+    marked = bytearray(len(text))
+    forms = {low_key}
+    for prefix in KEY_PREFIXES:
+        if low_key.startswith(prefix) and len(low_key) > len(prefix):
+            forms.add(low_key[len(prefix) :])
+    needles = set(forms)  # whole forms, even when shorter than a fragment
+    width = KEY_FRAGMENT_CHARS
+    needles.update(low_key[i : i + width] for i in range(len(low_key) - width + 1))
+    for needle in needles:
+        start = lowered.find(needle)
+        while start != -1:
+            marked[start : start + len(needle)] = b"\x01" * len(needle)
+            start = lowered.find(needle, start + 1)
+    if not any(marked):
+        return text
+    parts, i = [], 0
+    while i < len(text):
+        if marked[i]:
+            while i < len(text) and marked[i]:
+                i += 1
+            parts.append(REDACTED)
+        else:
+            j = i
+            while j < len(text) and not marked[j]:
+                j += 1
+            parts.append(text[i:j])
+            i = j
+    return "".join(parts)
+
+
 def scrub(text: str, *secrets: str) -> str:
-    """`text` without the given secrets and without anything shaped like a key or token."""
+    """`text` without the given secrets (in every form, see `redact_key`) and without anything
+    shaped like a key or token."""
     for secret in secrets:
-        if secret:
-            text = text.replace(secret, "[redacted]")
+        text = redact_key(text, secret)
     for pattern in _SECRET_PATTERNS:
         if pattern.groups == 2:
             text = pattern.sub(r"\1\2[redacted]", text)
@@ -104,10 +156,48 @@ def key_problem(api_key: str) -> str | None:
     return None
 
 
+def _redacting(method):
+    """`method` of a client, but a ProviderError it raises has the client's key redacted."""
+
+    @functools.wraps(method)
+    def wrapper(self, *args, **kwargs):
+        try:
+            return method(self, *args, **kwargs)
+        except ProviderError as error:
+            self._redact(error)
+            raise
+
+    wrapper._redacting = True
+    return wrapper
+
+
 class ProviderClient:
-    """A GET-only JSON client for one provider and one key; use it as a context manager."""
+    """A JSON client for one provider and one key; use it as a context manager.
+
+    Every public method (of this class and of each subclass) goes through `_redacting`: a
+    ProviderError leaving the client never carries the key, whatever the provider echoed and
+    wherever the message was built.
+    """
 
     provider = ""  # the name shown in messages, e.g. "Cal.com"
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name, value in list(vars(cls).items()):
+            if (
+                not name.startswith("_")
+                and callable(value)
+                and not isinstance(value, (staticmethod, classmethod, type))
+                and not getattr(value, "_redacting", False)
+            ):
+                setattr(cls, name, _redacting(value))
+
+    def _redact(self, error: ProviderError) -> None:
+        """Redact this client's key from `error`'s message, in place."""
+        message = redact_key(error.message, self._api_key)
+        if message != error.message:
+            error.message = message
+            error.args = (message,)
 
     def __init__(self, *, api_key: str, base_url: str, timeout: float | None = None):
         self._api_key = api_key
@@ -133,6 +223,7 @@ class ProviderClient:
     def close(self) -> None:
         self._client.close()
 
+    @_redacting
     def get_json(
         self, path: str, *, headers: dict | None = None, not_found: str | None = None
     ) -> Any:
@@ -201,7 +292,7 @@ class ProviderClient:
                 "message": message,
                 "excerpt": excerpt,
             }
-        return message
+        return redact_key(message, self._api_key)
 
     def _excerpt(self, response: httpx.Response) -> str:
         """A short, scrubbed excerpt of the provider's own error message."""
@@ -224,6 +315,9 @@ class ProviderClient:
         text = " ".join(text.split())
         if not text:
             return ""
+        if len(text) > SCRUB_CHARS:
+            # Cut at a word before scrubbing (keys have no spaces): no start of a key is left.
+            text = text[:SCRUB_CHARS].rsplit(" ", 1)[0]
         # Scrubbed before cutting, so that a cut cannot leave the start of a key behind.
         text = scrub(text, self._api_key)
         if len(text) > EXCERPT_CHARS:
