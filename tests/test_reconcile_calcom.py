@@ -143,6 +143,7 @@ def test_an_answer_of_another_shape_says_so_and_nothing_is_written(cal, answer, 
     cal.answer(f"/v2/teams/{TEAM}/event-types", json=answer)
 
     (result,) = rc.reconcile()
+    rc.store([result])
     plan = preview("sync-calcom-services")
 
     assert not result.available and message in result.reason
@@ -236,6 +237,8 @@ def test_fix_preview_apply_and_a_stale_preview(cal):
         fp.cal_event_type(6, "Webhook", 30),
     ]
     fp.calcom_event_types(cal, items, team_id=TEAM)
+    assert preview("sync-calcom-services").empty  # nothing stored yet: nobody to read
+    call_command("reconcile_calcom", stdout=StringIO())
 
     plan = preview("sync-calcom-services")
     assert sorted((w.action, w.pk or w.key) for w in plan.writes) == [
@@ -304,3 +307,49 @@ def test_the_demo_shows_a_service_switched_off_although_its_event_type_exists(ga
     # The fix reads Cal.com itself: the demo company has no key, so nothing is planned.
     plan = preview("sync-calcom-services")
     assert plan.empty
+
+
+def test_the_fix_reads_only_companies_with_stored_findings_it_writes(cal):
+    praxis = company()
+    quiet = company("In Ordnung", slug="in-ordnung", team=901)
+    listed = company("Nur Liste", slug="nur-liste", team=902)
+    service(praxis, 2, "Kontrolle", 30, is_active=False, sync_status="error", sync_error=OFF)
+    service(quiet, 7, "Beratung", 30)
+    service(listed, 8, "Alt", 30)  # Cal.com no longer has 8: listed only, never written
+    busy = fp.calcom_event_types(cal, [fp.cal_event_type(2, "Kontrolle")], team_id=TEAM)
+    calm = fp.calcom_event_types(cal, [fp.cal_event_type(7, "Beratung")], team_id=901)
+    gone = fp.calcom_event_types(cal, [], team_id=902)
+    call_command("reconcile_calcom", stdout=StringIO())
+    company("Neu dazu", slug="neu-dazu", team=903)  # configured after the comparison
+    late = fp.calcom_event_types(cal, [fp.cal_event_type(9, "Neu")], team_id=903)
+    before = {path: len(cal.requests_to(path)) for path in (busy, calm, gone, late)}
+
+    plan = preview("sync-calcom-services")
+
+    assert [(w.action, w.pk) for w in plan.writes] == [
+        ("update", Service.objects.get(calcom_event_type_id="2").pk)
+    ]
+    assert [a.label for a in plan.needs_person] == ["Alt (Nur Liste)"]  # from the stored row
+    assert len(cal.requests_to(busy)) == before[busy] + 1
+    for path in (calm, gone, late):
+        assert len(cal.requests_to(path)) == before[path]  # not read
+
+    record = apply_fix(fix_id="sync-calcom-services", digest=plan.digest)
+
+    assert record.changed_count == 1
+    assert len(cal.requests_to(busy)) == before[busy] + 2  # once more, under the lock
+    for path in (calm, gone, late):
+        assert len(cal.requests_to(path)) == before[path]
+
+
+def test_a_stored_unavailable_company_is_listed_without_reading_it(cal):
+    company()
+    cal.answer(f"/v2/teams/{TEAM}/event-types", status=503, json={"message": "down"})
+    call_command("reconcile_calcom", stdout=StringIO())
+    before = len(cal.received)
+
+    plan = preview("sync-calcom-services")
+
+    assert plan.empty and len(cal.received) == before
+    (person,) = plan.needs_person
+    assert person.label == "Praxis Test" and "503" in person.detail

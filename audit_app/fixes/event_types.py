@@ -1,12 +1,17 @@
 """sync-calcom-services: write services as the gateway's own team import would (§3b).
 
-The plan reads Cal.com now (not the stored reconciliation): apply_fix plans again under the lock,
-so an event type that changed in Cal.com between preview and confirm gives a new preview instead
-of a write. It creates a service for each event type without one (the import's columns,
-``calcom_event_type_id`` globally unique), switches on the services the gateway's sync switched
-off although their event type exists, and writes Cal.com's name and duration where they drifted.
+The plan reads Cal.com now, but only for the companies whose stored reconciliation
+(``manage.py reconcile_calcom``, ProviderReconciliation) has a finding this fix writes (an event
+type without service, a switched-off service, drift): a company without one is not read, so the
+web request and apply_fix's lock wait for those few companies only, never for every configured
+one. apply_fix plans again under the lock, so an event type that changed in Cal.com between
+preview and confirm gives a new preview instead of a write. It creates a service for each event
+type without one (the import's columns, ``calcom_event_type_id`` globally unique), switches on
+the services the gateway's sync switched off although their event type exists, and writes
+Cal.com's name and duration where they drifted.
 A service filed under another company, a service whose event type is gone, and a company whose
-Cal.com cannot be read stay on the work list: shown, never moved or guessed.
+Cal.com cannot be read (now, or at the stored reconciliation) stay on the work list: shown,
+never moved or guessed.
 """
 
 from decimal import Decimal, InvalidOperation
@@ -18,12 +23,15 @@ from django.utils.translation import gettext_lazy
 from audit_app.checks.common import COMPANY_ADMIN
 from audit_app.checks.event_types import FIX_ID, SERVICE_ADMIN
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
+from audit_app.models import ProviderReconciliation
 from audit_app.registry import Affected
 from integrations_app import reconcile_calcom as rc
 from integrations_app.models import Service
 from integrations_app.services import create_rows, update_rows
 
 SYNCED = {"sync_status": "synced", "sync_error": None}
+# The findings this fix writes; only companies with one of them stored are read from Cal.com.
+WRITES = (rc.MISSING_SERVICE, rc.SWITCHED_OFF, rc.DRIFT)
 
 
 def import_columns(company_id: int, et: dict) -> dict:
@@ -68,7 +76,8 @@ class SyncCalcomServices(Fix):
     check_id = "AUD-ETY-003"
     title = gettext_lazy("Write services as the gateway's Cal.com import would")
     description = gettext_lazy(
-        "Reads each company's event types from Cal.com now, creates a service for each event type "
+        "Reads from Cal.com now the event types of the companies whose last comparison found "
+        "something to write (the others are not read), creates a service for each event type "
         "without one, switches on the services the gateway's sync switched off although their "
         "event type exists, and writes Cal.com's name and duration where they differ "
         "(sync status 'synced', last Cal.com sync now). Services under another company are "
@@ -77,7 +86,34 @@ class SyncCalcomServices(Fix):
 
     def plan(self) -> Plan:
         plan = Plan(fix=self)
-        results = rc.reconcile()
+        stored = list(
+            ProviderReconciliation.objects.filter(kind=rc.KIND).only(
+                "company_id", "company_name", "available", "reason", "findings"
+            )
+        )
+        company_ids = {
+            row.company_id
+            for row in stored
+            if any(isinstance(f, dict) and f.get("kind") in WRITES for f in row.findings or ())
+        }
+        for row in stored:  # not read now: what the stored comparison says stays on the list
+            if row.company_id in company_ids:
+                continue
+            if not row.available:
+                plan.needs_person.append(
+                    Affected(
+                        table="companies",
+                        pk=row.company_id,
+                        label=row.company_name,
+                        detail=_("not available: %(reason)s") % {"reason": row.reason},
+                        admin=COMPANY_ADMIN,
+                    )
+                )
+            for finding in row.findings or ():
+                if isinstance(finding, dict) and finding.get("kind") not in WRITES:
+                    plan.needs_person.append(self._listed(row, finding))
+        # Never reconcile() without ids: that reads every configured company.
+        results = rc.reconcile(company_ids=sorted(company_ids)) if company_ids else []
         current = {
             s.pk: s
             for s in Service.objects.filter(
