@@ -52,7 +52,7 @@ AGREED = {
     "AUD-AGT-002": ("critical", "calls", None),
     "AUD-AGT-003": ("warning", "calls", None),
     "AUD-AGT-004": ("warning", "calls", None),
-    "AUD-AGT-005": ("warning", "calls", None),
+    "AUD-AGT-005": ("warning", "calls", "normalize-numbers"),
     "AUD-RTN-001": ("critical", "calls", None),
     "AUD-RTN-002": ("warning", "calls", None),
     "AUD-RTN-003": ("critical", "calls", "retell-bind-number"),

@@ -331,7 +331,10 @@ def test_a_failure_half_way_keeps_what_retell_did_and_says_partly_applied(retell
     retell.answer(f"/update-phone-number/{first}", json=fp.retell_number(first, [fp.AGENT_ID]))
     retell.answer(f"/update-phone-number/{second}", status=500, json={"message": "boom"})
     response = staff_client(client, "apply_fix", "bind_retell_number").post(
-        APPLY, {"digest": plan.digest, "reason": "calls reach the wrong agent"}, follow=True
+        APPLY,
+        {"digest": plan.digest, "reason": "calls reach the wrong agent"},
+        follow=True,
+        HTTP_ACCEPT_LANGUAGE="en",
     )
     assert [sent.path for sent in patches(retell)] == [
         f"/update-phone-number/{first}",
