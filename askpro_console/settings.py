@@ -37,6 +37,10 @@ try:
     CALCOM_API_BASE_URL = _env.url_setting("CALCOM_API_BASE_URL", "https://api.cal.com/v2")
     RETELL_API_BASE_URL = _env.url_setting("RETELL_API_BASE_URL", "https://api.retellai.com")
     PROVIDER_TIMEOUT_SECONDS = _env.number("PROVIDER_TIMEOUT_SECONDS", 5.0)
+    # The gateway's Retell platform key (its RETELLAI_API_KEY, else RETELL_TOKEN; semantics §2),
+    # a secret: when set, the Retell reconciliation, the bind fix and the agent-name lookup use
+    # it as the gateway does; empty: each company's Retell integration key.
+    GATEWAY_RETELL_API_KEY = _env.string("GATEWAY_RETELL_API_KEY")
     # The gateway `users.id` written into integrations.created_by/updated_by (console users are
     # not gateway users; who really changed what is in the console's history). Empty: NULL.
     GATEWAY_CONSOLE_USER_ID = _env.optional_id("GATEWAY_CONSOLE_USER_ID")

@@ -184,10 +184,13 @@ def save_core_integration(
 def _agent_name(agent_id, api_key, integration_id, company_id, encrypter) -> str | None:
     """The agent's name from Retell's ``GET /get-agent/{agent_id}``, or None on any problem.
 
-    Asked with the key being saved, else the integration's stored key, else the company's
-    (the key the connection test uses), with a short timeout; nothing is written here.
+    Asked with the gateway's platform key (``GATEWAY_RETELL_API_KEY``, semantics §2: the key every
+    gateway Retell client uses) when it is set; else with the key being saved, else the
+    integration's stored key, else the company's (the key the connection test uses); with a
+    short timeout; nothing is written here.
     """
-    key = (
+    platform = (getattr(django_settings, "GATEWAY_RETELL_API_KEY", "") or "").strip()
+    key = platform or (
         api_key
         if api_key is not KEEP
         else _stored_retell_key(integration_id, company_id, encrypter)

@@ -10,6 +10,11 @@ Retell (``GET /v2/list-phone-numbers``, all pages) and compared with ``phone_num
 - ``wrong_agent``: Retell's ``inbound_agents`` for the number do not include the company's
   registered agent (``retell_agents`` of the company, or ``companies.retell_agent_id``).
 
+Which key: the gateway's own (semantics §2: every Retell client of the gateway uses its platform
+key) when ``GATEWAY_RETELL_API_KEY`` is set; then all companies share that one account, read once.
+Without it, each company's Retell integration key, which may be another account than the
+gateway's; each finding says which key was used (``key``: ``platform`` or ``integration``).
+
 A company whose key or provider cannot be read is "not available" with the reason, never
 "in sync". One account is read once per run (a cache keyed by the key), several accounts at once
 within a bound (``RETELL_RECONCILE_WORKERS``). The result is stored, one row per company, in
@@ -40,6 +45,20 @@ MISSING_IN_RETELL = "missing_in_retell"
 UNPARSABLE = "unparsable"
 WRONG_AGENT = "wrong_agent"
 DEFAULT_WORKERS = 4
+PLATFORM = "platform"
+INTEGRATION = "integration"
+
+
+def platform_key() -> str:
+    """The gateway's Retell platform key (``GATEWAY_RETELL_API_KEY``), "" when not set."""
+    return (getattr(settings, "GATEWAY_RETELL_API_KEY", "") or "").strip()
+
+
+def key_note(source: str) -> str:
+    """Which key was used, in words (never the key itself)."""
+    if source == PLATFORM:
+        return _("read with the gateway's platform key (GATEWAY_RETELL_API_KEY)")
+    return _("read with the company's Retell integration key; the gateway uses its platform key")
 
 
 @dataclass
@@ -51,6 +70,7 @@ class CompanyResult:
     provider_count: int = 0
     findings: list[dict] = field(default_factory=list)
     expected_agents: list[str] = field(default_factory=list)
+    key_source: str = INTEGRATION
 
 
 class Run:
@@ -120,16 +140,23 @@ def reconcile(
         pk: CompanyResult(pk, integration.company.name) for pk, integration in chosen.items()
     }
     keys: dict[int, str] = {}
-    try:
-        encrypter = Encrypter.from_settings()
-    except GatewayKeyError as error:
-        for result in results.values():
-            _unavailable(
-                result,
-                _("the gateway's key is needed to read the stored Retell key: %(error)s")
-                % {"error": error},
-            )
+    platform = platform_key()
+    if platform:
+        for pk, result in results.items():
+            result.key_source = PLATFORM
+            keys[pk] = platform
         encrypter = None
+    else:
+        try:
+            encrypter = Encrypter.from_settings()
+        except GatewayKeyError as error:
+            encrypter = None
+            for result in results.values():
+                _unavailable(
+                    result,
+                    _("the gateway's key is needed to read the stored Retell key: %(error)s")
+                    % {"error": error},
+                )
     if encrypter is not None:
         for pk, integration in chosen.items():
             api_key, why = company_key(integration, encrypter)
@@ -139,6 +166,9 @@ def reconcile(
                 keys[pk] = api_key
     run.fetch(keys.values())
     _compare(results, keys, run)
+    for result in results.values():
+        for finding in result.findings:
+            finding["key"] = result.key_source  # which key read it, never the key
     ordered = [results[pk] for pk in sorted(results)]
     if store:
         save(ordered, company_ids=company_ids)
@@ -191,7 +221,7 @@ def _compare(results: dict[int, CompanyResult], keys: dict[int, str], run: Run) 
             continue
         listing = run.listing(keys[pk])
         if isinstance(listing, ProviderError):
-            _unavailable(result, listing.message)
+            _unavailable(result, f"{listing.message} ({key_note(result.key_source)})")
             continue
         result.provider_count = len(listing)
         in_retell = {item.number: item for item in listing}

@@ -417,3 +417,76 @@ def test_the_documented_items_envelope_is_read(retell):
     with RetellClient(api_key=fp.RETELL_CANARY) as client:
         (number,) = client.list_phone_numbers()
     assert number.number == N0 and number.inbound_agents[0]["agent_id"] == fp.AGENT_ID
+
+
+# -- which key: the gateway's platform key when set (semantics §2) -----------------------------
+
+PLATFORM = "key_test_canary_platform5f2c9e7a1d3b"
+
+
+def test_with_the_platform_key_every_request_carries_it_and_it_is_read_once(
+    retell, company, settings, client
+):
+    settings.GATEWAY_RETELL_API_KEY = PLATFORM
+    account(retell, per_page=None)
+    other = fp.make_company("Praxis Zwei")
+    fp.make_integration(other, "retell", secret="key_test_other_account")
+    results = rr.reconcile()
+    listed = retell.requests_to(LIST)
+    assert [r.headers["authorization"] for r in listed] == [f"Bearer {PLATFORM}"]  # once
+    assert all(r.key_source == rr.PLATFORM for r in results)
+    assert {f["key"] for r in results for f in r.findings} == {rr.PLATFORM}
+    retell.answer(f"/update-phone-number/{N1}", json=fp.retell_number(N1, [fp.AGENT_ID]))
+    plan = preview(FIX)
+    assert all("platform key" in w.description for w in plan.writes)
+    staff = staff_client(client, "apply_fix", "bind_retell_number")
+    page = staff.get(PREVIEW).text
+    staff.post(APPLY, {"digest": plan.digest, "reason": "platform key"})
+    sent = patches(retell)
+    assert sent and {r.headers["authorization"] for r in sent} == {f"Bearer {PLATFORM}"}
+    stored = list(ProviderReconciliation.objects.filter(kind=rr.KIND))
+    texts = [page, *(s.reason for s in stored), *(json.dumps(s.findings) for s in stored)]
+    texts += [c.before for c in Change.objects.all()] + [c.after for c in Change.objects.all()]
+    fp.assert_no_secret(*texts, secrets=(PLATFORM, fp.RETELL_CANARY))
+
+
+def test_without_the_platform_key_the_integration_key_is_used_and_named(retell, company, settings):
+    settings.GATEWAY_RETELL_API_KEY = ""
+    account(retell)
+    (result,) = rr.reconcile()
+    assert {r.headers["authorization"] for r in retell.requests_to(LIST)} == {
+        f"Bearer {fp.RETELL_CANARY}"
+    }
+    assert result.key_source == rr.INTEGRATION
+    assert {f["key"] for f in result.findings} == {rr.INTEGRATION}
+    retell.answer(f"/update-phone-number/{N1}", json=fp.retell_number(N1, [fp.AGENT_ID]))
+    (write,) = preview(FIX).writes
+    assert "the company's Retell integration key; the gateway uses its platform key" in (
+        write.description
+    )
+
+
+def test_an_unreadable_platform_account_names_the_key_never_shows_it(retell, company, settings):
+    settings.GATEWAY_RETELL_API_KEY = PLATFORM
+    retell.answer(LIST, status=401, json={"error": "unauthorized"})
+    (result,) = rr.reconcile()
+    assert not result.available and "platform key" in result.reason
+    stored = ProviderReconciliation.objects.get(kind=rr.KIND)
+    fp.assert_no_secret(result.reason, stored.reason, secrets=(PLATFORM, fp.RETELL_CANARY))
+
+
+def test_the_agent_name_is_asked_with_the_platform_key(retell, settings):
+    from integrations_app import credentials
+
+    settings.GATEWAY_RETELL_API_KEY = PLATFORM
+    retell.answer(f"/get-agent/{fp.AGENT_ID}", json=fp.AGENT)
+    praxis = fp.make_company("Praxis Plattform")
+    credentials.save_core_integration(
+        company_id=praxis.pk,
+        provider="retell",
+        api_key=fp.RETELL_CANARY,
+        settings=credentials.IntegrationSettings(agent_id=fp.AGENT_ID),
+    )
+    asked = retell.requests_to(f"/get-agent/{fp.AGENT_ID}")
+    assert [r.headers["authorization"] for r in asked] == [f"Bearer {PLATFORM}"]
+    assert RetellAgent.objects.get(agent_id=fp.AGENT_ID).name == fp.AGENT["agent_name"]

@@ -12,6 +12,9 @@ AUD-RTN-003`` runs with the operator's own authority, like every management comm
 can run commands on the console's host holds the database and the keys already, so no
 console permission is checked there (the operation is recorded with source "fix" and no user).
 
+Which key: the gateway's platform key (``GATEWAY_RETELL_API_KEY``, semantics §2) when it is set,
+else the company's Retell integration key; each planned request says which.
+
 Recording: each number's change goes into the change store (table ``retell.phone_numbers``,
 the E.164 number as key, before/after ``{"inbound_agents": [...]}``) right after Retell
 accepted its request, not after the whole batch. Retell cannot be rolled back with the
@@ -123,8 +126,12 @@ class BindRetellNumber(Fix):
                     PlannedWrite(
                         table=TABLE,
                         action="update",
-                        description=_("%(number)s: %(request)s")
-                        % {"number": label, "request": request_text(request)},
+                        description=_("%(number)s: %(request)s (%(key)s)")
+                        % {
+                            "number": label,
+                            "request": request_text(request),
+                            "key": _key_text(result.key_source),
+                        },
                         pk=finding["number"],
                         before={"inbound_agents": finding.get("inbound_agents") or []},
                         after={"inbound_agents": request["json"]["inbound_agents"]},
@@ -209,7 +216,16 @@ class BindRetellNumber(Fix):
         }
 
 
+def _key_text(source: str) -> str:
+    if source == rr.PLATFORM:
+        return _("sent with the gateway's platform key")
+    return _("sent with the company's Retell integration key; the gateway uses its platform key")
+
+
 def _keys(company_ids) -> dict[int, str]:
+    platform = rr.platform_key()
+    if platform:  # one account for every company, as the gateway reads it
+        return dict.fromkeys(company_ids, platform)
     try:
         encrypter = Encrypter.from_settings()
     except GatewayKeyError:
