@@ -186,7 +186,12 @@ def test_checks_are_not_available_without_a_key_and_call_nobody(cal):
 
 
 def test_a_key_that_cannot_be_decrypted_is_a_reason(cal):
-    fp.make_company("Kaputt", calcom_api_key="not-a-payload", calcom_team_id=TEAM)
+    # A Laravel payload (it passes the reference schema's eyJ… CHECK) under a key the console
+    # does not have.
+    from integrations_app.crypto.encrypter import Encrypter
+
+    foreign = Encrypter(b"not the gateway key: 32 bytes!!!").encrypt("cal_test_foreign_key")
+    fp.make_company("Kaputt", calcom_api_key=foreign, calcom_team_id=TEAM)
 
     (result,) = rc.reconcile()
 
