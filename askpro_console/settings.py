@@ -5,7 +5,10 @@ newcomer needs no configuration. A malformed value stops start-up with one clear
 """
 
 import ipaddress
+from datetime import timedelta
 from pathlib import Path
+
+from csp.constants import NONE, SELF
 
 from django.utils.translation import gettext_lazy as _
 
@@ -76,6 +79,8 @@ INSTALLED_APPS = [
     "django.contrib.sessions",
     "django.contrib.messages",
     "django.contrib.staticfiles",
+    "axes",
+    "csp",
     "import_export",
     "django_tasks",
     "django_tasks_db",
@@ -86,6 +91,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    # Static files from the Python process under gunicorn: no separate web server needed.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -93,7 +100,10 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "changelog.middleware.OperationMiddleware",
+    # Last, as django-axes asks: it answers a locked-out login with the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "askpro_console.urls"
@@ -131,12 +141,72 @@ USE_TZ = True
 
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "var" / "static"
+STATIC_ROOT.mkdir(parents=True, exist_ok=True)  # whitenoise warns at start-up when it is missing
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
+    # Gzip/Brotli copies made by collectstatic, served by whitenoise. No manifest: templates
+    # render without a collectstatic run (tests, the demo); whitenoise sets the cache headers.
+    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},
+}
+
+LOGIN_URL = "admin:login"
+# Where a login goes when its ?next= is refused (another host, a scheme): the console's start.
+LOGIN_REDIRECT_URL = "admin:index"
 
 SESSION_COOKIE_HTTPONLY = True
 CSRF_COOKIE_HTTPONLY = True
-if not DEBUG:
-    SESSION_COOKIE_SECURE = _env.boolean("SECURE_COOKIES", default=True)
-    CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+try:
+    # A session lasts a working day from the last login; optionally ends with the browser.
+    SESSION_COOKIE_AGE = int(_env.number("SESSION_HOURS", 10) * 3600)
+    SESSION_EXPIRE_AT_BROWSER_CLOSE = _env.boolean("SESSION_EXPIRE_AT_BROWSER_CLOSE", False)
+    if not DEBUG:
+        # Production sits behind a TLS proxy (README: production): it sets X-Forwarded-Proto.
+        SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+        SECURE_SSL_REDIRECT = _env.boolean("SECURE_SSL_REDIRECT", default=True)
+        # Load balancers probe /health/ over plain HTTP.
+        SECURE_REDIRECT_EXEMPT = [r"^health/$"]
+        SECURE_HSTS_SECONDS = _env.count("SECURE_HSTS_SECONDS", 31_536_000)
+        SECURE_HSTS_INCLUDE_SUBDOMAINS = _env.boolean("SECURE_HSTS_INCLUDE_SUBDOMAINS", True)
+        SECURE_HSTS_PRELOAD = _env.boolean("SECURE_HSTS_PRELOAD", True)
+        SESSION_COOKIE_SECURE = _env.boolean("SECURE_COOKIES", default=True)
+        CSRF_COOKIE_SECURE = SESSION_COOKIE_SECURE
+    # Failed logins: after AXES_FAILURE_LIMIT in a row for one account from one address, that
+    # pair is locked for AXES_COOLOFF_MINUTES (README: unlock with `manage.py axes_reset_username`).
+    AXES_FAILURE_LIMIT = _env.count("AXES_FAILURE_LIMIT", 5)
+    AXES_COOLOFF_MINUTES = _env.number("AXES_COOLOFF_MINUTES", 30)
+    # Proxies in front whose X-Forwarded-For is trusted for the client's address (0: none).
+    TRUSTED_PROXY_COUNT = _env.count("TRUSTED_PROXY_COUNT", 0)
+except ConfigError as error:
+    fail(BASE_DIR, error)
+
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_COOLOFF_TIME = timedelta(minutes=AXES_COOLOFF_MINUTES)
+AXES_RESET_ON_SUCCESS = True
+AXES_LOCKOUT_CALLABLE = "askpro_console.lockout.locked_out"
+AXES_CLIENT_IP_CALLABLE = "askpro_console.client_ip.client_ip"
+# The password is never stored with a failed attempt; axes keeps username, address, agent.
+AXES_SENSITIVE_PARAMETERS = ["password", "api_key", "key"]
+
+# Content-Security-Policy (django-csp 4): no inline script or style anywhere; every script and
+# stylesheet is a static file. Pages that need more say so with csp_update.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 
 LOGGING = {
