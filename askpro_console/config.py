@@ -41,6 +41,11 @@ class Settings:
     def __init__(self, base_dir: Path):
         self.base_dir = base_dir
         self.env = environ.Env()
+        # A .env beside manage.py holds a deployment's settings; the process's own environment
+        # wins. Never under pytest: a developer's .env must not point the suite at a server.
+        dotenv = base_dir / ".env"
+        if dotenv.is_file() and "PYTEST_VERSION" not in os.environ:
+            environ.Env.read_env(dotenv)
         self._ = _translator(base_dir)
 
     def string(self, name: str, default: str = "") -> str:

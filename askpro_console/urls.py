@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from askpro_console.health import health
 from audit_app.metrics import metrics_view
 
 urlpatterns = [
@@ -9,4 +10,5 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
+    path("health/", health, name="health"),
 ]
