@@ -1,8 +1,9 @@
 #!/usr/bin/env bash
 # The whole test suite: on SQLite, on a real MariaDB/MySQL, and, when GATEWAY_REFERENCE_SCHEMA names
-# the gateway's schema.sql, against that reference schema. Sets up what it needs on the way.
+# the gateway's schema.sql, against that reference schema; and the main flows in a headless browser.
+# Sets up what it needs on the way.
 #   bash scripts/test.sh                      all tiers
-#   bash scripts/test.sh --tier sqlite        one tier (sqlite, mariadb, reference)
+#   bash scripts/test.sh --tier sqlite        one tier (sqlite, mariadb, reference, browser)
 #   bash scripts/test.sh -- -k gateway_schema  arguments after -- go to pytest
 # TEST_DATABASE_URL=mysql://user:pass@host:port/name uses that server instead of a throwaway one.
 set -euo pipefail
@@ -11,7 +12,8 @@ cd "$(dirname "$0")/.."
 
 # php-cli + php-illuminate-encryption: Laravel's own Encrypter, the judge of what the console
 # encrypts (tests/test_encrypter_laravel.py fails, not skips, when they are missing here).
-debs=(libmariadb-dev pkg-config php-cli php-illuminate-encryption)
+# chromium: Debian's browser, which the browser tier drives with Playwright (no browser download).
+debs=(libmariadb-dev pkg-config php-cli php-illuminate-encryption chromium)
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   debs+=(mariadb-server mariadb-client)
 elif [ -n "${GATEWAY_REFERENCE_SCHEMA:-}" ]; then

@@ -1,8 +1,9 @@
 """Run the suite tier by tier and say plainly which tiers ran and what they found.
 
 Tiers: `sqlite`; `mariadb` (gateway tables built from the models); `reference` (the gateway's
-schema.sql loaded, only when GATEWAY_REFERENCE_SCHEMA names it). The MariaDB tiers use
-TEST_DATABASE_URL's server when given, else a throwaway server of their own.
+schema.sql loaded, only when GATEWAY_REFERENCE_SCHEMA names it); `browser` (the main flows in
+headless Chromium, tests/browser only, on SQLite; the other tiers leave that directory out). The
+MariaDB tiers use TEST_DATABASE_URL's server when given, else a throwaway server of their own.
 """
 
 import argparse
@@ -20,7 +21,9 @@ from urllib.parse import unquote, urlsplit
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 REPORTS = BASE_DIR / "var" / "test-reports"
-TIERS = ("sqlite", "mariadb", "reference")
+TIERS = ("sqlite", "mariadb", "reference", "browser")
+# The browser tier runs only these (marked `browser`); the other tiers leave them out.
+BROWSER_TESTS = "tests/browser"
 TEST_USER, TEST_PASSWORD = "askpro_test", "askpro-test-only"
 
 
@@ -133,6 +136,10 @@ def refuse_if_holds_data(server: str, name: str) -> None:
 
 def run_tier(tier: str, database_url: str, pytest_args: list[str]) -> dict:
     REPORTS.mkdir(parents=True, exist_ok=True)
+    if tier == "browser":
+        pytest_args = [*pytest_args, "-m", "browser", BROWSER_TESTS]
+    else:
+        pytest_args = [f"--ignore={BROWSER_TESTS}", *pytest_args]
     report = REPORTS / f"{tier}.xml"
     report.unlink(missing_ok=True)
     env = dict(os.environ, DATABASE_URL=database_url, LANGUAGE_CODE="de",
@@ -173,9 +180,11 @@ def main() -> None:
 
     results = []
     with tempfile.TemporaryDirectory(prefix="askpro-sqlite-") as tmp:
-        if "sqlite" in wanted:
-            results.append(run_tier("sqlite", f"sqlite:///{tmp}/console.sqlite3", args.pytest_args))
-    mysql_tiers = [t for t in wanted if t != "sqlite"]
+        for tier in ("sqlite", "browser"):
+            if tier in wanted:
+                url = f"sqlite:///{tmp}/{tier}.sqlite3"
+                results.append(run_tier(tier, url, args.pytest_args))
+    mysql_tiers = [t for t in wanted if t in ("mariadb", "reference")]
     if mysql_tiers:
         given = os.environ.get("TEST_DATABASE_URL", "")
         with mariadb_server(given) as (server, base):
@@ -184,7 +193,9 @@ def main() -> None:
                 if given:
                     refuse_if_holds_data(server, name)
                 results.append(run_tier(tier, f"{server}/{name}", args.pytest_args))
-    summarize(results, wanted)
+    # `-- -k …` narrows every tier; the browser tier, not asked for by name, may then match none.
+    may_match_none = {"browser"} if args.pytest_args and not args.tier else set()
+    summarize(results, wanted, may_match_none)
 
 
 @contextmanager
@@ -197,7 +208,7 @@ def mariadb_server(given_url: str):
         yield server, "askpro_console"
 
 
-def summarize(results: list[dict], wanted: list[str]) -> None:
+def summarize(results: list[dict], wanted: list[str], may_match_none=frozenset()) -> None:
     print("\n==> summary")
     print(f"{'tier':<10} {'tests':>6} {'passed':>7} {'failed':>7} {'skipped':>8} {'seconds':>8}")
     totals = {"passed": 0, "failed": 0, "skipped": 0}
@@ -210,6 +221,9 @@ def summarize(results: list[dict], wanted: list[str]) -> None:
         totals["skipped"] += r["skipped"]
         print(f"{r['tier']:<10} {r['tests']:>6} {passed:>7} {failed:>7} {r['skipped']:>8} "
               f"{r['seconds']:>8.1f}")  # fmt: skip
+        if r["tier"] in may_match_none and r["exit"] == 5 and r["tests"] == 0:
+            print(f"(tier {r['tier']}: no test matched the pytest arguments)")
+            continue
         if r["exit"] != 0 or failed:
             problems.append(f"tier {r['tier']} failed (pytest exit {r['exit']})")
         if passed == 0:
