@@ -31,6 +31,7 @@ from audit_app.registry import CheckUnavailable, get_check
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
+from integrations_app.ids import parse_id
 from integrations_app.roles import VIEW_DASHBOARD
 
 APPLY_PERMISSION = "audit_app.apply_fix"
@@ -226,8 +227,8 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
         default_a, default_b = trends.default_pair()
         chosen = {}
         for name, default in (("a", default_a), ("b", default_b)):
-            value = request.GET.get(name, "")
-            chosen[name] = int(value) if value.isdigit() else default
+            value = parse_id(request.GET.get(name, ""))
+            chosen[name] = default if value is None else value
         found = AuditSnapshot.objects.select_related("taken_by").in_bulk(
             [pk for pk in chosen.values() if pk is not None]
         )

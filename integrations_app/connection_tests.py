@@ -54,6 +54,7 @@ from integrations_app.providers.base import (
     Check,
     ProviderReport,
     key_problem,
+    redact_key,
 )
 
 logger = logging.getLogger("askpro.connection_tests")
@@ -202,7 +203,8 @@ def _judge(
                 agent_id=_agent_id(integration.config),
                 company_numbers=numbers.get(integration.company_id, ()),
             )
-    message = "; ".join(c.message for c in (report.problems or report.checks))
+    # What is shown and stored in last_error: every provider text in it is made safe again here.
+    message = redact_key("; ".join(c.message for c in (report.problems or report.checks)))
     return _Outcome(integration, report, message, key_fingerprint, now)
 
 

@@ -10,7 +10,7 @@ go into a plain-text column, a log or the history: the history gets fingerprints
 """
 
 import re
-from contextlib import nullcontext
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 
 from django.conf import settings as django_settings
@@ -74,6 +74,11 @@ def validate_api_key(provider: str, api_key: str) -> str:
     if _WHITESPACE.search(api_key):
         raise CredentialError(
             _("The key contains spaces or line breaks: paste only the key itself."), "api_key"
+        )
+    if not api_key.isprintable():  # a NUL byte or another control character
+        raise CredentialError(
+            _("The key contains control characters (such as a NUL byte): paste only the key."),
+            "api_key",
         )
     prefix = _KEY_PREFIX.get(provider)
     if prefix and not api_key.startswith(prefix):
@@ -159,7 +164,7 @@ def save_core_integration(
     if provider == RETELL.provider and settings.agent_id:
         # Asked before any row is locked; None when Retell cannot tell (the id becomes the name).
         agent_name = _agent_name(settings.agent_id, api_key, integration_id, company_id, encrypter)
-    with _operation(source, name), transaction.atomic():
+    with _operation(source, name), transaction.atomic(), _refused_as_credential_error():
         company = _live_company(company_id)
         if provider == RETELL.provider and settings.agent_id:
             # The gateway's call paths find the company by this row first (semantics.md §3a).
@@ -236,6 +241,16 @@ def _stored_retell_key(integration_id, company_id, encrypter) -> str | None:
     return None
 
 
+@contextmanager
+def _refused_as_credential_error():
+    """A value the write services refuse (services/limits.py) as the credential error the
+    form and the command show; raised inside the transaction, which is rolled back."""
+    try:
+        yield
+    except services.InvalidValueError as error:
+        raise CredentialError(error.message, error.field) from None
+
+
 def _operation(source: str, name: str):
     """The operation the save belongs to: an admin request already is one."""
     ambient = current()
@@ -269,7 +284,7 @@ def _integration_to_save(company, provider, integration_id, settings) -> Integra
 
 
 def _apply_settings(integration: Integration, provider: str, settings: IntegrationSettings) -> None:
-    config = dict(integration.config or {}) | settings.extra
+    config = dict(integration.config_object) | settings.extra
     if provider == CALCOM.provider:
         config[CONFIG_EVENT_TYPE_ID] = settings.event_type_id
         config[CONFIG_TEAM_SLUG] = settings.team_slug or None

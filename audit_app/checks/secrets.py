@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy
 from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.crypto.fingerprint import fingerprint
-from integrations_app.crypto.key_like import key_like_paths
+from integrations_app.crypto.key_like import as_text, secret_paths
 from integrations_app.models import Branch, Company, Integration
 
 COMPANY_PLAIN_COLUMNS = ("calcom_v2_api_key", "webhook_signing_secret")
@@ -101,10 +101,12 @@ class KeysInIntegrationJson(Check):
             hits = []
             for column in ("credentials", "config"):
                 data = row[column]
-                for path, value in key_like_paths(data, column) if data is not None else []:
+                for path, value in secret_paths(data, column) if data is not None else []:
+                    if value in (None, "", {}, []):
+                        continue  # a secret's name with nothing in it exposes nothing
                     hits.append(
                         _("integrations.%(path)s holds a key-like value (%(fp)s)")
-                        % {"path": path, "fp": fingerprint(value)}
+                        % {"path": path, "fp": fingerprint(as_text(value))}
                     )
             if hits:
                 company = row["company__name"] or _("no company")

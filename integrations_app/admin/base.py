@@ -5,6 +5,10 @@
 - Secret columns (``GatewayModel.SECRET_COLUMNS``) are ``editable=False`` on the models, so no form
   holds them; they are also refused as list filters, search fields and URL lookups, so not even
   "starts with" can be probed through a changelist.
+- A changelist URL cannot ask for a regex, a range, a lookup into JSON, an integer beyond a
+  bigint or a search of hundreds of words (``lookups.SafeChangelist``, on every admin of the
+  site); forms refuse JSON nested too deep and, at the field, any value the write services
+  would refuse (``ServiceLimits``).
 - Changelists run a fixed number of queries: every admin names its ``list_select_related``
   (Django's automatic ``select_related()`` would INNER JOIN every NOT NULL foreign key and hide
   rows whose key points nowhere), counts are subquery annotations, and the full result count
@@ -19,6 +23,7 @@ from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
+from django.db import models
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.constants import LOOKUP_SEP
 from django.db.models.functions import Coalesce
@@ -30,8 +35,11 @@ from django.utils.translation import gettext_lazy as _
 
 from changelog.selectors import object_changes
 from integrations_app import services
+from integrations_app.admin.forms import BoundedJSONField
 from integrations_app.admin.history import change_rows
+from integrations_app.admin.lookups import SafeChangelist
 from integrations_app.models import GATEWAY_MODELS, Branch, Company
+from integrations_app.services import limits
 
 TIMESTAMPS = ("created_at", "updated_at")
 
@@ -92,7 +100,24 @@ def branch_choices_queryset():
     return Branch.objects.select_related("company").order_by("company__name", "name")
 
 
-class GatewayAdmin(admin.ModelAdmin):
+class ServiceLimits:
+    """A ModelForm that shows, at its field, what the write services would refuse to write
+    (``services.limits``: a column's range, an enum's values, a secret in plain JSON), so
+    that the admin answers with the form again rather than an error page."""
+
+    def _post_clean(self):
+        super()._post_clean()
+        opts = self.instance._meta
+        changed = [
+            f.attname
+            for f in opts.concrete_fields
+            if f.name in self.changed_data and f.name not in self.errors
+        ]
+        for name, message in limits.problems(self.instance, changed):
+            self.add_error(name if name in self.fields else None, message)
+
+
+class GatewayAdmin(SafeChangelist, admin.ModelAdmin):
     """Base admin of a mirrored gateway table."""
 
     show_full_result_count = False
@@ -136,6 +161,12 @@ class GatewayAdmin(admin.ModelAdmin):
         return fieldsets
 
     # --- forms -----------------------------------------------------------------------------
+    formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
+
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (ServiceLimits, form), {})
+
     def formfield_for_foreignkey(self, db_field, request, **kwargs):
         if db_field.related_model is Branch and "queryset" not in kwargs:
             kwargs["queryset"] = branch_choices_queryset()

@@ -87,7 +87,7 @@ class CoreIntegrationForm(forms.ModelForm):
         )  # fmt: skip
         self.fields["provider"].help_text = format_html("{} {}", _("Add another kind:"), links)
         instance = self.instance
-        config = instance.config or {}
+        config = instance.config_object
         if instance.pk:
             self.fields["company"].disabled = True
             self.initial.update(

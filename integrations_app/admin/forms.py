@@ -4,10 +4,54 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.crypto.key_like import key_like_paths
+from integrations_app.crypto.key_like import secret_paths
 from integrations_app.integration_kinds import CORE_PROVIDERS
 from integrations_app.models import Integration, NotificationTemplate, PhoneNumber
 from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits, duplicates_q, to_e164
+from integrations_app.services.limits import plain_secret_message
+
+
+def json_depth(value) -> int:
+    """How deeply a decoded JSON document nests its objects and arrays (without recursion)."""
+    deepest, stack = 0, [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        children = item.values() if isinstance(item, dict) else item
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, depth)
+            stack.extend((child, depth + 1) for child in children)
+    return deepest
+
+
+class BoundedJSONField(forms.JSONField):
+    """Django's JSON form field for what a person types: a document nested deeper than
+    ``max_depth`` is a form error. Django's own would fail with an error page past the ~1000
+    levels Python parses, and every later step (the secret check, the history) walks it."""
+
+    max_depth = 32
+
+    def to_python(self, value):
+        try:
+            converted = super().to_python(value)
+            too_deep = json_depth(converted) > self.max_depth
+        except RecursionError:  # deeper than Python parses at all
+            too_deep = True
+        if too_deep:
+            raise ValidationError(
+                _("The JSON is nested more than %(max)d levels deep."),
+                code="too_deep",
+                params={"max": self.max_depth},
+            )
+        return converted
+
+    def bound_data(self, data, initial):
+        try:
+            bound = super().bound_data(data, initial)
+        except RecursionError:
+            return forms.fields.InvalidJSONInput(data)
+        if json_depth(bound) > self.max_depth:
+            return forms.fields.InvalidJSONInput(data)  # shown again as typed
+        return bound
 
 
 def choices_with_current(values, current):
@@ -171,16 +215,11 @@ class IntegrationForm(forms.ModelForm):
             )
 
     def clean_config(self):
+        # Any secret the JSON holds, even one already stored: the form shows it, so it can go.
         config = self.cleaned_data.get("config")
-        found = key_like_paths(config, "config") if config is not None else []
+        found = secret_paths(config, "config") if config is not None else []
         if found:
-            raise ValidationError(
-                _(
-                    "%(paths)s looks like a key: secrets never go into the plain configuration. "
-                    "Enter the key in the integration's key field instead."
-                ),
-                params={"paths": ", ".join(path for path, _value in found)},
-            )
+            raise ValidationError(plain_secret_message(path for path, _value in found))
         return config
 
 

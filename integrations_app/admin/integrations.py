@@ -193,7 +193,7 @@ class IntegrationAdmin(GatewayAdmin):
 
     # What a view-only page shows for the core form's fields that are not columns.
     def _config_value(self, obj, key: str):
-        value = (obj.config or {}).get(key) if obj is not None else None
+        value = obj.config_object.get(key) if obj is not None else None
         return self.get_empty_value_display() if value in (None, "") else value
 
     @admin.display(description=_("Cal.com event type id"))

@@ -20,6 +20,7 @@ from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import MODELS_BY_TABLE, change_rows, object_url, table_label
 from integrations_app.admin.undo import undo_view
+from integrations_app.ids import parse_id
 from integrations_app.models import Company
 from integrations_app.services.undo import UNDOABLE
 
@@ -34,22 +35,23 @@ class CompanyFilter(admin.SimpleListFilter):
     shown = 100  # the sidebar stays small with thousands of companies; the rest by ?company=<id>
 
     def lookups(self, request, model_admin):
-        chosen = self.value()
+        chosen = parse_id(self.value() or "")
         companies = list(
             Company.all_objects.order_by("name").values_list("pk", "name")[: self.shown]
         )
-        if chosen and chosen.isdigit() and int(chosen) not in {pk for pk, _n in companies}:
-            companies += list(Company.all_objects.filter(pk=int(chosen)).values_list("pk", "name"))
+        if chosen is not None and chosen not in {pk for pk, _n in companies}:
+            companies += list(Company.all_objects.filter(pk=chosen).values_list("pk", "name"))
         return [(str(pk), name) for pk, name in companies]
 
     def queryset(self, request, queryset):
         value = self.value()
         if not value:
             return queryset
-        if not value.isdigit():
+        company_id = parse_id(value)
+        if company_id is None:
             return queryset.none()
         prefix = "changes__" if queryset.model is Operation else ""
-        found = queryset.filter(**{f"{prefix}company_id": int(value)})
+        found = queryset.filter(**{f"{prefix}company_id": company_id})
         return found.distinct() if prefix else found
 
 

@@ -53,6 +53,7 @@ class TextField(_MySQLType, models.TextField):
     """MySQL `text` (64 KiB); Django's TextField would create `longtext`."""
 
     mysql_type = "text"
+    max_bytes = 65_535  # what `text` holds; checked by services/limits.py (SQLite has no limit)
 
 
 class TimestampField(_MySQLType, models.DateTimeField):

@@ -48,6 +48,8 @@ class Integration(TimestampedModel):
         ),
         "credentials": PLAIN,  # plain JSON the console never fills; hidden all the same
     }
+    # Plain JSON the console writes: no secret may go in (services/limits.py).
+    PLAIN_JSON_COLUMNS = ("config",)
 
     id = UnsignedBigAutoField(primary_key=True)
     tenant_id = Char36Field(_("tenant id"), default=new_uuid, editable=False)
@@ -108,6 +110,12 @@ class Integration(TimestampedModel):
 
     def __str__(self) -> str:
         return self.name
+
+    @property
+    def config_object(self) -> dict:
+        """`config` as a JSON object: {} when the gateway stored something else there (a list,
+        a string), which the pages and the credential save must read without failing."""
+        return self.config if isinstance(self.config, dict) else {}
 
 
 class NotificationTemplate(TimestampedModel):

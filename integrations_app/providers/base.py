@@ -42,12 +42,30 @@ USER_AGENT = "AskPro-Console connection test"
 _NOT_JSON = object()
 _TAG = re.compile(r"<[^>]*>")
 
-# Anything that looks like a credential, in whatever a provider echoes back.
+# Anything that looks like a credential, in whatever a provider echoes back (`redact_key`).
 # Order matters: a bearer token first, then "api_key: ..." whole, then key-shaped words.
+_MASK = r"(?:[*•·…]|\.{2,})"  # what masks a key's middle: cal_****7f3a9c, key_…3c6a
+_B64 = r"[A-Za-z0-9+/_\-]"
 _SECRET_PATTERNS = (
     re.compile(r"(?i)bearer\s+\S+"),
-    re.compile(r"(?i)(api[_-]?key|token|secret|authorization)([\"']?\s*[:=]\s*[\"']?)[^\s\"',}]+"),
-    re.compile(r"(?i)\b(?:cal|key|sk|pk|rk|api)_[A-Za-z0-9_\-]{4,}"),
+    re.compile(
+        r"(?i)(api[_-]?key|token|secret|password|authorization)([\"']?\s*[:=]\s*[\"']?)"
+        r"(?:(?:basic|bearer|token)\s+)?[^\s\"',}]+"
+    ),
+    # A provider key, whole or masked.
+    re.compile(
+        rf"(?i)\b(?:cal|key|sk|pk|rk|api|whsec)_(?:[\w\-]*{_MASK}(?:[\w\-]|{_MASK})*|[\w\-]{{4,}})"
+    ),
+    # A masked key without its prefix: ****7f3a9c, abcd****, …7f3a9c.
+    re.compile(r"(?<![\w\-*•])[\w\-]*[*•]{3,}[\w\-]*|…[0-9A-Fa-f]{4,}\b"),
+    # A JSON Web Token, a long hex token (32+), or a long base64 one (40+, upper and lower
+    # case and digits; not a URL path, which starts with "/").
+    re.compile(r"\beyJ[\w\-]+\.[\w\-]+\.[\w\-]*"),
+    re.compile(r"\b[0-9A-Fa-f]{32,}\b"),
+    re.compile(
+        rf"(?<!{_B64})(?=[A-Za-z0-9+_\-])(?={_B64}*[a-z])(?={_B64}*[A-Z])(?={_B64}*[0-9])"
+        rf"{_B64}{{40,}}={{0,2}}"
+    ),
 )
 
 
@@ -88,17 +106,32 @@ class ProviderError(Exception):
         super().__init__(message)
 
 
-def redact_key(text: str, key: str) -> str:
-    """`text` without `key` in any form a provider may echo it: the whole key, the key without
-    its ``cal_``/``key_`` prefix, or any part of it of `KEY_FRAGMENT_CHARS` or more characters
-    (case-insensitive).
+def redact_key(text: str, key: str = "") -> str:
+    """`text` without `key` and without anything else shaped like a key: the one place that
+    makes a provider's text safe to show and to store.
+
+    The key goes in any form a provider may echo it: the whole key, the key without its
+    ``cal_``/``key_`` prefix, or any part of it of `KEY_FRAGMENT_CHARS` or more characters
+    (case-insensitive). Then every key-shaped word, the given key's or another's: a provider key
+    whole or masked (``cal_****7f3a9c``, ``key_…3c6a``), ``Bearer`` values, ``api_key=...``
+    pairs, long hex and base64 tokens (`_SECRET_PATTERNS`).
 
     Bounded: every window of `KEY_FRAGMENT_CHARS` characters of the key is looked for with
     ``str.find`` (keys are short, texts are capped), the characters found are marked, and each
-    run of marked characters becomes one ``[redacted]``.
+    run of marked characters becomes one ``[redacted]``; the patterns do not backtrack.
     """
-    if not text or not key:
+    if not text:
         return text
+    text = _without_key(text, key) if key else text
+    for pattern in _SECRET_PATTERNS:
+        if pattern.groups == 2:
+            text = pattern.sub(r"\1\2[redacted]", text)
+        else:
+            text = pattern.sub(REDACTED, text)
+    return text
+
+
+def _without_key(text: str, key: str) -> str:
     lowered, low_key = text.lower(), key.lower()
     marked = bytearray(len(text))
     forms = {low_key}
@@ -131,15 +164,10 @@ def redact_key(text: str, key: str) -> str:
 
 
 def scrub(text: str, *secrets: str) -> str:
-    """`text` without the given secrets (in every form, see `redact_key`) and without anything
+    """`redact_key` for several secrets (or none): without each of them and without anything
     shaped like a key or token."""
-    for secret in secrets:
+    for secret in secrets or ("",):
         text = redact_key(text, secret)
-    for pattern in _SECRET_PATTERNS:
-        if pattern.groups == 2:
-            text = pattern.sub(r"\1\2[redacted]", text)
-        else:
-            text = pattern.sub("[redacted]", text)
     return text
 
 

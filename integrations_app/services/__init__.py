@@ -6,6 +6,7 @@ Admin classes, inlines, imports, fixes, undo, key rotation, connection tests and
 these functions and hold no writes of their own.
 """
 
+from integrations_app.services.limits import InvalidValueError
 from integrations_app.services.phone_numbers import save_phone_number
 from integrations_app.services.records import (
     SecretColumnError,
@@ -17,6 +18,7 @@ from integrations_app.services.records import (
 )
 
 __all__ = [
+    "InvalidValueError",
     "SecretColumnError",
     "create_rows",
     "delete_record",

@@ -3,7 +3,8 @@
 Every function does its change in one transaction and records it in the same transaction
 (``changelog.recording.record``), under the operation that is current: a request, a fix run,
 an import, an undo, a command. Bulk functions stay bulk: a fixed number of queries per batch,
-never one per row.
+never one per row. Every value a write changes is first checked against its column's limits
+(``limits``): ``InvalidValueError`` names the column, and nothing is written.
 """
 
 import copy
@@ -16,7 +17,7 @@ from django.utils import timezone
 
 from changelog.recording import record
 from integrations_app.models.base import SoftDeleteModel
-from integrations_app.services import snapshots
+from integrations_app.services import limits, snapshots
 
 
 class SecretColumnError(ValueError):
@@ -54,6 +55,7 @@ def save_record(
         _check_no_secrets(model, fields, allow_secrets)
     with transaction.atomic(using=_db(model)):
         if instance._state.adding:
+            limits.check(instance, snapshots.columns_of(model))
             instance.save()
             record([snapshots.created(instance)])
             return instance
@@ -69,6 +71,7 @@ def save_record(
             update_fields = [*written]
             if "updated_at" in columns and "updated_at" not in update_fields:
                 update_fields.append("updated_at")
+        limits.check(instance, written, old)
         instance.save(update_fields=update_fields)
         if old is None:
             record([snapshots.created(instance)])
@@ -120,6 +123,9 @@ def create_rows(*, rows: list[Model], allow_secrets: bool = False) -> list[Model
     model = type(rows[0])
     if not allow_secrets and any(getattr(r, c) for r in rows for c in model.secret_columns()):
         raise SecretColumnError(", ".join(model.secret_columns()))
+    columns = snapshots.columns_of(model)
+    for row in rows:
+        limits.check(row, columns)
     now = _now()
     for row in rows:
         for stamp in snapshots.STAMPS:
@@ -169,6 +175,7 @@ def update_rows(
             new = copy.copy(old)
             for column, value in new_values.items():
                 setattr(new, column, value)
+            limits.check(new, new_values, old)
             change = snapshots.changed(old, new, list(new_values), encrypter=encrypter)
             if change is None:
                 continue

@@ -9,7 +9,10 @@ from changelog.models import Source
 from integrations_app import credentials
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.fingerprint import fingerprint
+from integrations_app.ids import parse_id
 from integrations_app.models import Integration
+
+MAX_INPUT = 4096  # bytes read from standard input: a key is far shorter
 
 
 class Command(BaseCommand):
@@ -29,8 +32,8 @@ class Command(BaseCommand):
 
     @sensitive_variables("api_key", "saved_key")
     def handle(self, *args, **options):
-        company_id = options["company"]
-        if not str(company_id).isdigit():
+        company_id = parse_id(options["company"])
+        if company_id is None:
             raise CommandError(_("--company must be a company id (a whole number)"))
         api_key = self.read_key()
         existing = (
@@ -40,7 +43,7 @@ class Command(BaseCommand):
             .first()
         )
         # An option left out keeps what the integration already has.
-        stored = (existing.config or {}) if existing else {}
+        stored = existing.config_object if existing else {}
 
         def given_or_stored(option, key):
             return options[option] if options[option] is not None else stored.get(key)
@@ -54,7 +57,7 @@ class Command(BaseCommand):
         )
         try:
             integration = credentials.save_core_integration(
-                company_id=int(company_id),
+                company_id=company_id,
                 provider=options["provider"],
                 api_key=api_key,
                 settings=settings,
@@ -74,10 +77,32 @@ class Command(BaseCommand):
         if sys.stdin.isatty():
             key = getpass.getpass(_("API key (input hidden): "))
         else:
-            key = sys.stdin.readline()
+            key = self.piped_text()
             # One trailing line break from `echo` or a file is not part of the key.
             key = key[:-1] if key.endswith("\n") else key
             key = key[:-1] if key.endswith("\r") else key
+            if "\n" in key or "\r" in key:
+                # Never guess which line is the key.
+                raise CommandError(
+                    _("Standard input holds more than one line: give only the key, on one line.")
+                )
         if not key:
             raise CommandError(_("No key on standard input: pipe the key in, e.g. from a file."))
         return key
+
+    @staticmethod
+    def piped_text() -> str:
+        """All of standard input, decoded as UTF-8 whatever the locale; bounded."""
+        stream = getattr(sys.stdin, "buffer", sys.stdin)  # bytes from a process, text in tests
+        data = stream.read(MAX_INPUT + 1)
+        if len(data) > MAX_INPUT:
+            raise CommandError(
+                _("Standard input holds more than %(max)d bytes: give only the key.")
+                % {"max": MAX_INPUT}
+            )
+        if isinstance(data, str):
+            return data
+        try:
+            return data.decode("utf-8")
+        except UnicodeDecodeError:
+            raise CommandError(_("The key on standard input is not valid UTF-8 text.")) from None
