@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import include, path
 from django.views.generic import RedirectView
 
+from askpro_console.favicon import favicon
 from askpro_console.health import health
 from audit_app.metrics import metrics_view
 
@@ -11,4 +12,5 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("metrics", metrics_view, name="metrics"),
     path("health/", health, name="health"),
+    path("favicon.ico", favicon, name="favicon"),
 ]

@@ -27,11 +27,7 @@ ROWS_SHOWN = 200
 HISTORY_SHOWN = 20
 # The order of the severity groups on the page.
 SEVERITIES = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
-SEVERITY_COLOURS = {
-    Severity.CRITICAL: "#ba2121",
-    Severity.WARNING: "#b26a00",
-    Severity.INFO: "#2f6f9f",
-}
+# Each severity's colour is a class in audit_app/static/console/audit.css (askpro-severity-*).
 
 
 def admin_change_url(app_model: tuple[str, str] | None, pk) -> str:
@@ -97,10 +93,6 @@ class SeverityGroup:
         return self.severity.label
 
     @property
-    def colour(self) -> str:
-        return SEVERITY_COLOURS[self.severity]
-
-    @property
     def with_findings(self) -> int:
         return sum(1 for c in self.checks if c.state == "findings")
 
@@ -125,8 +117,9 @@ class Tile:
 
     @property
     def width(self) -> str:
-        """The bar's CSS width; always with a dot, whatever the locale."""
-        return f"{max(0.0, min(100.0, float(self.percent))):.1f}%"
+        """The bar's width: the SVG rect's width attribute in a 0-100 viewBox (no style
+        attribute under the CSP); always with a dot, whatever the locale."""
+        return f"{max(0.0, min(100.0, float(self.percent))):.1f}"
 
     @property
     def tone(self) -> str:

@@ -317,7 +317,7 @@ def company_panel(company_id: int):
     when = date_format(timezone.localtime(stored.checked_at), "SHORT_DATETIME_FORMAT")
     if not stored.available:
         return format_html(
-            '<span style="color:#ba2121">{}</span>',
+            '<span class="askpro-unavailable-text">{}</span>',
             _("not available (%(when)s): %(reason)s") % {"when": when, "reason": stored.reason},
         )
     if not stored.findings:

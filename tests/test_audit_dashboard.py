@@ -98,11 +98,12 @@ def test_demo_data_shows_the_reviews_figures(admin_client, demo):
     assert 'id="measure-phone_coverage" data-numerator="4" data-denominator="13"' in page
     assert "0 of 13 companies" in page
     assert "4 of 13 companies" in page
-    # Bars are drawn by the server: width as CSS, with a dot even in German.
-    assert 'style="width: 0.0%"' in page
-    assert 'style="width: 30.8%"' in page
+    # Bars are drawn by the server: an SVG rect in a 0-100 viewBox (no style attribute under
+    # the CSP), its width with a dot even in German.
+    assert '<rect width="0.0" height="1">' in page
+    assert '<rect width="30.8" height="1">' in page
     german = admin_client.get(DASHBOARD).text
-    assert 'style="width: 30.8%"' in german
+    assert '<rect width="30.8" height="1">' in german
     # The business tables' row counts, as in the review.
     counts = dict(response.context["row_counts"])
     assert counts["companies"] == 13

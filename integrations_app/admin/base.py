@@ -66,7 +66,7 @@ def count_of(model, fk: str = "company"):
 
 def missing_reference(key) -> str:
     return format_html(
-        '<strong class="askpro-missing" style="color: var(--error-fg, #ba2121)">{}</strong>',
+        '<strong class="askpro-missing">{}</strong>',  # coloured by console/console.css
         gettext("missing (%(key)s)") % {"key": key},
     )
 

@@ -8,13 +8,9 @@ from django.utils.translation import gettext as _
 from integrations_app.integration_kinds import KINDS
 from integrations_app.selectors import COMPANY_KEY, PLAIN_TEXT, PLATFORM_KEY, key_resolution
 
-_HEALTH = {
-    "healthy": ("✔", "#2e7d32"),
-    "degraded": ("⚠", "#b26a00"),
-    "unhealthy": ("✘", "#c62828"),
-    "unknown": ("?", "#666"),
-}
-_USES = {COMPANY_KEY: "#2e7d32", PLATFORM_KEY: "#666", PLAIN_TEXT: "#c62828"}
+# Colours are classes in integrations_app/static/console/console.css (no style attribute: CSP).
+_HEALTH = {"healthy": "✔", "degraded": "⚠", "unhealthy": "✘", "unknown": "?"}
+_USES = {COMPANY_KEY: "company", PLATFORM_KEY: "platform", PLAIN_TEXT: "plain_text"}
 
 
 def integration_state(company, provider: str):
@@ -25,14 +21,16 @@ def integration_state(company, provider: str):
         url = reverse("admin:integrations_app_integration_add")
         query = urlencode({"company": company.pk, "provider": provider})
         return format_html('<a href="{}?{}">{}</a>', url, query, _("set up"))
-    symbol, colour = _HEALTH.get(health, _HEALTH["unknown"])
+    state = health if health in _HEALTH else "unknown"
     label = {
         "healthy": _("healthy"),
         "degraded": _("degraded"),
         "unhealthy": _("unhealthy"),
     }.get(health, _("not tested"))
     url = reverse("admin:integrations_app_integration_change", args=[integration_id])
-    return format_html('<a href="{}" style="color:{}">{} {}</a>', url, colour, symbol, label)
+    return format_html(
+        '<a href="{}" class="askpro-health-{}">{} {}</a>', url, state, _HEALTH[state], label
+    )
 
 
 def key_resolution_panel(company):
@@ -40,12 +38,13 @@ def key_resolution_panel(company):
         return "-"
     rows = format_html_join(
         "",
-        '<tr><td>{}<br><small><code>{}</code></small></td><td style="color:{}">{}{}</td></tr>',
+        "<tr><td>{}<br><small><code>{}</code></small></td>"
+        '<td class="askpro-uses-{}">{}{}</td></tr>',
         (
             (
                 use.path,
                 use.code,
-                _USES.get(use.uses, "#b26a00"),
+                _USES.get(use.uses, "other"),
                 use.note,
                 format_html(" · <code>{}</code>", use.fingerprint) if use.fingerprint else "",
             )
