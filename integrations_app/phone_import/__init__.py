@@ -1,9 +1,13 @@
 """Bulk import of routing phone numbers from CSV and Excel files (issue 6).
 
-One idea per module: ``reader`` (files as people have them), ``columns`` (headers in English or
-German, cell values), ``lookups`` (the database, loaded once), ``validate`` (every row, every
-error, one pass), ``write`` (all or nothing, in bulk, recorded), ``error_report`` (the errors as
-a CSV beside the original rows), ``service`` (the one path the admin and the command call).
+One idea per module: ``reader`` (files as people have them, read once through with every
+bound), ``text`` (a CSV's encoding, or that it is no text), ``package`` (an xlsx file's zip and
+XML, checked before and while they are unpacked), ``workbook`` and ``sheet`` (an xlsx file's
+first sheet, streamed), ``spool`` (its rows kept for the next read), ``limits`` (every bound,
+from the settings), ``columns`` (headers in English or German, cell values), ``lookups`` (the
+database, loaded once), ``validate`` (every row, every error, one pass), ``write`` (all or
+nothing, in bulk, recorded), ``error_report`` (the errors as a CSV beside the original rows),
+``service`` (the one path the admin and the command call).
 """
 
 from integrations_app.phone_import.error_report import error_csv, neutralise

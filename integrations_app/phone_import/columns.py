@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from integrations_app.phone_import.errors import ImportFileError
+from integrations_app.phone_import.errors import ImportFileError, shown
 
 
 @dataclass(frozen=True)
@@ -43,8 +43,14 @@ def accepted_headers() -> str:
     return ", ".join(f"{c.headers[0]}/{c.headers[1].capitalize()}" for c in COLUMNS)
 
 
-def map_headers(headers: list[str]) -> dict[str, int]:
-    """The column key of each known header, by position; an unknown or repeated header fails."""
+UNKNOWN_SHOWN = 3  # unknown headers named in the message; the rest are counted
+
+
+def map_headers(headers: list[str], *, unread: int = 0) -> dict[str, int]:
+    """The column key of each known header, by position; an unknown or repeated header fails.
+
+    ``unread``: non-empty header cells past those read (they are unknown columns too).
+    """
     found: dict[str, int] = {}
     unknown = []
     for position, header in enumerate(headers):
@@ -57,24 +63,35 @@ def map_headers(headers: list[str]) -> dict[str, int]:
             continue
         if column.key in found:
             raise ImportFileError(
-                _("The column “%(header)s” appears twice in the header row.") % {"header": text}
+                _("The column “%(header)s” appears twice in the header row.")
+                % {"header": shown(text)},
+                code="header_twice",
             )
         found[column.key] = position
-    if unknown:
+    if unknown or unread:
         raise ImportFileError(
             _("Unknown column(s) %(headers)s in the header row. Accepted columns: %(accepted)s.")
-            % {
-                "headers": ", ".join(f"“{h}”" for h in unknown),
-                "accepted": accepted_headers(),
-            }
+            % {"headers": _named(unknown, unread, len(headers)), "accepted": accepted_headers()},
+            code="header_unknown",
         )
     missing = [str(c.label) for c in COLUMNS if c.required and c.key not in found]
     if missing:
         raise ImportFileError(
             _("The file has no column %(columns)s. Accepted columns: %(accepted)s.")
-            % {"columns": ", ".join(f"“{m}”" for m in missing), "accepted": accepted_headers()}
+            % {"columns": ", ".join(f"“{m}”" for m in missing), "accepted": accepted_headers()},
+            code="header_missing",
         )
     return found
+
+
+def _named(unknown: list[str], unread: int, read: int) -> str:
+    """The first few unknown headers, quoted and shortened, and how many more there are: a
+    header of 100,000 made-up columns is a short message, not a page of names."""
+    if not unknown:
+        return _("%(count)d beyond the first %(read)d columns") % {"count": unread, "read": read}
+    named = ", ".join(f"“{shown(header)}”" for header in unknown[:UNKNOWN_SHOWN])
+    more = len(unknown) - min(len(unknown), UNKNOWN_SHOWN) + unread
+    return named + (" " + _("and %(count)d more") % {"count": more} if more else "")
 
 
 def parse_boolean(text: str) -> bool | None:

@@ -1,7 +1,8 @@
 """Every row checked in one pass against the database as loaded once (lookups.py).
 
 Each row ends as new, update, unchanged or error, with every reason it cannot be imported:
-the row, the column and the reason, in the user's language.
+the row, the column and the reason, in the user's language. A cell a message quotes is shown
+shortened (``errors.shown``): a cell may hold 10,000 characters, a message stays one line.
 """
 
 import difflib
@@ -19,7 +20,7 @@ from django.utils.translation import gettext as _
 from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits
 from integrations_app.phone_import import lookups
 from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_type
-from integrations_app.phone_import.errors import FORMULA_STARTS, RowError
+from integrations_app.phone_import.errors import FORMULA_STARTS, RowError, shown
 from integrations_app.phone_import.reader import Table
 from integrations_app.phone_import.store import RowStore
 
@@ -281,11 +282,11 @@ class _RowChecker:
             return live[0], None
         if len(live) > 1:
             return None, _("Several companies are called “%(name)s”: use the company's id.") % {
-                "name": text
+                "name": shown(text)
             }
         if candidates:
-            return None, _("The company “%(name)s” is deleted.") % {"name": text}
-        message = _("There is no company “%(name)s”.") % {"name": text}
+            return None, _("The company “%(name)s” is deleted.") % {"name": shown(text)}
+        message = _("There is no company “%(name)s”.") % {"name": shown(text)}
         live_names = [c.name for c in self.found.companies_by_id.values() if not c.deleted]
         return None, message + _suggestion(text, live_names)
 
@@ -304,7 +305,7 @@ class _RowChecker:
                 result,
                 "number",
                 _("“%(number)s” is not a valid phone number (region %(region)s).")
-                % {"number": text, "region": self.region},
+                % {"number": shown(text), "region": self.region},
             )
             return None, None
         if parsed.extension:
@@ -315,7 +316,7 @@ class _RowChecker:
                     "“%(number)s” has an extension: calls reach the gateway on the number alone, "
                     "so import it without the extension."
                 )
-                % {"number": text},
+                % {"number": shown(text)},
             )
             return None, None
         e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
@@ -333,7 +334,8 @@ class _RowChecker:
             self.error(
                 result,
                 key,
-                _("“%(value)s” is not allowed here: %(hint)s.") % {"value": text, "hint": hint()},
+                _("“%(value)s” is not allowed here: %(hint)s.")
+                % {"value": shown(text), "hint": hint()},
             )
         return value
 
@@ -391,21 +393,21 @@ class _RowChecker:
             if len(live) > 1:
                 return None, _(
                     "%(company)s has several branches called “%(name)s”: use the id."
-                ) % {"company": company.name, "name": text}
+                ) % {"company": company.name, "name": shown(text)}
             branch = live[0] if live else (named[0] if named else None)
         if branch is None:
             message = _("%(company)s has no branch “%(name)s”.") % {
                 "company": company.name,
-                "name": text,
+                "name": shown(text),
             }
             own = [b.name for b in found.branches_of.get(company.id, ()) if not b.deleted]
             return None, message + _suggestion(text, own, listed=True)
         if not branch_fits(branch.company_id, company.id):
             return None, _(
                 "The branch “%(name)s” belongs to another company, not to %(company)s."
-            ) % {"name": text, "company": company.name}
+            ) % {"name": shown(text), "company": company.name}
         if branch.deleted:
-            return None, _("The branch “%(name)s” is deleted.") % {"name": text}
+            return None, _("The branch “%(name)s” is deleted.") % {"name": shown(text)}
         return branch.id, None
 
     def _branch_of(self, company) -> tuple:
