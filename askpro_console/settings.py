@@ -49,6 +49,11 @@ try:
     # The phone-number import refuses larger files with one clear message.
     PHONE_IMPORT_MAX_BYTES = _env.count("PHONE_IMPORT_MAX_BYTES", 5 * 1024 * 1024)
     PHONE_IMPORT_MAX_ROWS = _env.count("PHONE_IMPORT_MAX_ROWS", 100_000)
+    # Bounds on what an import unpacks and reads (integrations_app/phone_import/limits.py).
+    PHONE_IMPORT_MAX_CELL_CHARS = _env.count("PHONE_IMPORT_MAX_CELL_CHARS", 10_000)
+    PHONE_IMPORT_XLSX_MAX_UNPACKED = _env.count("PHONE_IMPORT_XLSX_MAX_UNPACKED", 100 * 2**20)
+    PHONE_IMPORT_XLSX_MAX_STRINGS = _env.count("PHONE_IMPORT_XLSX_MAX_STRINGS", 16 * 2**20)
+    PHONE_IMPORT_XLSX_MAX_RATIO = _env.count("PHONE_IMPORT_XLSX_MAX_RATIO", 200)
     # GET /metrics (Prometheus): a bearer token, and/or client addresses or networks allowed
     # without one. Neither set: the endpoint is off (404).
     METRICS_TOKEN = _env.string("METRICS_TOKEN")
@@ -124,6 +129,13 @@ TEMPLATES = [
 ]
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+# An upload is kept only up to PHONE_IMPORT_MAX_BYTES + 1 bytes (askpro_console/uploads.py).
+FILE_UPLOAD_HANDLERS = [
+    "askpro_console.uploads.BoundedUploadHandler",
+    "django.core.files.uploadhandler.MemoryFileUploadHandler",
+    "django.core.files.uploadhandler.TemporaryFileUploadHandler",
+]
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},

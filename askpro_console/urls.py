@@ -14,3 +14,6 @@ urlpatterns = [
     path("health/", health, name="health"),
     path("favicon.ico", favicon, name="favicon"),
 ]
+
+handler403 = "askpro_console.error_pages.permission_denied"
+handler404 = "askpro_console.error_pages.page_not_found"
