@@ -178,8 +178,7 @@ class Browsing:
 
     def step(self, name: str, *, language: bool = True) -> None:
         """Check the page as it is now (and everything since the last step); screenshot it.
-        ``language``: the page must be in the context's language (Django's bare error pages
-        are always English)."""
+        ``language``: the page must be in the context's language (the 403/404 pages too)."""
         page = self.page
         page.wait_for_load_state("load")
         violations = page.evaluate("window.__cspViolations || []")

@@ -200,7 +200,7 @@ def test_read_only_sees_the_pages_and_cannot_write(browsing, demo):
     for write in ("a.addlink", "a.import_link"):
         assert page.locator(write).count() == 0, f"the number list offers {write}"
     with b.refused(403, IMPORT):
-        b.open(IMPORT, "import-refused", language=False)
+        b.open(IMPORT, "import-refused")
     b.open(DASHBOARD, "dashboard")
     assert page.locator("#record-snapshot").count() == 0
     b.click(f'a.askpro-fix-link[href="{fix_url(other_fix)}"]', "fix-preview")
@@ -214,7 +214,7 @@ def test_read_only_sees_the_pages_and_cannot_write(browsing, demo):
 
     # Every write sent anyway is refused.
     with b.refused(403, add_url(PhoneNumber)):
-        b.open(add_url(PhoneNumber), "number-add-refused", language=False)
+        b.open(add_url(PhoneNumber), "number-add-refused")
     digest = service.preview(other_fix).digest
     writes = [
         (add_url(PhoneNumber), {"company": number.company_id, "branch": number.branch_id,
@@ -230,7 +230,7 @@ def test_read_only_sees_the_pages_and_cannot_write(browsing, demo):
     for n, (path, fields) in enumerate(writes, 1):
         with b.refused(403, path):
             b.submit_form(path, fields, token)
-            b.step(f"write-{n}-refused", language=False)
+            b.step(f"write-{n}-refused")
         assert "CSRF" not in page.content(), f"{path}: refused for its CSRF token, not the role"
     assert database_state() == before
 
