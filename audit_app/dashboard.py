@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 
 from audit_app import measures as audit_measures
 from audit_app import trends as audit_trends
+from audit_app.checks.inventory import estimated_tables
 from audit_app.fixes.base import Fix, Plan, get_fix
 from audit_app.models import FixRecord
 from audit_app.registry import Affected, Category, Outcome, Severity, run_all
@@ -224,12 +225,15 @@ def check_rows(
         rows = by_severity[severity]
         anchor = f"check-{check.id}" if not parts else f"check-{check.id}-{severity.value}"
         listed = rows if only is None else [r for r in rows if row_key(r) in only]
+        # A paged check (Outcome.partial) loaded only its first page: its count is the total.
+        count = outcome.count if outcome.partial else len(rows)
+        unlisted = outcome.count - len(rows) if outcome.partial and only is None else 0
         part = CheckRow(
             outcome=outcome,
             fix=fix,
             rows=affected_rows(listed),
-            count=len(rows),
-            more=max(0, len(listed) - ROWS_SHOWN),
+            count=count,
+            more=max(0, len(listed) - ROWS_SHOWN) + unlisted,
             anchor=anchor,
             change=change,
             new_only=only is not None,
@@ -243,7 +247,8 @@ def dashboard_data(*, new_since=None) -> dict:
     """Measures, row counts, checks by severity, the table inventory and the latest fixes;
     with the snapshots: each measure's trend, each check's new / resolved rows, and the rows
     new since the snapshot ``new_since`` (an id) only, when given."""
-    outcomes = run_all()
+    # Counts first, rows on demand: paged checks load the rows the page lists, no more.
+    outcomes = run_all(ROWS_SHOWN)
     computed = audit_measures.compute()
     trend = audit_trends.dashboard_trends(computed, outcomes, new_since=new_since)
     groups = {severity: SeverityGroup(severity) for severity in SEVERITIES}
@@ -255,11 +260,13 @@ def dashboard_data(*, new_since=None) -> dict:
     for group in groups.values():
         group.checks.sort(key=lambda part: part.check.id)
     row_counts = audit_measures.row_counts()
+    estimated = set(estimated_tables(row_counts))
     history = list(FixRecord.objects.select_related("applied_by")[:HISTORY_SHOWN])
     return {
         "tiles": [_tile(key, measure, trend.trends.get(key)) for key, measure in computed.items()],
         "snapshots": trend,
-        "row_counts": list(row_counts.items()),
+        # (table, rows, estimated): on MySQL/MariaDB a big table's size is InnoDB's estimate.
+        "row_counts": [(table, count, table in estimated) for table, count in row_counts.items()],
         "groups": list(groups.values()),
         # The inventory lists every empty or sparse table (at most one row per table).
         "inventory": [
@@ -277,7 +284,7 @@ def dashboard_data(*, new_since=None) -> dict:
         "history": history,
         "totals": {
             "checks": len(outcomes),
-            "with_findings": sum(1 for o in outcomes if o.available and o.rows),
+            "with_findings": sum(1 for o in outcomes if o.available and o.count),
             "unavailable": sum(1 for o in outcomes if not o.available),
         },
     }

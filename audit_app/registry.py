@@ -74,14 +74,22 @@ class Outcome:
     rows: list[Affected] = field(default_factory=list)
     available: bool = True
     unavailable_reason: str = ""
+    # The number of affected rows when `rows` holds only the first page of them (a paged check
+    # run with a row limit: counted first, the rows on demand); None when `rows` holds all.
+    total: int | None = None
 
     @property
     def count(self) -> int:
-        return len(self.rows)
+        return len(self.rows) if self.total is None else self.total
+
+    @property
+    def partial(self) -> bool:
+        """True when `rows` is only the first page of the affected rows."""
+        return self.count > len(self.rows)
 
     @property
     def ok(self) -> bool:
-        return self.available and not self.rows
+        return self.available and not self.count
 
 
 class Check:
@@ -94,15 +102,28 @@ class Check:
     explanation: Promise | str = ""  # which gateway behaviour makes it matter
     hint: Promise | str = ""
     fix_id: str | None = None  # the id of the fix in audit_app.fixes, if one exists
+    # A paged check counts its rows first and loads only a page of them when run with a row
+    # limit (its rows are too many, or too costly, to load whole): implement count_and_page().
+    paged: bool = False
 
     def find(self) -> list[Affected]:
         raise NotImplementedError
+
+    def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
+        """The number of affected rows and rows [offset, offset + limit) in find()'s order."""
+        rows = list(self.find())
+        return len(rows), rows[offset : offset + limit]
 
     def severity_of(self, row: Affected) -> Severity:
         """The severity of one affected row; the inventory rates each table by its class."""
         return self.severity
 
-    def run(self) -> Outcome:
+    def run(self, row_limit: int | None = None) -> Outcome:
+        """All affected rows; a paged check run with ``row_limit``: the count and the first
+        ``row_limit`` rows only (the others on demand, via count_and_page())."""
+        if self.paged and row_limit is not None:
+            total, rows = self.count_and_page(max(0, row_limit))
+            return Outcome(check=self, rows=rows, total=total)
         return Outcome(check=self, rows=list(self.find()))
 
 
@@ -131,11 +152,13 @@ def get_check(check_id: str) -> Check | None:
     return _CHECKS.get(check_id)
 
 
-def run_all() -> list[Outcome]:
+def run_all(row_limit: int | None = None) -> list[Outcome]:
+    """Every check's outcome. ``row_limit``: paged checks count their rows and load only this
+    many (Outcome.partial); None loads every row of every check (snapshots, exports)."""
     outcomes = []
     for check in all_checks():
         try:
-            outcomes.append(check.run())
+            outcomes.append(check.run(row_limit))
         except CheckUnavailable as reason:
             outcomes.append(Outcome(check=check, available=False, unavailable_reason=str(reason)))
     return outcomes

@@ -3,13 +3,17 @@ that decides whether the audit fails.
 
 Document: {"generated_at", "database", "measures": {key: {"numerator", "denominator", "percent",
 "label"}}, "row_counts": {table: rows}, "checks": [{"id", "severity", "category", "title",
-"count", "available", "reason", "fix", "rows": [{"table", "pk", "label", "detail", "severity"}]}]}.
+"count", "available", "reason", "fix", "rows": [{"table", "pk", "label", "detail", "severity"}],
+"rows_omitted"}]}: `rows` lists at most `row_limit` rows, `rows_omitted` says how many of
+`count` it left out. "row_counts_estimated" names the tables whose row count is InnoDB's
+estimate (MySQL/MariaDB, big tables only).
 """
 
 from django.db import connection
 from django.utils import timezone
 
 from audit_app import measures as audit_measures
+from audit_app.checks.inventory import estimated_tables
 from audit_app.registry import Affected, Check, Outcome, Severity, run_all
 
 FAIL_ON = ("critical", "warning", "never")
@@ -36,6 +40,8 @@ def failing(outcomes: list[Outcome], fail_on: str) -> list[Outcome]:
         if not outcome.available:
             if outcome.check.severity.rank >= threshold:
                 found.append(outcome)
+        elif outcome.count and outcome.check.severity.rank >= threshold and outcome.partial:
+            found.append(outcome)  # a paged check rates all its rows alike (not the inventory)
         elif any(row_severity(outcome.check, r).rank >= threshold for r in outcome.rows):
             found.append(outcome)
     return found
@@ -49,6 +55,7 @@ def database_label() -> str:
 def build(outcomes: list[Outcome] | None = None, row_limit: int | None = None) -> dict:
     outcomes = run_all() if outcomes is None else outcomes
     computed = audit_measures.compute()
+    row_counts = audit_measures.row_counts()
     return {
         "generated_at": timezone.now().replace(microsecond=0).isoformat(),
         "database": database_label(),
@@ -61,7 +68,8 @@ def build(outcomes: list[Outcome] | None = None, row_limit: int | None = None) -
             }
             for key, m in computed.items()
         },
-        "row_counts": audit_measures.row_counts(),
+        "row_counts": row_counts,
+        "row_counts_estimated": estimated_tables(row_counts),
         "checks": [check_document(o, row_limit) for o in outcomes],
     }
 
@@ -78,6 +86,7 @@ def check_document(outcome: Outcome, row_limit: int | None = None) -> dict:
         "available": outcome.available,
         "reason": outcome.unavailable_reason,
         "fix": check.fix_id,
+        "rows_omitted": outcome.count - len(rows),
         "rows": [
             {
                 "table": r.table,

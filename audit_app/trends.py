@@ -212,9 +212,12 @@ class DashboardTrends:
 
 
 def _comparable(snapshot_counts: dict, outcome: Outcome) -> bool:
-    """Both sides judged the check: no "new" or "resolved" when either could not run."""
+    """Both sides judged the check: no "new" or "resolved" when either could not run, nor when
+    only the first page of the rows was loaded (a paged check on the dashboard)."""
     entry = snapshot_counts.get(outcome.check.id)
-    return bool(outcome.available and entry and entry.get("available", True))
+    return bool(
+        outcome.available and not outcome.partial and entry and entry.get("available", True)
+    )
 
 
 def _percent_of(snapshot: AuditSnapshot | None, key: str) -> float | None:

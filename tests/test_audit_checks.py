@@ -583,3 +583,80 @@ def test_the_inventory_never_counts_soft_deleted_rows():
     assert counts["companies"] == 1  # the soft-deleted company does not count
     live.delete()
     assert table_row_counts(["companies"])["companies"] == 0
+
+
+def _audit_queries(rows: int) -> tuple[int, dict]:
+    """The queries of `audit --format json --rows N` (checks, measures, row counts) and its JSON."""
+    import io
+    import json
+
+    out = io.StringIO()
+    with CaptureQueriesContext(connection) as queries:
+        call_command(
+            "audit", "--format", "json", "--fail-on", "never", "--rows", str(rows), stdout=out
+        )
+    return len(queries), json.loads(out.getvalue())
+
+
+def test_audit_query_count_is_pinned_and_does_not_grow_with_affected_rows(gateway_key):
+    """Counts first, rows on demand: the whole audit in a fixed number of queries, whether a check
+    has 2 or 40 affected rows, and the JSON says how many rows it left out."""
+    current = Encrypter.from_settings()
+    _world(2, current)
+    few, small = _audit_queries(rows=3)
+    _world(20, current, start=2)
+    many, big = _audit_queries(rows=3)
+    assert few == many == AUDIT_QUERIES
+    customers = {c["id"]: c for c in big["checks"]}["AUD-CUS-001"]
+    assert customers["count"] == 22 and len(customers["rows"]) == 3
+    assert customers["rows_omitted"] == 19
+    assert {c["id"]: c for c in small["checks"]}["AUD-CUS-001"]["rows_omitted"] == 0
+    assert all(c["rows_omitted"] == c["count"] - len(c["rows"]) for c in big["checks"])
+    assert big["row_counts_estimated"] == []  # SQLite: every count exact
+
+
+# The audit command's queries: the checks (one to three each), the measures (3) and the row
+# counts (1). Pinned: a change here is deliberate.
+AUDIT_QUERIES = 48
+
+
+def test_paged_check_pages_in_the_order_of_find(gateway_key):
+    """AUD-CUS-001 counted first and paged: every page is a slice of the full list."""
+    _world(7, Encrypter.from_settings())
+    check = get_check("AUD-CUS-001")
+    every = check.find()
+    assert len(every) == 7
+    for offset, limit in ((0, 3), (3, 3), (6, 3), (9, 3)):
+        total, page = check.count_and_page(limit, offset)
+        assert total == 7
+        assert page == every[offset : offset + limit]
+    assert check.count_and_page(0) == (7, [])
+    outcome = check.run(row_limit=2)
+    assert outcome.count == 7 and len(outcome.rows) == 2 and outcome.partial
+    assert not check.run().partial
+
+
+@pytest.mark.parametrize(
+    ("number", "normalized"),
+    [
+        ("+49 30 1234567", None),
+        ("+49 30 1234567", ""),
+        ("+49 30 1234567", "49301234567"),
+        ("+49 30 1234567", "+49301234567"),
+        ("030 1234567", "+49301234567"),
+        ("030 1234567", "+49301234568"),
+        ("not a number", "+49301234567"),
+        ("", "+49301234567"),
+        (None, None),
+    ],
+)
+def test_cached_number_rules_agree_with_the_gateways(number, normalized):
+    from audit_app.checks import common
+    from integrations_app import phone
+
+    assert common.number_problem(number, normalized) == phone.number_problem(number, normalized)
+    assert common.to_e164(number) == phone.to_e164(number)
+    forms = common.routing_forms(number, normalized)
+    assert forms == phone.routing_forms(number, normalized)
+    forms.add("+1")  # the caller's own set: the cache is untouched
+    assert common.routing_forms(number, normalized) == phone.routing_forms(number, normalized)

@@ -3,6 +3,7 @@ branch (semantics.md §3-4)."""
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -112,8 +113,17 @@ class CompaniesWithoutBranch(Check):
 
 
 def live_staff_count():
-    """Live staff whose branch_id names the branch (the gateway's staff.branch_id)."""
-    return Count("staff", filter=Q(staff__deleted_at__isnull=True), distinct=True)
+    """Live staff whose branch_id names the branch (the gateway's staff.branch_id), counted per
+    branch in a subquery over staff.branch_id: grouped on the id only, not on every column of
+    branches (which sorted 20,000 wide rows at the gateway's size)."""
+    staff = (
+        Staff.all_objects.filter(branch=OuterRef("pk"), deleted_at__isnull=True)
+        .order_by()
+        .values("branch")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return Coalesce(Subquery(staff), 0)
 
 
 @register

@@ -12,10 +12,10 @@ from audit_app.checks.common import (
     number_problem,
     number_row,
     routing_forms,
+    to_e164,
 )
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.models import Company, PhoneNumber
-from integrations_app.phone import to_e164
 
 NUMBER_FIELDS = ("id", "number", "number_normalized", "company__name")
 

@@ -30,6 +30,16 @@ from audit_app.fixes.service import (
 from audit_app.registry import Severity, get_check, run_all
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
+# Affected rows listed per check unless --rows says otherwise.
+TEXT_ROWS = 5
+JSON_ROWS = 200
+
+
+def _row_limit(value: str) -> int:
+    number = int(value)
+    if number < 0:
+        raise ValueError(value)
+    return number
 
 
 class Command(BaseCommand):
@@ -57,10 +67,13 @@ class Command(BaseCommand):
         )
         parser.add_argument(
             "--rows",
-            type=int,
-            default=5,
+            type=_row_limit,
+            default=None,
             metavar="N",
-            help=_("affected rows listed per check in text and markdown (JSON lists all)"),
+            help=_(
+                "affected rows listed per check (default: 5 in text and markdown, 200 in JSON; "
+                "the JSON says per check how many it left out)"
+            ),
         )
         parser.add_argument("--fix", metavar="CHECK_ID", help=_("apply the fix of this check"))
         parser.add_argument(
@@ -95,17 +108,22 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--notify needs --record: the alert compares the new snapshot with the previous.")
             )
-        outcomes = run_all()
-        document = report.build(outcomes)
+        limit = options["rows"]
+        if limit is None:
+            limit = JSON_ROWS if options["format"] == "json" else TEXT_ROWS
+        # Counts first, rows on demand: paged checks load only the rows listed. A snapshot keeps
+        # every affected row's key, so --record loads them all.
+        outcomes = run_all(None if options["record"] else limit)
+        document = report.build(outcomes, row_limit=limit)
         alerted = self.record(outcomes, notify=options["notify"]) if options["record"] else None
         if options["format"] == "json":
             self.stdout.write(
                 json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
             )
         elif options["format"] == "markdown":
-            self.markdown(document, outcomes, options["rows"])
+            self.markdown(document, outcomes, limit)
         else:
-            self.text(document, outcomes, options["rows"])
+            self.text(document, outcomes, limit)
         if alerted is not None:
             self.alerted(alerted, to=self.stderr if options["format"] == "json" else self.stdout)
         if report.failing(outcomes, options["fail_on"]):
@@ -212,7 +230,7 @@ class Command(BaseCommand):
             "%(ok)d ok."
         ) % {
             "checks": len(outcomes),
-            "findings": sum(1 for o in outcomes if o.available and o.rows),
+            "findings": sum(1 for o in outcomes if o.available and o.count),
             "unavailable": sum(1 for o in outcomes if not o.available),
             "ok": sum(1 for o in outcomes if o.ok),
         }
