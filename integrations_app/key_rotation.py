@@ -9,15 +9,20 @@ column (semantics.md §1), so that the previous key can eventually be retired.
 - Values that no key opens, and values stored in the other flavour than their column's, are
   reported (table, id, column, reason) and left untouched: the console cannot know what they
   should be, and the gateway cannot read them either.
-- Table by table, batch by batch (keyset pagination on the primary key); each batch is one
-  transaction that locks its rows, re-encrypts them and records the change.
+- Table by table, batch by batch (keyset pagination on the primary key, ``BATCH_SIZE`` rows);
+  each batch is one transaction that locks its rows (``SELECT ... FOR UPDATE``), re-encrypts
+  them and writes them in a fixed number of statements: one multi-row ``UPDATE ... CASE``, the
+  operation's row, one multi-row INSERT into the change store (``services.secrets``). The
+  statements of a run depend on the number of batches, never on the rows in a batch; memory on
+  the batch size and the values found unreadable, never on the rows rotated (a rotated value
+  is counted and handed to ``on_finding``, not kept).
 - Soft-deleted rows are rotated too: the gateway may restore them.
 - `updated_at` is not touched: the secret itself does not change, only its encryption.
 - One operation (source rotation) per run; the change store gets one change per rewritten row,
   each rotated column as its fingerprint before, "… (GATEWAY_PREVIOUS_KEYS[n])", and after;
-  never a secret or a payload. Mirrored tables are written through ``services.update_rows``;
-  `tenants` is not mirrored: ``services.secrets.rewrite_unmirrored`` writes it with plain SQL
-  (batched) when the table exists, recorded the same way.
+  never a secret or a payload. Mirrored tables and `tenants` (not mirrored, rotated when the
+  table exists) are written the same way, through ``services.secrets.rewrite_secrets``; the
+  new values of a mirrored table are checked against its columns' limits first.
 """
 
 import logging
@@ -35,12 +40,12 @@ from integrations_app.crypto.encrypter import RAW, SERIALIZED, Encrypter
 from integrations_app.crypto.errors import REASONS, DecryptionError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.models import GATEWAY_MODELS
-from integrations_app.services import update_rows
-from integrations_app.services.secrets import rewrite_unmirrored
+from integrations_app.services import limits, snapshots
+from integrations_app.services.secrets import Rewritten, rewrite_secrets
 
 logger = logging.getLogger("askpro.key_rotation")
 
-BATCH_SIZE = 200
+BATCH_SIZE = 1000
 
 ROTATED = "rotated"
 CURRENT = "current"
@@ -99,7 +104,9 @@ class Finding:
 class Report:
     dry_run: bool
     counts: Counter = field(default_factory=Counter)  # values per outcome
-    findings: list[Finding] = field(default_factory=list)  # every value but the current ones
+    # The values no key opens or in the wrong flavour; rotated ones are counted (and handed to
+    # ``on_finding``), not kept: memory does not grow with the rows rotated.
+    findings: list[Finding] = field(default_factory=list)
     rows_changed: int = 0
     tables: list[str] = field(default_factory=list)  # the tables scanned
     absent: list[str] = field(default_factory=list)  # tables / columns this database lacks
@@ -110,7 +117,7 @@ class Report:
 
     def add(self, finding: Finding) -> None:
         self.counts[finding.outcome] += 1
-        if finding.outcome != CURRENT:
+        if finding.outcome in (UNDECRYPTABLE, WRONG_FLAVOUR):
             self.findings.append(finding)
 
 
@@ -270,31 +277,42 @@ def _any_set(columns) -> Q:
 
 
 def _write(target, changed, using, encrypter) -> None:
-    """Write one batch's new payloads through the services: recorded, fingerprints only.
+    """Write one batch's new payloads, recorded: fingerprints only, in a fixed number of queries.
 
     The change store gets, per row, each rotated column's fingerprint before ("… (key)") and
-    after; ``updated_at`` stays (the secret itself is unchanged).
+    after, computed from the values this batch read (and locked); ``updated_at`` stays (the
+    secret itself is unchanged). ``encrypter`` is not needed: the findings carry what is kept.
     """
-    values = {
-        pk: {column: payload for column, (payload, _finding) in rotated.items()}
-        for pk, _instance, rotated in changed
-    }
-    if target.model is not None:
-        update_rows(
-            model=target.model, values=values, allow_secrets=True, touch=False, encrypter=encrypter
+    rows = []
+    for pk, instance, rotated in changed:
+        payloads = {column: payload for column, (payload, _finding) in rotated.items()}
+        company_id, label = None, f"{target.table} {pk}"
+        if instance is not None:  # read for this batch only: the new payloads go into it
+            company_id = snapshots.company_of(instance)
+            label = snapshots.label_of(instance)
+            for column, payload in payloads.items():
+                setattr(instance, column, payload)
+            limits.check(instance, payloads)
+        rows.append(
+            Rewritten(
+                pk=pk,
+                payloads=payloads,
+                before={
+                    c: f"{f.fingerprint} ({key_name(f.key_index)})"
+                    for c, (_p, f) in rotated.items()
+                },
+                after={c: f.fingerprint for c, (_p, f) in rotated.items()},
+                company_id=company_id,
+                label=label,
+            )
         )
-        return
-    rewrite_unmirrored(
-        table=target.table,
-        values=values,
-        flavour=target.flavour,
-        encrypter=encrypter,
-        using=using,
-    )
-    for pk, _instance, rotated in changed:
-        logger.info(
-            "rotated %s %s: %s",
-            target.table,
-            pk,
-            ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
-        )
+    key = target.model._meta.pk.column if target.model is not None else "id"
+    rewrite_secrets(table=target.table, rows=rows, key=key, using=using)
+    if target.model is None:
+        for pk, _instance, rotated in changed:
+            logger.info(
+                "rotated %s %s: %s",
+                target.table,
+                pk,
+                ", ".join(f"{c} ({f.fingerprint})" for c, (_p, f) in rotated.items()),
+            )

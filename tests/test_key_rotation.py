@@ -413,3 +413,73 @@ def test_an_unusable_key_stops_the_command_with_one_line(tmp_path, env, expected
     assert len(lines) == 1, result.stderr
     assert expected in lines[0] and "base64:" in lines[0]
     assert "c2hvcnQ" not in lines[0]  # never the key itself
+
+
+# -- queries: a fixed number per batch, whatever the rows in it ------------------------------------
+
+
+def rotation_queries(count: int, batch_size: int) -> list[str]:
+    """The statements of a rotation of ``count`` old-key companies and as many integrations.
+
+    The rows are made and rotated in a savepoint that is rolled back afterwards.
+    """
+    from django.test.utils import CaptureQueriesContext
+
+    with transaction.atomic():
+        for i in range(count):
+            owner = company(f"Zählung {i}", calcom_api_key=OLD.encrypt(f"cal_test_{i}"))
+            integration(owner, api_key=OLD.encrypt_string(f"cal_test_api_{i}"))
+        with CaptureQueriesContext(connection) as queries:
+            report = key_rotation.rotate(batch_size=batch_size)
+        assert report.counts[key_rotation.ROTATED] == 2 * count
+        assert report.rows_changed == 2 * count
+        assert Change.objects.filter(operation__source=Source.ROTATION).count() == 2 * count
+        transaction.set_rollback(True)
+    return [q["sql"] for q in queries.captured_queries]
+
+
+def kinds(queries: list[str]) -> dict:
+    from collections import Counter
+
+    return Counter(sql.split(None, 1)[0].upper() for sql in queries)
+
+
+# Per batch that rotates: the locked read, the UPDATE, the operation's lookup, the INSERT into
+# the change store; in the test's transaction the batch's own is a savepoint (two statements).
+PER_BATCH = 4 + 2
+EMPTY_READ = 1 + 2
+
+
+def test_a_rotation_sends_the_same_queries_for_n_and_3n_rows(gateway_key):
+    n = 40
+    one, three = rotation_queries(n, 1000), rotation_queries(3 * n, 1000)
+    assert len(one) == len(three)
+    assert kinds(one) == kinds(three)
+    # companies and integrations, one batch each: one multi-row UPDATE per table, one multi-row
+    # INSERT into the change store per table, and the operation's row once.
+    updates = [s for s in three if s.upper().startswith("UPDATE")]
+    assert len(updates) == 2 and all(" CASE " in s for s in updates)
+    inserts = [s for s in three if s.upper().startswith("INSERT")]
+    assert len(inserts) == 3
+    assert sum("changelog_change" in s for s in inserts) == 2
+
+
+def test_the_queries_of_a_rotation_depend_only_on_its_batches(gateway_key):
+    batch, n = 25, 40  # per table: 40 rows are 2 batches, 120 rows 5 (no empty read after either)
+    one, three = rotation_queries(n, batch), rotation_queries(3 * n, batch)
+    assert len(three) - len(one) == 2 * (5 - 2) * PER_BATCH
+    assert kinds(one)["UPDATE"] == 2 * 2 and kinds(three)["UPDATE"] == 2 * 5
+    # 30 and 50 rows are both 2 batches; after 50 (full batches) one more read finds nothing.
+    assert len(rotation_queries(50, batch)) - len(rotation_queries(30, batch)) == 2 * EMPTY_READ
+
+
+def test_a_dry_run_sends_no_write_statement(gateway_key):
+    from django.test.utils import CaptureQueriesContext
+
+    for i in range(30):
+        company(f"Vorschau {i}", calcom_api_key=OLD.encrypt(f"cal_test_{i}"))
+    with CaptureQueriesContext(connection) as queries:
+        report = key_rotation.rotate(dry_run=True, batch_size=20)
+    assert report.counts[key_rotation.ROTATED] == 30
+    sent = kinds([q["sql"] for q in queries.captured_queries])
+    assert not sent["UPDATE"] and not sent["INSERT"] and not sent["DELETE"]

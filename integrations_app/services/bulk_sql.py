@@ -147,3 +147,59 @@ def batches(iterable, size: int = BATCH):
     iterator = iter(iterable)
     while batch := list(islice(iterator, size)):
         yield batch
+
+
+def update_by_key(cursor, table: str, key: str, rows: dict) -> int:
+    """``UPDATE table SET column = CASE key WHEN ... END ... WHERE key IN (...)``: many rows.
+
+    ``rows`` is ``{key value: {column: new value}}``; a row may set only some of the columns
+    (the others keep their value: ``ELSE column``). One statement per ``BATCH`` rows (fewer
+    where the database allows fewer parameters per statement, as SQLite does), whatever the
+    columns each row sets. Keys that are plain (whole numbers, UUIDs) are written into the
+    statement, anything else is bound; the new values are always bound. Names are the
+    caller's (a model's table and columns). Returns the number of statements sent.
+    """
+    if not rows:
+        return 0
+    quote = cursor.db.ops.quote_name
+    columns = list(dict.fromkeys(c for values in rows.values() for c in values))
+    keys = list(rows)
+    plain_keys = _plain_texts(tuple(keys)) is not None
+    per_row = len(columns) * (1 if plain_keys else 2) + (0 if plain_keys else 1)
+    limit = cursor.db.features.max_query_params
+    step = max(1, min(BATCH, limit // per_row)) if limit else BATCH
+    name, key_name = quote(table), quote(key)
+    statements = 0
+    for start in range(0, len(keys), step):
+        chunk = keys[start : start + step]
+        texts = _plain_texts(tuple(chunk)) if plain_keys else None
+        assignments, params = [], []
+        for column in columns:
+            whens = []
+            for index, pk in enumerate(chunk):
+                values = rows[pk]
+                if column not in values:
+                    continue
+                if texts is None:
+                    whens.append("WHEN %s THEN %s")
+                    params += [pk, values[column]]
+                else:
+                    whens.append(f"WHEN {texts[index]} THEN %s")
+                    params.append(values[column])
+            if whens:
+                quoted = quote(column)
+                assignments.append(
+                    f"{quoted} = CASE {key_name} {' '.join(whens)} ELSE {quoted} END"
+                )
+        if texts is None:
+            in_list = ", ".join(["%s"] * len(chunk))
+            params += chunk
+        else:
+            in_list = ", ".join(texts)
+        cursor.execute(
+            f"UPDATE {name} SET {', '.join(assignments)} "  # noqa: S608 (names from the caller)
+            f"WHERE {key_name} IN ({in_list})",
+            params,
+        )
+        statements += 1
+    return statements

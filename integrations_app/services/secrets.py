@@ -1,83 +1,70 @@
-"""Rewriting encrypted columns of a gateway table the console does not mirror (``tenants``).
+"""Rewriting encrypted secret columns in bulk (key rotation), recorded as fingerprints only.
 
-Key rotation re-encrypts the secrets of mirrored tables through ``update_rows``; a table without
-a model is written here instead, with plain SQL, in batches (one ``executemany`` per set of
-columns), and recorded in the change store like every other write: per row, each rewritten
-column's fingerprint before and after (``stored_fingerprint``), never a value or a payload.
+Key rotation re-encrypts a batch of rows it has read and locked itself; this writes that batch
+in a fixed number of statements, whatever its size: one multi-row
+``UPDATE ... SET column = CASE id WHEN ... END ... WHERE id IN (...)`` (``bulk_sql.update_by_key``)
+and the change store's rows as multi-row INSERTs (``bulk_sql.Insert``), one ``Change`` per row
+under the current operation, in the caller's transaction. Mirrored tables and ``tenants`` (not
+mirrored) go the same way. A change holds, per rewritten column, the fingerprint before and
+after (``stored_fingerprint``'s texts), never a value or a payload.
 """
 
-from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Sequence
+from dataclasses import dataclass
 
-from django.db import connections, transaction
+from django.db import connections, router, transaction
 
-from changelog.recording import RowChange, record
-from integrations_app.crypto.fingerprint import stored_fingerprint
+from changelog.models import Change
+from changelog.recording import operation_row
+from integrations_app.services.bulk_sql import Insert, json_object, update_by_key
+
+_REPR_LENGTH = Change._meta.get_field("object_repr").max_length
 
 
-def rewrite_unmirrored(
-    *,
-    table: str,
-    values: Mapping[object, Mapping[str, str]],
-    flavour: str,
-    encrypter=None,
-    using: str = "default",
+@dataclass(frozen=True)
+class Rewritten:
+    """One row's new payloads, with what its change records (fingerprints, never values)."""
+
+    pk: object
+    payloads: dict  # {column: new payload}
+    before: dict  # {column: fingerprint text of the old value}
+    after: dict  # {column: fingerprint text of the new value}
+    company_id: int | None = None
+    label: str = ""
+
+
+def rewrite_secrets(
+    *, table: str, rows: Sequence[Rewritten], key: str = "id", using: str = "default"
 ) -> int:
-    """Set, per row id, the given encrypted columns of ``table``; returns the rows written.
+    """Write ``rows``' payloads into ``table`` and record one change per row; returns the rows.
 
-    ``flavour`` is the columns' (SERIALIZED or RAW); ``encrypter`` opens the values for their
-    fingerprints (from the settings when not given). The caller has read (and locked) the rows;
-    their current values are read once more here, in one query, for the record.
+    The caller has read (and locked) the rows and computed the fingerprints from what it read:
+    nothing is read again here.
     """
-    values = {pk: dict(columns) for pk, columns in values.items() if columns}
-    if not values:
+    rows = [row for row in rows if row.payloads]
+    if not rows:
         return 0
     connection = connections[using]
-    quote = connection.ops.quote_name
-    columns = sorted({c for row in values.values() for c in row})
-    with transaction.atomic(using=using):
-        before = _read(connection, table, columns, list(values))
-        groups = defaultdict(list)
-        for pk, row in values.items():
-            group = tuple(sorted(row))
-            groups[group].append([*(row[c] for c in group), pk])
-        with connection.cursor() as cursor:
-            for group, params in groups.items():
-                assignments = ", ".join(f"{quote(c)} = %s" for c in group)
-                cursor.executemany(
-                    f"UPDATE {quote(table)} SET {assignments} "  # noqa: S608
-                    f"WHERE {quote('id')} = %s",
-                    params,
-                )
-        record(
-            _change(table, pk, before.get(pk, {}), row, flavour, encrypter)
-            for pk, row in values.items()
+    # The caller's transaction (the batch's), or one of its own: no savepoint per batch.
+    with transaction.atomic(using=using, savepoint=False), connection.cursor() as cursor:
+        update_by_key(cursor, table, key, {row.pk: row.payloads for row in rows})
+        operation_id = operation_row(using=router.db_for_write(Change)).pk
+        record = Insert(
+            cursor,
+            Change,
+            ("object_pk", "company_id", "object_repr", "before", "after"),
+            {"operation": operation_id, "table": table, "action": Change.Action.UPDATE.value},
         )
-    return len(values)
-
-
-def _read(connection, table, columns, pks) -> dict:
-    quote = connection.ops.quote_name
-    found = {}
-    with connection.cursor() as cursor:
-        for start in range(0, len(pks), 500):
-            chunk = pks[start : start + 500]
-            cursor.execute(
-                f"SELECT {quote('id')}, {', '.join(quote(c) for c in columns)} "  # noqa: S608
-                f"FROM {quote(table)} WHERE {quote('id')} IN ({', '.join(['%s'] * len(chunk))})",
-                chunk,
-            )
-            for row in cursor.fetchall():
-                found[row[0]] = dict(zip(columns, row[1:], strict=True))
-    return found
-
-
-def _change(table, pk, old, new, flavour, encrypter) -> RowChange:
-    return RowChange(
-        table=table,
-        pk=pk,
-        action="update",
-        before={c: stored_fingerprint(old.get(c), flavour, encrypter) for c in new},
-        after={c: stored_fingerprint(new[c], flavour, encrypter) for c in new},
-        label=f"{table} {pk}",
-    )
+        record(
+            [
+                (
+                    str(row.pk),
+                    row.company_id,
+                    str(row.label or "")[:_REPR_LENGTH],
+                    json_object(row.before),
+                    json_object(row.after),
+                )
+                for row in rows
+            ]
+        )
+    return len(rows)
