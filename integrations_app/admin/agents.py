@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import admin
 
 from integrations_app.admin.base import GatewayAdmin
+from integrations_app.admin.scale import PrefixSearch, RelatedByPrefetch
 from integrations_app.admin.tenancy import COMPANY_FILTER
 from integrations_app.models import RetellAgent
 from integrations_app.services.agents import agent_id_problem
@@ -23,10 +24,10 @@ class RetellAgentForm(forms.ModelForm):
 
 
 @admin.register(RetellAgent)
-class RetellAgentAdmin(GatewayAdmin):
+class RetellAgentAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     form = RetellAgentForm
     list_display = ("agent_id", "name", "company", "is_active", "sync_status", "last_synced_at")
-    list_select_related = ("company",)
+    prefetch = ("company",)
     list_filter = ("is_active", "sync_status", COMPANY_FILTER)
     search_fields = ("=agent_id", "name", "company__name")
     fields = ("agent_id", "name", "company", "phone_number", "is_active", "sync_status")

@@ -20,6 +20,7 @@ from integrations_app import connection_tests, credentials, roles
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
 from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
 from integrations_app.admin.forms import IntegrationForm, NotificationTemplateForm
+from integrations_app.admin.scale import IndexedValuesFilter, PrefixSearch, RelatedByPrefetch
 from integrations_app.admin.tenancy import COMPANY_FILTER
 from integrations_app.integration_kinds import (
     CALCOM,
@@ -41,7 +42,7 @@ def _core_provider(request, obj) -> str | None:
 
 
 @admin.register(Integration)
-class IntegrationAdmin(GatewayAdmin):
+class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     form = IntegrationForm
     list_display = (
         "name",
@@ -54,8 +55,9 @@ class IntegrationAdmin(GatewayAdmin):
         "health_status",
         "last_sync_at",
     )
-    # integrations.company_id has no foreign key: a LEFT JOIN keeps rows whose company is gone.
-    list_select_related = ("company",)
+    # integrations.company_id has no foreign key: prefetched (no join), a company that is gone
+    # shows as missing.
+    prefetch = ("company",)
     list_filter = (
         "provider",
         "status",
@@ -65,8 +67,8 @@ class IntegrationAdmin(GatewayAdmin):
         ("last_sync_at", DateFieldListFilter),
         COMPANY_FILTER,
     )
-    search_fields = ("name", "provider", "type", "external_id", "company__name")
-    ordering = ("company__name", "provider", "name")
+    search_fields = ("name", "provider", "type", "=external_id", "company__name")
+    ordering = ("company_id", "provider", "name", "id")
     fieldsets = (
         (None, {"fields": ("company", "name", "type", "provider", "status", "is_active")}),
         (
@@ -285,13 +287,19 @@ class IntegrationAdmin(GatewayAdmin):
 
 
 @admin.register(NotificationTemplate)
-class NotificationTemplateAdmin(GatewayAdmin):
+class NotificationTemplateAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     form = NotificationTemplateForm
     list_display = ("key", "channel", "company", "name", "type", "is_active", "priority")
-    list_select_related = ("company",)
-    list_filter = ("channel", "key", "is_active", "is_system", COMPANY_FILTER)
+    prefetch = ("company",)
+    list_filter = (
+        ("channel", IndexedValuesFilter),
+        ("key", IndexedValuesFilter),
+        "is_active",
+        "is_system",
+        COMPANY_FILTER,
+    )
     search_fields = ("key", "name", "type", "company__name")
-    ordering = ("company__name", "key", "channel")
+    ordering = ("company_id", "key", "channel", "id")
     fieldsets = (
         (None, {"fields": ("company", "key", "channel", "name", "type", "description")}),
         (_("Texts"), {"fields": ("subject", "content", "translations", "variables")}),

@@ -1,7 +1,10 @@
 """Admin of companies and what routes and books for them: branches, staff, services, numbers."""
 
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.db.models import OuterRef, Subquery
+from django.urls import reverse
+from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 from import_export.admin import ExportMixin
 from import_export.formats.base_formats import CSV, XLSX
@@ -22,15 +25,25 @@ from integrations_app.admin.forms import (
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.admin.routing import RoutingAdminMixin
+from integrations_app.admin.scale import (
+    CompanyFilter,
+    IndexedValuesFilter,
+    PrefixSearch,
+    RelatedByPrefetch,
+)
 from integrations_app.models import Branch, Company, PhoneNumber, Service, Staff
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.roles import EXPORT_PHONE_NUMBERS
 
-COMPANY_FILTER = ("company", admin.RelatedOnlyFieldListFilter)
+COMPANY_FILTER = ("company", CompanyFilter)
 
 
 class GatewayInline(admin.TabularInline):
     extra = 0
+    # A company page shows at most this many rows of an inline (the first by its order; the
+    # rest are in the changelist, linked): a company with hundreds of numbers would render
+    # a select of its branches per row, seconds and megabytes of HTML.
+    max_rows = 10
     show_change_link = True
     save_service = staticmethod(services.save_record)
 
@@ -76,7 +89,7 @@ class CountColumns:
 
 
 @admin.register(Company)
-class CompanyAdmin(CountColumns, GatewayAdmin):
+class CompanyAdmin(PrefixSearch, CountColumns, GatewayAdmin):
     list_display = (
         "name",
         "city",
@@ -89,8 +102,14 @@ class CompanyAdmin(CountColumns, GatewayAdmin):
         "staff_count",
         "created_at",
     )
-    list_filter = ("is_active", "billing_status", "retell_enabled", "country")
-    search_fields = ("name", "slug", "email", "city", "contact_person")
+    list_filter = (
+        "is_active",
+        "billing_status",
+        "retell_enabled",
+        ("country", IndexedValuesFilter),
+    )
+    search_fields = ("name", "=slug", "email", "city", "contact_person")
+    search_company = False
     ordering = ("name",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "email", "phone", "contact_person", "industry")}),
@@ -123,6 +142,30 @@ class CompanyAdmin(CountColumns, GatewayAdmin):
     )
     inlines = (BranchInline, PhoneNumberInline)
 
+    def get_formset_kwargs(self, request, obj, inline, prefix):
+        kwargs = super().get_formset_kwargs(request, obj, inline, prefix)
+        limit = getattr(inline, "max_rows", None)
+        if obj is None or obj.pk is None or limit is None:
+            return kwargs
+        rows = kwargs["queryset"].filter(company_id=obj.pk)
+        keys = list(rows.values_list("pk", flat=True)[: limit + 1])
+        if len(keys) > limit and request.method == "GET":
+            model = inline.model
+            opts = model._meta
+            url = reverse(f"admin:{opts.app_label}_{opts.model_name}_changelist")
+            messages.info(
+                request,
+                format_html(
+                    _('{name}: the first {limit} are shown here; <a href="{url}">all of them</a>.'),
+                    name=capfirst(opts.verbose_name_plural),
+                    limit=limit,
+                    url=f"{url}?company__id__exact={obj.pk}",
+                ),
+            )
+        if len(keys) > limit:
+            kwargs["queryset"] = kwargs["queryset"].filter(pk__in=keys[:limit])
+        return kwargs
+
     def get_queryset(self, request):
         return selectors.with_integration_state(super().get_queryset(request)).annotate(
             branch_count=count_of(Branch),
@@ -154,7 +197,7 @@ class CompanyAdmin(CountColumns, GatewayAdmin):
 
 
 @admin.register(Branch)
-class BranchAdmin(CountColumns, GatewayAdmin):
+class BranchAdmin(RelatedByPrefetch, PrefixSearch, CountColumns, GatewayAdmin):
     list_display = (
         "name",
         "company",
@@ -164,10 +207,11 @@ class BranchAdmin(CountColumns, GatewayAdmin):
         "phone_number_count",
         "staff_count",
     )
-    list_select_related = ("company",)
+    # Read in the branches' own order (idx_branches_company_name), the companies prefetched.
+    prefetch = ("company",)
     list_filter = ("is_active", "active", COMPANY_FILTER)
-    search_fields = ("name", "slug", "city", "company__name")
-    ordering = ("company__name", "name")
+    search_fields = ("name", "=slug", "city", "company__name")
+    ordering = ("company_id", "name", "id")
     fields = (
         "company",
         "name",
@@ -190,7 +234,7 @@ class BranchAdmin(CountColumns, GatewayAdmin):
 
 
 @admin.register(Staff)
-class StaffAdmin(GatewayAdmin):
+class StaffAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     # staff.branch_id is NOT NULL without a foreign key: it may name no branch. A join on it
     # would drop such staff from the list, so the branch is read by subqueries instead.
     list_display = (
@@ -202,10 +246,11 @@ class StaffAdmin(GatewayAdmin):
         "is_bookable",
         "calcom_user_id",
     )
-    list_select_related = ("company",)
+    prefetch = ("company",)
     list_filter = ("is_active", "is_bookable", "active", COMPANY_FILTER)
-    search_fields = ("name", "email", "phone", "calcom_user_id", "company__name")
-    ordering = ("name",)
+    search_fields = ("name", "=email", "phone", "=calcom_user_id", "company__name")
+    number_columns = ("phone",)
+    ordering = ("name", "id")
     fields = (
         "company",
         "branch",
@@ -249,7 +294,7 @@ class StaffAdmin(GatewayAdmin):
 
 
 @admin.register(Service)
-class ServiceAdmin(GatewayAdmin):
+class ServiceAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     list_display = (
         "name",
         "company",
@@ -260,10 +305,10 @@ class ServiceAdmin(GatewayAdmin):
         "is_active",
         "calcom_event_type_id",
     )
-    list_select_related = ("company", "branch")
+    prefetch = ("company", "branch")
     list_filter = ("is_active", COMPANY_FILTER)
-    search_fields = ("name", "category", "calcom_event_type_id", "company__name")
-    ordering = ("company__name", "name")
+    search_fields = ("name", "category", "=calcom_event_type_id", "company__name")
+    ordering = ("company_id", "name", "id")
     fields = (
         "company",
         "branch",
@@ -281,7 +326,9 @@ class ServiceAdmin(GatewayAdmin):
 
 
 @admin.register(PhoneNumber)
-class PhoneNumberAdmin(RoutingAdminMixin, PhoneImportAdminMixin, ExportMixin, GatewayAdmin):
+class PhoneNumberAdmin(
+    PrefixSearch, RoutingAdminMixin, PhoneImportAdminMixin, ExportMixin, GatewayAdmin
+):
     form = PhoneNumberForm
     # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
     # django-import-export with the same columns, every cell neutralised (resource.py).
@@ -301,7 +348,10 @@ class PhoneNumberAdmin(RoutingAdminMixin, PhoneImportAdminMixin, ExportMixin, Ga
     )
     list_select_related = ("company", "branch")
     list_filter = ("type", "is_active", "is_primary", COMPANY_FILTER)
+    # The start of a number as stored or normalised, any written form of a whole number
+    # (its E.164 form), a label's start, a company's name (PrefixSearch).
     search_fields = ("number", "number_normalized", "phone_number", "label", "company__name")
+    number_columns = ("number", "number_normalized", "phone_number")
     ordering = ("number",)
     fieldsets = (
         (None, {"fields": ("company", "branch", "number", "type", "label", "description")}),
