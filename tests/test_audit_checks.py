@@ -568,7 +568,9 @@ def test_queries_do_not_grow_with_rows(gateway_key):
     _world(20, current, start=2)
     many = _queries()
     assert few == many
-    assert many <= 45  # 34 checks: most one query, a few two or three (pinned per check)
+    # 34 checks: most one query, a few two or three (pinned per check); on MySQL/MariaDB the two
+    # inventory checks read information_schema's estimates first (one query each).
+    assert many <= 45 + (2 if connection.vendor == "mysql" else 0)
     assert Company.objects.count() == 22 and Branch.objects.count() == 22
     assert Staff.objects.count() == 44
 
@@ -606,7 +608,7 @@ def test_audit_query_count_is_pinned_and_does_not_grow_with_affected_rows(gatewa
     few, small = _audit_queries(rows=3)
     _world(20, current, start=2)
     many, big = _audit_queries(rows=3)
-    assert few == many == AUDIT_QUERIES
+    assert few == many == AUDIT_QUERIES[connection.vendor == "mysql"]
     customers = {c["id"]: c for c in big["checks"]}["AUD-CUS-001"]
     assert customers["count"] == 22 and len(customers["rows"]) == 3
     assert customers["rows_omitted"] == 19
@@ -616,8 +618,9 @@ def test_audit_query_count_is_pinned_and_does_not_grow_with_affected_rows(gatewa
 
 
 # The audit command's queries: the checks (one to three each), the measures (3) and the row
-# counts (1). Pinned: a change here is deliberate.
-AUDIT_QUERIES = 48
+# counts (1); on MySQL/MariaDB three more: information_schema's estimates for the two inventory
+# checks and the row counts. Pinned (SQLite, MySQL): a change here is deliberate.
+AUDIT_QUERIES = (48, 51)
 
 
 def test_paged_check_pages_in_the_order_of_find(gateway_key):
