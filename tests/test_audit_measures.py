@@ -115,4 +115,5 @@ def test_queries_do_not_grow_with_rows():
     world(0, 2)
     few = _queries()
     world(2, 25)
-    assert _queries() == few == 4
+    # row_counts(): on MySQL/MariaDB information_schema's estimates first (one more query).
+    assert _queries() == few == (5 if connection.vendor == "mysql" else 4)
