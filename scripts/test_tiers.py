@@ -144,7 +144,9 @@ def run_tier(tier: str, database_url: str, pytest_args: list[str]) -> dict:
     report.unlink(missing_ok=True)
     env = dict(os.environ, DATABASE_URL=database_url, LANGUAGE_CODE="de",
                ASKPRO_GATEWAY_TABLES="reference" if tier == "reference" else "models",
-               ASKPRO_TEST_TIER=tier)  # fmt: skip
+               ASKPRO_TEST_TIER=tier,
+               # A DATABASE_URL means production settings; Django's test client speaks plain HTTP.
+               SECURE_SSL_REDIRECT="false", SECURE_COOKIES="false")  # fmt: skip
     env.pop("DJANGO_SETTINGS_MODULE", None)
     print(f"\n==> tier {tier}: {database_url.split('@')[-1]}", flush=True)
     started = time.monotonic()

@@ -111,6 +111,17 @@ def scratch_database(tmp_path: Path):
             cursor.execute(f"DROP DATABASE IF EXISTS `{name}`")
 
 
+# Set by scripts/test_tiers.py for the in-process test client of the MariaDB tiers (production
+# settings, plain-HTTP test client); a command or server a test starts runs as deployed.
+TEST_CLIENT_ONLY_ENV = ("SECURE_SSL_REDIRECT", "SECURE_COOKIES")
+
+
+def child_env() -> dict[str, str]:
+    """The environment for a process a test starts: this one's, without pytest's own settings."""
+    skip = ("DJANGO_SETTINGS_MODULE", *TEST_CLIENT_ONLY_ENV)
+    return {k: v for k, v in os.environ.items() if not k.startswith("PYTEST") and k not in skip}
+
+
 def run_manage(
     *args: str,
     database_url: str,
@@ -119,8 +130,7 @@ def run_manage(
     extra_env: dict | None = None,
 ) -> subprocess.CompletedProcess:
     """Run manage.py as a user would, in a separate process against the given database."""
-    env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-    env.pop("DJANGO_SETTINGS_MODULE", None)
+    env = child_env()
     env.pop("DATABASE_URL", None)
     env |= {"LANGUAGE_CODE": language} | ({"DATABASE_URL": database_url} if database_url else {})
     # Like a configured deployment: the gateway's key is set (tests may override or blank it).

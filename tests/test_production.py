@@ -43,8 +43,7 @@ class Served:
     def __init__(self, tmp_path, database_url: str, **env):
         self.port = _free_port()
         self.base = f"http://127.0.0.1:{self.port}"
-        self.env = {k: v for k, v in os.environ.items() if not k.startswith("PYTEST")}
-        self.env.pop("DJANGO_SETTINGS_MODULE", None)
+        self.env = support.child_env()
         self.env |= {
             "DATABASE_URL": database_url,
             "GATEWAY_APP_KEY": TEST_APP_KEY,
@@ -128,7 +127,7 @@ def test_health_says_database_unreachable_when_it_is(tmp_path):
 def test_serve_refuses_to_start_without_a_database_url(tmp_path):
     if (BASE_DIR / ".env").exists():
         pytest.skip("a developer's .env beside manage.py may name DATABASE_URL")
-    env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
+    env = {k: v for k, v in support.child_env().items() if k != "DATABASE_URL"}
     result = subprocess.run(
         ["bash", "scripts/serve.sh"], cwd=BASE_DIR,
         env=env | {"VENV": os.path.dirname(os.path.dirname(os.sys.executable))},

@@ -19,6 +19,7 @@ with its usual redirect to ``?e=1``. `guard_site` puts `SafeChangelist` in front
 registered admin class; `GatewayAdmin` has it from the start.
 """
 
+from django.contrib import admin
 from django.contrib.admin.options import IncorrectLookupParameters
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
@@ -83,9 +84,24 @@ class SafeChangelist:
 
 def guard_site(site) -> None:
     """Put `SafeChangelist` in front of every admin registered on ``site`` without it
-    (Django's users and groups, axes, the task store, the console's own)."""
+    (Django's users and groups, axes, the task store, the console's own).
+
+    A ``date_hierarchy`` (axes' logs have one) becomes a date filter: the hierarchy converts
+    time zones in SQL, a 500 on a MariaDB without time zone tables (admin/base.py)."""
     for model, model_admin in list(site._registry.items()):
         cls = type(model_admin)
-        if not issubclass(cls, SafeChangelist):
+        attrs = {}
+        if cls.date_hierarchy:
+            dated = (cls.date_hierarchy, admin.DateFieldListFilter)
+            attrs = {"date_hierarchy": None, "list_filter": _with_date_filter(cls, dated)}
+        if attrs or not issubclass(cls, SafeChangelist):
             site.unregister(model)
-            site.register(model, type(cls.__name__, (SafeChangelist, cls), {}))
+            bases = (cls,) if issubclass(cls, SafeChangelist) else (SafeChangelist, cls)
+            site.register(model, type(cls.__name__, bases, attrs))
+
+
+def _with_date_filter(cls, dated: tuple) -> list:
+    """``cls.list_filter`` with its plain entry for the hierarchy's field made a date filter."""
+    field = dated[0]
+    kept = [f for f in cls.list_filter if f != field]
+    return [dated, *kept]
