@@ -299,7 +299,21 @@ except ConfigError as error:
 # Error reports (and DEBUG pages) never show variables or POST fields marked sensitive.
 DEFAULT_EXCEPTION_REPORTER_FILTER = "askpro_console.error_reports.AlwaysSafeExceptionReporterFilter"
 
-# Long work (provider reconciliations over many companies) runs in background workers on
-# Django's Tasks framework, stored in the database: `python manage.py db_worker` on one or more
-# machines takes the tasks; the page that started one shows its state and survives a reload.
+# Long work (provider reconciliations, bulk connection tests, large imports, scheduled audits)
+# runs in background workers on Django's Tasks framework, stored in the database: `python
+# manage.py db_worker` on one or more machines takes the tasks; the page that started one
+# shows its state and survives a reload.
 TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend", "QUEUES": ["default"]}}
+try:
+    # A background connection test asks this many providers at once (threads in the worker).
+    CONNECTION_TEST_CONCURRENCY = _env.count("CONNECTION_TEST_CONCURRENCY", 16)
+    # ... and writes their outcomes in transactions of this many integrations each.
+    CONNECTION_TEST_CHUNK = _env.count("CONNECTION_TEST_CHUNK", 200)
+    # A selection of up to this many integrations is tested in the request; more go to a worker.
+    CONNECTION_TEST_SYNC_MAX = _env.count("CONNECTION_TEST_SYNC_MAX", 20)
+    # Confirming an import of more rows than this queues its write for a worker.
+    PHONE_IMPORT_BACKGROUND_ROWS = _env.count("PHONE_IMPORT_BACKGROUND_ROWS", 2000)
+    # A running job whose worker gave no sign of life for this long is marked failed.
+    BACKGROUND_JOB_TIMEOUT_SECONDS = _env.count("BACKGROUND_JOB_TIMEOUT_SECONDS", 120)
+except ConfigError as error:
+    fail(BASE_DIR, error)

@@ -22,12 +22,14 @@ connection test, or GATEWAY_APP_KEY missing (the console's problem, not the inte
 import logging
 from collections import defaultdict
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import datetime
 
+from django.conf import settings
 from django.db import router, transaction
 from django.db.models import QuerySet
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from changelog.models import Source
@@ -168,9 +170,28 @@ def _test_all(
     numbers: dict[int, list[str]],
     source: str | None,
 ) -> list[ConnectionResult]:
-    outcomes = [_judge(integration, encrypter, numbers) for integration in integrations]
+    outcomes = judge_all(integrations, encrypter, numbers)
     recorded = _record(outcomes, source)
     return [_result(outcome, outcome.integration.pk in recorded) for outcome in outcomes]
+
+
+def judge_all(integrations, encrypter, numbers, concurrency: int | None = None) -> list[_Outcome]:
+    """``_judge`` each integration, up to ``CONNECTION_TEST_CONCURRENCY`` at once, in order.
+
+    Threads, because a test waits on the provider, not on the CPU; each thread speaks the
+    caller's language and touches no database (the rows and numbers were read before).
+    """
+    workers = min(concurrency or settings.CONNECTION_TEST_CONCURRENCY, len(integrations))
+    if workers <= 1:
+        return [_judge(integration, encrypter, numbers) for integration in integrations]
+    language = translation.get_language()
+
+    def judge(integration):
+        with translation.override(language):
+            return _judge(integration, encrypter, numbers)
+
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connection-test") as pool:
+        return list(pool.map(judge, integrations))
 
 
 def _judge(

@@ -39,15 +39,25 @@ class Answer:
     delay: float = 0.0
 
 
+class _Server(ThreadingHTTPServer):
+    # Many clients at once (a bulk connection test): the default backlog of 5 would drop them.
+    request_queue_size = 256
+
+
 @dataclass
 class FakeProvider:
     answers: dict[str, Answer] = field(default_factory=dict)
     received: list[Received] = field(default_factory=list)
+    # Added to every GET's own delay: a provider's realistic latency, in seconds.
+    latency: float = 0.0
+    # The most GETs it was answering at the same moment (proof that a client asks concurrently).
+    max_in_flight: int = 0
 
     def __post_init__(self):
         self._lock = threading.Lock()
+        self._in_flight = 0
         self._stopping = threading.Event()
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
+        self._server = _Server(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
             target=self._server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
@@ -105,6 +115,17 @@ class FakeProvider:
     def __exit__(self, *exc_info) -> None:
         self.stop()
 
+    @contextmanager
+    def _counting(self):
+        with self._lock:
+            self._in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self._in_flight)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._in_flight -= 1
+
     def _record(self, request: Received) -> Answer | None:
         with self._lock:
             self.received.append(request)
@@ -131,8 +152,10 @@ def _handler_for(provider: FakeProvider):
             answer = provider._record(received) or Answer(
                 404, _json_bytes({"message": f"no fake answer for {received.path}"})
             )
-            if answer.delay and provider._stopping.wait(answer.delay):
-                return
+            delay = answer.delay + provider.latency
+            with provider._counting():
+                if delay and provider._stopping.wait(delay):
+                    return
             try:
                 self.send_response(answer.status)
                 self.send_header("Content-Type", answer.content_type)

@@ -5,7 +5,10 @@ webhook_secret, credentials) are not editable here: they get their own write-onl
 encrypt in the gateway's format. This admin edits the other columns.
 """
 
+from functools import partial
+
 from django import forms
+from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
@@ -17,6 +20,7 @@ from django.views.decorators.debug import sensitive_post_parameters, sensitive_v
 from django.views.decorators.http import require_POST
 
 from integrations_app import connection_tests, credentials, roles
+from integrations_app.admin import connection_test_jobs as test_jobs
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
 from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
 from integrations_app.admin.forms import IntegrationForm, NotificationTemplateForm
@@ -105,19 +109,36 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         return related_or_missing(obj, "company")
 
     actions = ["test_selected_connections"]
-    # Each test may wait for two provider timeouts: keep a bulk test short enough for a request.
-    max_bulk_tests = 20
 
-    # --- connection tests: a button on the row and a bulk action --------------------------
+    # --- connection tests: a button on the row, a bulk action, background jobs ------------
 
     def get_urls(self):
-        view = self.admin_site.admin_view(require_POST(self.test_connection_view))
+        view = self.admin_site.admin_view
         return [
             path(
-                "<path:object_id>/test-connection/", view, name="integrations_app_integration_test"
+                "connection-tests/",
+                view(partial(test_jobs.jobs_view, self)),
+                name="integrations_app_integration_test_jobs",
+            ),
+            path(
+                "connection-tests/<int:job_id>/",
+                view(partial(test_jobs.job_view, self)),
+                name="integrations_app_integration_test_job",
+            ),
+            path(
+                "<path:object_id>/test-connection/",
+                view(require_POST(self.test_connection_view)),
+                name="integrations_app_integration_test",
             ),
             *super().get_urls(),
         ]
+
+    def changelist_view(self, request, extra_context=None):
+        extra_context = {
+            **(extra_context or {}),
+            "can_test_connections": self.has_test_connection_permission(request),
+        }
+        return super().changelist_view(request, extra_context)
 
     def test_connection_view(self, request, object_id):
         integration = self.get_object(request, object_id)  # None for a key that is no number
@@ -147,16 +168,13 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
 
     @admin.action(description=_("Test the connection"), permissions=["test_connection"])
     def test_selected_connections(self, request, queryset):
+        """A few in the request (each may wait for two provider timeouts); more in a worker."""
         queryset = queryset.filter(provider__in=connection_tests.TESTABLE_PROVIDERS)
-        if queryset.count() > self.max_bulk_tests:
-            self.message_user(
-                request,
-                _("Select at most %(count)d integrations to test at once, or run "
-                  "`python manage.py check_integrations`.") % {"count": self.max_bulk_tests},
-                messages.ERROR,
-            )  # fmt: skip
-            return
+        ids = list(queryset.order_by().values_list("pk", flat=True))
+        if len(ids) > settings.CONNECTION_TEST_SYNC_MAX:
+            return test_jobs.start_job(self, request, ids=ids)
         self._report(request, connection_tests.test_connections(queryset=queryset, source="admin"))
+        return None
 
     def _report(self, request, results):
         if not results:

@@ -1,7 +1,7 @@
 """The gateway's tables, mirrored with ``managed = False``: the gateway owns its schema.
 
 The console's own tables (``PhoneImport``,
-``ImportLock``) are ordinary migrated models
+``ImportLock``, ``BackgroundJob``, ...) are ordinary migrated models
 and not in ``GATEWAY_MODELS``.
 """
 
@@ -12,6 +12,7 @@ from integrations_app.models.imports import (
     PhoneImportUpload,
 )
 from integrations_app.models.integrations import Integration, NotificationTemplate, RetellAgent
+from integrations_app.models.jobs import BackgroundJob, ConnectionTestOutcome
 from integrations_app.models.tenancy import Branch, Company, PhoneNumber, Service, Staff
 
 GATEWAY_MODELS = (
@@ -31,6 +32,8 @@ GATEWAY_MODELS = (
 
 __all__ = [m.__name__ for m in GATEWAY_MODELS] + [
     "GATEWAY_MODELS",
+    "BackgroundJob",
+    "ConnectionTestOutcome",
     "ImportLock",
     "PhoneImport",
     "PhoneImportUpload",
