@@ -1,19 +1,20 @@
 """The bulk connection test as background work: thousands of integrations, chunk by chunk.
 
 ``enqueue`` (a page, a command) fixes which integrations to test, by id, and queues the task
-``integrations_app.tasks.test_connections_job``; a worker runs ``run``. Each chunk of `CHUNK`
-integrations is read in two queries, tested against the providers `CONNECTION_TEST_CONCURRENCY`
-at a time (``connection_tests.judge_all``), then written in one transaction: the health fields
-through the one write path (``connection_tests._record``: one recorded operation per chunk),
-the outcomes that need a look, and the job's counts. So the job's counts are always exactly
-what was written, and a worker that dies loses at most the chunk it was asking about, which it
-had not written.
+``integrations_app.tasks.test_connections_job``; a worker runs ``run``. Each chunk of
+`CONNECTION_TEST_CHUNK` integrations is read in two queries, tested against the providers
+`CONNECTION_TEST_CONCURRENCY` at a time (a thread pool), then written in one transaction: the
+health fields through the one write path (``connection_tests._record``: one recorded operation
+per chunk), the outcomes that need a look, and the job's counts. So the job's counts are always
+exactly what was written, and a worker that dies loses only chunks it had not written.
 """
 
 from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
 
 from django.conf import settings
 from django.db import router, transaction
+from django.utils import translation
 
 from changelog.models import Source
 from changelog.recording import operation
@@ -23,7 +24,7 @@ from integrations_app.connection_tests import (
     _company_numbers,
     _encrypter,
     _record,
-    judge_all,
+    judge_in,
     testable_integrations,
 )
 from integrations_app.integration_kinds import KINDS, RETELL
@@ -52,22 +53,27 @@ def enqueue(*, user, ids=None, company_id: int | None = None) -> BackgroundJob:
 
 
 def run(job: BackgroundJob) -> dict:
-    """Test the job's integrations chunk by chunk (in a worker, through ``jobs.run``)."""
+    """Test the job's integrations chunk by chunk (in a worker, through ``jobs.run``).
+
+    One pool of `CONNECTION_TEST_CONCURRENCY` threads asks the providers; the next chunk is
+    read and handed to it before the current one is written, so the providers are asked while
+    the database writes.
+    """
     ids = list(job.params.get("ids") or [])
-    encrypter = _encrypter()
     # Rows per transaction: a chunk's write takes a fixed number of statements, so queries grow
     # with the number of chunks only.
     size = settings.CONNECTION_TEST_CHUNK
-    for start in range(0, len(ids), size):
-        chunk = ids[start : start + size]
-        integrations = list(
-            Integration.objects.filter(pk__in=chunk).select_related("company").order_by("pk")
-        )
-        numbers = _company_numbers(
-            {i.company_id for i in integrations if i.provider == RETELL.provider}
-        )
-        outcomes = judge_all(integrations, encrypter, numbers)
-        _write_chunk(job, outcomes, vanished=len(chunk) - len(integrations))
+    chunks = [ids[start : start + size] for start in range(0, len(ids), size)]
+    encrypter, language = _encrypter(), translation.get_language()
+    workers = settings.CONNECTION_TEST_CONCURRENCY
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connection-test") as pool:
+        asked = None
+        for chunk in [*chunks, None]:
+            following = _ask(pool, chunk, encrypter, language) if chunk is not None else None
+            if asked is not None:
+                futures, vanished = asked
+                _write_chunk(job, [future.result() for future in futures], vanished=vanished)
+            asked = following
     job.refresh_from_db()
     return {
         "total": job.total,
@@ -76,6 +82,21 @@ def run(job: BackgroundJob) -> dict:
         "failed": job.failed_count,
         "not_tested": job.skipped_count,
     }
+
+
+def _ask(pool, chunk: list, encrypter, language) -> tuple[list, int]:
+    """Read a chunk (two queries) and hand each integration to the pool; (futures, vanished)."""
+    integrations = list(
+        Integration.objects.filter(pk__in=chunk).select_related("company").order_by("pk")
+    )
+    numbers = _company_numbers(
+        {i.company_id for i in integrations if i.provider == RETELL.provider}
+    )
+    futures = [
+        pool.submit(judge_in, language, integration, encrypter, numbers)
+        for integration in integrations
+    ]
+    return futures, len(chunk) - len(integrations)
 
 
 def _write_chunk(job: BackgroundJob, outcomes, *, vanished: int) -> None:

@@ -185,13 +185,14 @@ def judge_all(integrations, encrypter, numbers, concurrency: int | None = None) 
     if workers <= 1:
         return [_judge(integration, encrypter, numbers) for integration in integrations]
     language = translation.get_language()
-
-    def judge(integration):
-        with translation.override(language):
-            return _judge(integration, encrypter, numbers)
-
     with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="connection-test") as pool:
-        return list(pool.map(judge, integrations))
+        return list(pool.map(lambda i: judge_in(language, i, encrypter, numbers), integrations))
+
+
+def judge_in(language: str | None, integration, encrypter, numbers) -> _Outcome:
+    """``_judge`` in ``language`` (a worker thread does not speak its caller's language)."""
+    with translation.override(language):
+        return _judge(integration, encrypter, numbers)
 
 
 def _judge(
