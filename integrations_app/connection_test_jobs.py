@@ -106,6 +106,11 @@ def _write_chunk(job: BackgroundJob, outcomes, *, vanished: int) -> None:
         operation(source=Source.CONNECTION_TEST, user=job.created_by),
         transaction.atomic(using=router.db_for_write(Integration)),
     ):
+        recorded = _record(outcomes, f"background job {job.pk}")
+        ConnectionTestOutcome.objects.bulk_create(
+            [_outcome_row(job, outcome, recorded) for outcome in outcomes if not _fine(outcome)]
+        )
+        # Last, so the job's row is locked only for a moment; Stopped rolls the chunk back.
         jobs.advance(
             job.pk,
             done=len(outcomes) + vanished,
@@ -113,10 +118,6 @@ def _write_chunk(job: BackgroundJob, outcomes, *, vanished: int) -> None:
             warning=statuses[DEGRADED],
             failed=statuses[UNHEALTHY],
             skipped=statuses[UNKNOWN] + vanished,
-        )
-        recorded = _record(outcomes, f"background job {job.pk}")
-        ConnectionTestOutcome.objects.bulk_create(
-            [_outcome_row(job, outcome, recorded) for outcome in outcomes if not _fine(outcome)]
         )
 
 

@@ -16,3 +16,11 @@ def test_connections_job(job_id: int) -> dict:
     from integrations_app import connection_test_jobs
 
     return jobs.run(job_id, connection_test_jobs.run)
+
+
+@task()
+def import_phone_numbers_job(job_id: int) -> dict:
+    """A confirmed phone-number import's write (``phone_import.background``)."""
+    from integrations_app.phone_import import background
+
+    return jobs.run(job_id, background.run)

@@ -25,6 +25,7 @@ from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
+from integrations_app.admin.import_jobs import PhoneImportJobMixin
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
 from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
 from integrations_app.phone_import.resource import PhoneNumberResource
@@ -74,8 +75,9 @@ class PhoneImportForm(forms.Form):
         return " ".join(self.cleaned_data.get("reason", "").split())
 
 
-class PhoneImportAdminMixin:
-    """Import pages for the PhoneNumber admin (add and change permission needed)."""
+class PhoneImportAdminMixin(PhoneImportJobMixin):
+    """Import pages for the PhoneNumber admin (add and change permission needed); a large
+    file's write goes to a worker (import_jobs.py)."""
 
     import_upload_template = "admin/integrations_app/phonenumber/import_upload.html"
     import_preview_template = "admin/integrations_app/phonenumber/import_preview.html"
@@ -115,10 +117,11 @@ class PhoneImportAdminMixin:
         if not self.has_import_permission(request):
             raise PermissionDenied
 
-    def _import_url(self, name: str) -> str:
+    def _import_url(self, name: str, *args) -> str:
         info = self.opts.app_label, self.opts.model_name
         return reverse(
             f"admin:%s_%s_{name}" % info,
+            args=args or None,
             current_app=self.admin_site.name,
         )
 
@@ -160,6 +163,7 @@ class PhoneImportAdminMixin:
             "reason": reason,
             "digest": plan.digest,
             "has_errors": plan.has_errors,
+            "rows": len(plan.rows),
         }
         request.session[SESSION_KEY] = session
         return {**session, "data": data}
@@ -319,6 +323,8 @@ class PhoneImportAdminMixin:
         if not reason and settings.CHANGE_REASON_REQUIRED:
             messages.error(request, reason_required_message())
             return HttpResponseRedirect(self._import_url("phone_import_preview"))
+        if self.runs_in_background(stored):
+            return self.queue_import(request, stored, reason)
         try:
             result = PhoneNumberResource().import_file(
                 data=stored["data"],

@@ -68,6 +68,7 @@ def import_table(
     reason: str = "",
     dry_run: bool = False,
     expected_digest: str | None = None,
+    before_commit=None,
 ) -> ImportResult:
     """Check ``table`` and, unless ``dry_run`` or any row has an error, write every row.
 
@@ -79,6 +80,10 @@ def import_table(
     the file, with ``user`` and ``reason``); ``source`` only labels the import's record (the
     admin, a command). With ``settings.CHANGE_REASON_REQUIRED`` an import without a reason
     raises ``ReasonRequired`` and writes nothing.
+
+    ``before_commit(record)`` runs inside the transaction once the record (and the rows) are
+    written: a background job marks itself done there, and whatever it raises rolls the whole
+    import back.
     """
     region = check_region(region)
     reason = " ".join(str(reason or "").split())
@@ -90,9 +95,12 @@ def import_table(
             operation(source=Source.IMPORT, name=file_name, user=user, reason=reason),
             transaction.atomic(using=database),
         ):
-            return _import_locked(
+            result = _import_locked(
                 table, checksum, file_name, region, user, source, reason, dry_run, expected_digest
             )
+            if before_commit is not None and result.record is not None:
+                before_commit(result.record)
+            return result
     except (IntegrityError, OperationalError, NumbersChanged) as error:
         # Another writer (a form, a fix) added or changed one of these numbers after the check,
         # or the database broke a deadlock or a lock wait: rolled back, nothing is written.
