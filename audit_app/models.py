@@ -76,6 +76,7 @@ class AuditSnapshot(models.Model):
         ("command", _("command")),
         ("dashboard", _("dashboard")),
         ("demo", _("demo data")),
+        ("schedule", _("schedule")),
     )
 
     taken_at = models.DateTimeField(_("taken at"), default=timezone.now, db_index=True)

@@ -28,6 +28,7 @@ from audit_app.fixes.service import (
     preview,
 )
 from audit_app.registry import Severity, get_check, run_all
+from audit_app.tasks import queue_snapshot
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
 # Affected rows listed per check unless --rows says otherwise.
@@ -85,6 +86,14 @@ class Command(BaseCommand):
             help=_("also store this audit as a snapshot (for trends and alerts; for cron)"),
         )
         parser.add_argument(
+            "--enqueue",
+            action="store_true",
+            help=_(
+                "with --record: only queue the audit for a background worker (manage.py "
+                "db_worker), e.g. from cron; nothing new is queued while one waits or runs"
+            ),
+        )
+        parser.add_argument(
             "--notify",
             action="store_true",
             help=_(
@@ -108,6 +117,8 @@ class Command(BaseCommand):
             raise CommandError(
                 _("--notify needs --record: the alert compares the new snapshot with the previous.")
             )
+        if options["enqueue"]:
+            return self.enqueue(record=options["record"], notify=options["notify"])
         limit = options["rows"]
         if limit is None:
             limit = JSON_ROWS if options["format"] == "json" else TEXT_ROWS
@@ -128,6 +139,20 @@ class Command(BaseCommand):
             self.alerted(alerted, to=self.stderr if options["format"] == "json" else self.stdout)
         if report.failing(outcomes, options["fail_on"]):
             raise SystemExit(1)
+
+    def enqueue(self, *, record: bool, notify: bool) -> None:
+        if not record:
+            raise CommandError(
+                _("--enqueue needs --record: a worker stores the audit as a snapshot.")
+            )
+        job, queued = queue_snapshot(notify=notify)
+        if queued:
+            self.stdout.write(_("Audit snapshot queued (job %(id)s).") % {"id": job.pk})
+        else:
+            self.stdout.write(
+                _("An audit snapshot is already waiting or running (job %(id)s): nothing queued.")
+                % {"id": job.pk}
+            )
 
     def record(self, outcomes, notify: bool = False) -> alerts.Result | None:
         """Store the snapshot and apply the retention; said on stderr (stdout may be JSON).
