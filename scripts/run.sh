@@ -14,7 +14,8 @@ ensure_debs libmariadb-dev pkg-config
 ensure_venv mysql
 "$VENV/bin/python" manage.py setup_demo
 say "the console runs on http://${PORT:-127.0.0.1:8000}/admin/ (Ctrl-C stops it)"
-# A background worker beside the server: it runs what pages queue (provider reconciliations).
+# A background worker beside the server: it runs what pages queue (provider reconciliations,
+# bulk connection tests, large imports, queued audit snapshots).
 "$VENV/bin/python" manage.py db_worker --no-startup-delay &
 worker=$!
 trap 'kill "$worker" 2>/dev/null' EXIT INT TERM
