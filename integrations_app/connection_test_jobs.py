@@ -32,14 +32,16 @@ from integrations_app.models import BackgroundJob, ConnectionTestOutcome, Integr
 from integrations_app.providers.base import DEGRADED, HEALTHY, UNHEALTHY, UNKNOWN
 
 
-def enqueue(*, user, ids=None, company_id: int | None = None) -> BackgroundJob:
-    """Queue a test of the testable integrations among ``ids``, or of every testable one (of a
-    company); the job lists their ids, so its total is known before a worker starts."""
-    if ids is None:
+def enqueue(*, user, queryset=None, ids=None, company_id: int | None = None) -> BackgroundJob:
+    """Queue a test of the testable integrations of ``queryset`` (an admin selection), of
+    ``ids``, or of every testable one (of a company); the job lists their ids, so its total is
+    known before a worker starts."""
+    if queryset is None and ids is not None:
+        queryset = Integration.objects.filter(pk__in=list(ids))
+    if queryset is None:
         queryset = testable_integrations(company_id=company_id)
-    else:
-        queryset = Integration.objects.filter(pk__in=list(ids), provider__in=TESTABLE_PROVIDERS)
-    chosen = sorted(queryset.order_by().values_list("pk", flat=True))
+    queryset = queryset.filter(provider__in=TESTABLE_PROVIDERS).order_by()
+    chosen = sorted(queryset.values_list("pk", flat=True))
     job = jobs.create(
         kind=BackgroundJob.Kind.CONNECTION_TEST,
         user=user,

@@ -37,8 +37,8 @@ def job_url(model_admin, job: BackgroundJob) -> str:
     )
 
 
-def start_job(model_admin, request, *, ids=None, company_id=None) -> HttpResponseRedirect:
-    job = connection_test_jobs.enqueue(user=request.user, ids=ids, company_id=company_id)
+def start_job(model_admin, request, *, queryset=None, company_id=None) -> HttpResponseRedirect:
+    job = connection_test_jobs.enqueue(user=request.user, queryset=queryset, company_id=company_id)
     model_admin.message_user(
         request,
         _(

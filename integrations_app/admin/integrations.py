@@ -170,9 +170,8 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     def test_selected_connections(self, request, queryset):
         """A few in the request (each may wait for two provider timeouts); more in a worker."""
         queryset = queryset.filter(provider__in=connection_tests.TESTABLE_PROVIDERS)
-        ids = list(queryset.order_by().values_list("pk", flat=True))
-        if len(ids) > settings.CONNECTION_TEST_SYNC_MAX:
-            return test_jobs.start_job(self, request, ids=ids)
+        if queryset.count() > settings.CONNECTION_TEST_SYNC_MAX:
+            return test_jobs.start_job(self, request, queryset=queryset)
         self._report(request, connection_tests.test_connections(queryset=queryset, source="admin"))
         return None
 
