@@ -2,6 +2,7 @@
 ``PHONE_IMPORT_BACKGROUND_ROWS`` queues it; a real worker writes it all or nothing; its page
 shows waiting, running, done or failed; a worker killed mid-import leaves nothing written."""
 
+import io
 import os
 import signal
 import subprocess
@@ -98,7 +99,7 @@ def test_only_importers_follow_an_import(client, settings):
 
     from integrations_app import jobs, roles
 
-    call_command("setup_roles", stdout=__import__("io").StringIO())
+    call_command("setup_roles", stdout=io.StringIO())
     job = jobs.create(kind=BackgroundJob.Kind.PHONE_IMPORT, params={"file_name": "x.csv"})
     url = reverse("admin:integrations_app_phonenumber_phone_import_job", args=[job.pk])
     reader = User.objects.create_user("reader", password="x", is_staff=True)
