@@ -17,6 +17,7 @@ from integrations_app.admin.base import (
     missing_reference,
     related_or_missing,
 )
+from integrations_app.admin.export import StreamingExportMixin
 from integrations_app.admin.forms import (
     InlinePhoneNumberForm,
     PhoneNumberForm,
@@ -327,12 +328,19 @@ class ServiceAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(
-    PrefixSearch, RoutingAdminMixin, PhoneImportAdminMixin, ExportMixin, GatewayAdmin
+    PrefixSearch,
+    RoutingAdminMixin,
+    PhoneImportAdminMixin,
+    StreamingExportMixin,
+    ExportMixin,
+    GatewayAdmin,
 ):
     form = PhoneNumberForm
     # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
-    # django-import-export with the same columns, every cell neutralised (resource.py).
+    # django-import-export with the same columns, every cell neutralised (resource.py),
+    # streamed by keyset on the unique number (export.py): memory does not grow with the rows.
     resource_classes = [PhoneNumberResource]
+    export_key = "number"
     export_form_class = ExportForm
     import_export_change_list_template = "admin/integrations_app/phonenumber/change_list.html"
     save_service = staticmethod(services.save_phone_number)
