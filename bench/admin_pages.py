@@ -90,6 +90,38 @@ def pages(models):
         )
 
 
+def signed_in_client():
+    """Django's test client signed in as the superuser ``bench-admin`` (created if missing, in
+    the console's own user table)."""
+    from django.contrib.auth import get_user_model
+    from django.test import Client
+
+    user, _created = get_user_model().objects.get_or_create(
+        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
+    )
+    client = Client(HTTP_HOST="localhost")
+    client.force_login(user)
+    return client
+
+
+def measure_url(client, url: str, repeat: int) -> tuple[list[float], int, int]:
+    """(seconds of each of ``repeat`` GETs after one warm-up GET, queries, status)."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    times, queries, status = [], 0, None
+    for run in range(repeat + 1):
+        with CaptureQueriesContext(connection) as captured:
+            started = time.perf_counter()
+            response = client.get(url, secure=True)
+            elapsed = time.perf_counter() - started
+        status = response.status_code
+        queries = len(captured)
+        if run:  # the first run warms caches
+            times.append(elapsed)
+    return times, queries, status
+
+
 def main(argv=None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -99,34 +131,19 @@ def main(argv=None) -> int:
     import django
 
     django.setup()
-    from django.contrib.auth import get_user_model
     from django.db import connection
-    from django.test import Client
-    from django.test.utils import CaptureQueriesContext
 
     from integrations_app.models import GATEWAY_MODELS
 
-    user, _created = get_user_model().objects.get_or_create(
-        username="bench-admin", defaults={"is_staff": True, "is_superuser": True}
-    )
-    client = Client(HTTP_HOST="localhost")
-    client.force_login(user)
+    client = signed_in_client()
     only = {t for t in args.only.split(",") if t}
     models = [m for m in GATEWAY_MODELS if not only or m._meta.db_table in only]
     print(f"database {connection.settings_dict['NAME']} ({connection.vendor})")
     print("| table | page | min ms | median ms | queries | status |")
     print("|---|---|---:|---:|---:|---|")
     for model, label, url in pages(models):
-        times, queries, status = [], 0, None
-        for run in range(args.repeat + 1):
-            with CaptureQueriesContext(connection) as captured:
-                started = time.perf_counter()
-                response = client.get(url, secure=True)
-                elapsed = time.perf_counter() - started
-            status = response.status_code
-            queries = len(captured)
-            if run:  # the first run warms caches
-                times.append(elapsed * 1000)
+        seconds, queries, status = measure_url(client, url, args.repeat)
+        times = [s * 1000 for s in seconds]
         print(
             f"| {model._meta.db_table} | {label} | {min(times):.0f} | "
             f"{statistics.median(times):.0f} | {queries} | {status} |",

@@ -1,0 +1,227 @@
+"""bench/results.json as bench/RESULTS.md (issue 13): machine, sizes, a table per section.
+
+    .venv/bin/python bench/report.py [--results bench/results.json] [--markdown bench/RESULTS.md]
+
+run.py calls ``write()`` after every run; this entry point only renders again.
+"""
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+BENCH = Path(__file__).resolve().parent
+
+TITLES = {
+    "audit": "Full audit (`manage.py audit --format json`)",
+    "dashboard": "Readiness dashboard",
+    "pages": "Admin pages (every gateway changelist: first page, a search, a filter; a change "
+    "page per model)",
+    "import": "Phone import of 20,000 rows",
+    "rotation": "`rotate_gateway_key` on the scaled data",
+    "connections": "Bulk connection test of all integrations (fake provider, 200 ms latency)",
+    "memory": "Memory stays flat (issue 13, point 5)",
+    "load": "Under load (issue 13, point 6)",
+}
+ORDER = tuple(TITLES)
+
+
+def _s(seconds) -> str:
+    if seconds is None:
+        return "—"
+    return f"{seconds * 1000:,.0f} ms" if seconds < 1 else f"{seconds:,.2f} s"
+
+
+def _met(row) -> str:
+    if row.get("met") is None:
+        return "—"
+    return "**met**" if row["met"] else "**missed**"
+
+
+def _ratio(row, floor) -> str:
+    if not floor or not floor.get("median"):
+        return "—"
+    return f"{row['median'] / floor['median']:,.1f}x"
+
+
+def machine_lines(results) -> list[str]:
+    m = results.get("machine", {})
+    lines = [
+        "## Machine",
+        "",
+        f"- {m.get('cores', '?')} cores ({m.get('cpu', '?')}), {m.get('ram_gib', '?')} GiB RAM; "
+        f"load average {m.get('load_before', '?')} before the last run",
+        f"- {m.get('mariadb', '?')}, InnoDB buffer pool {m.get('buffer_pool_mib', '?')} MiB, "
+        f"`innodb_flush_log_at_trx_commit={m.get('flush_log', '?')}`",
+        f"- Python {m.get('python', '?')}, Django {m.get('django', '?')}, commit "
+        f"`{m.get('commit', '?')}`",
+        "",
+        "The machine is shared (other engineers' test runs and benchmarks run beside this one):",
+        "absolute times drift, so each figure is also given as a ratio to a floor measured in",
+        "the same run (one `COUNT(*)` pass over the 12 audited tables for the audit and the pages;",
+        "the plain `executemany` for the import).",
+        "",
+    ]
+    sizes = results.get("sizes", {})
+    if sizes:
+        lines += ["## Sizes (`askpro_scaled`, exact `COUNT(*)`)", "", "| table | rows |",
+                  "|---|---:|"]  # fmt: skip
+        lines += [f"| {table} | {rows:,} |" for table, rows in sizes.items()]
+        lines += [f"| **total** | **{sum(sizes.values()):,}** |", ""]
+    return lines
+
+
+def figure_table(section) -> list[str]:
+    floor = section.get("floor")
+    lines = ["| what | min | median | ratio to floor | queries | target | |",
+             "|---|---:|---:|---:|---:|---|---|"]  # fmt: skip
+    for row in section.get("rows", []):
+        queries = row.get("queries", row.get("statements"))
+        extra = []
+        if "bytes" in row:
+            extra.append(f"{row['bytes'] / 2**20:.1f} MiB of JSON")
+        if "rows_per_second" in row:
+            extra.append(f"{row['rows_per_second']:,} rows/s")
+        if row.get("status") not in (None, 200):
+            extra.append(f"status {row['status']}")
+        name = row["name"] + (f" ({', '.join(extra)})" if extra else "")
+        lines.append(
+            f"| {name} | {_s(row['min'])} | {_s(row['median'])} | {_ratio(row, floor)} | "
+            f"{queries if queries is not None else '—'} | {row.get('target', '')} | {_met(row)} |"
+        )
+    if floor:
+        lines.append(f"| *floor: {floor['name']}* | {_s(floor['min'])} | {_s(floor['median'])} "
+                     "| 1.0x | | | |")  # fmt: skip
+    return lines
+
+
+def memory_table(section) -> list[str]:
+    lines = ["| what | size | rows | tracemalloc peak | VmHWM (whole process) | seconds | flat? |",
+             "|---|---|---:|---:|---:|---:|---|"]  # fmt: skip
+    for row in section.get("rows", []):
+        for size in ("quarter", "full"):
+            m = row.get(size)
+            if not m:
+                continue
+            met = _met(row) if size == "full" else ""
+            lines.append(
+                f"| {row['name']} | {size} ({m['database']}) | {m.get('rows', 0):,} | "
+                f"{m['tracemalloc_mib']:.1f} MiB | {m['hwm_mib']:.1f} MiB | "
+                f"{m['seconds']:.1f} | {met} |"
+            )
+    return lines
+
+
+def load_table(section) -> list[str]:
+    lines = ["| page | requests | errors | p50 | p95 | max |", "|---|---:|---:|---:|---:|---:|"]
+    for row in section.get("rows", []):
+        lines.append(
+            f"| {row['name']} | {row['requests']:,} | {row['errors']} | {_s(row['p50'])} | "
+            f"{_s(row['p95'])} | {_s(row['max'])} |"
+        )
+    totals = section.get("totals", {})
+    if totals:
+        lines += ["", "| | measured | target | |", "|---|---:|---|---|"]
+        for key, label in (("requests", "requests"), ("errors", "errors"),
+                           ("lost_writes", "lost writes")):  # fmt: skip
+            target = "" if key == "requests" else "0"
+            met = "" if key == "requests" else ("**met**" if totals[key] == 0 else "**missed**")
+            lines.append(f"| {label} | {totals[key]:,} | {target} | {met} |")
+    return lines
+
+
+def section_lines(name, section) -> list[str]:
+    lines = [f"## {TITLES.get(name, name)}", ""]
+    meta = [f"measured {section.get('measured_at', '?')}"]
+    if section.get("database"):
+        meta.append(f"on `{section['database']}`")
+    if section.get("runs"):
+        meta.append(f"{section['runs']} runs each")
+    if section.get("load_before") is not None:
+        meta.append(f"load average {section['load_before']} → {section.get('load_after')}")
+    if section.get("seconds_taken") is not None:
+        meta.append(f"section took {section['seconds_taken']:.0f} s")
+    lines += ["*" + ", ".join(meta) + "*", ""]
+    status = section.get("status", "ok")
+    if status != "ok":
+        lines += [f"**{status}**", ""]
+    if section.get("error"):
+        lines += ["```", section["error"][-1500:], "```", ""]
+    if name == "memory":
+        lines += memory_table(section)
+    elif name == "load":
+        lines += load_table(section)
+    elif section.get("rows") or section.get("floor"):
+        lines += figure_table(section)
+    notes = section.get("notes", [])
+    if notes:
+        lines.append("")
+        lines += [f"- {note}" for note in notes]
+    return lines + [""]
+
+
+def summary_rows(name, section) -> list[str]:
+    """One line per judged figure; the pages as one line (how many met, the slowest)."""
+    rows = [row for row in section.get("rows", []) if row.get("met") is not None]
+    if not section:
+        return []
+    if section.get("status", "ok") != "ok":
+        return [f"| {name} | {TITLES[name]} | — | | **{section['status']}** |"]
+    if name == "pages" and rows:
+        met = sum(1 for row in rows if row["met"])
+        slowest = max(rows, key=lambda row: row["median"])
+        most = max(row.get("queries") or 0 for row in rows)
+        return [f"| pages | {met} of {len(rows)} pages met; slowest: {slowest['name']}; at most "
+                f"{most} queries | {_s(slowest['median'])} | {rows[0].get('target', '')} | "
+                f"{'**met**' if met == len(rows) else '**missed**'} |"]  # fmt: skip
+    if name == "memory":
+        return [f"| memory | {row['name']}: full / quarter peak "
+                f"{row.get('growth', '—')}x | — | flat (at most 1.5x for 4x the rows) | "
+                f"{_met(row)} |" for row in rows]  # fmt: skip
+    if name == "load":
+        totals = section.get("totals", {})
+        met = totals.get("errors") == 0 and totals.get("lost_writes") == 0
+        return [f"| load | {totals.get('requests', 0):,} requests, {totals.get('errors')} errors, "
+                f"{totals.get('lost_writes')} lost writes | — | no error, no lost write | "
+                f"{'**met**' if met else '**missed**'} |"]  # fmt: skip
+    return [f"| {name} | {row['name']} | {_s(row.get('median'))} | {row.get('target', '')} | "
+            f"{_met(row)} |" for row in rows]  # fmt: skip
+
+
+def render(results) -> str:
+    lines = [
+        "# Benchmark results at the gateway's planned size (issue 13)",
+        "",
+        "Written by `bench/run.py` from `bench/results.json`; regenerate with",
+        "`.venv/bin/python bench/run.py` (all sections) or `--only section,...` (the others",
+        "keep their last figures, each with its own date). How: bench/README.md.",
+        "",
+    ]
+    lines += machine_lines(results)
+    sections = results.get("sections", {})
+    summary = ["## Targets", "", "| section | figure | median | target | |",
+               "|---|---|---:|---|---|"]  # fmt: skip
+    for name in ORDER:
+        summary += summary_rows(name, sections.get(name, {}))
+    lines += summary + [""]
+    for name in ORDER:
+        if name in sections:
+            lines += section_lines(name, sections[name])
+    return "\n".join(lines).rstrip() + "\n"
+
+
+def write(results, markdown: Path) -> None:
+    markdown.write_text(render(results), encoding="utf-8")
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--results", type=Path, default=BENCH / "results.json")
+    parser.add_argument("--markdown", type=Path, default=BENCH / "RESULTS.md")
+    args = parser.parse_args(argv)
+    write(json.loads(args.results.read_text(encoding="utf-8")), args.markdown)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
