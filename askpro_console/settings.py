@@ -293,6 +293,10 @@ AUDIT_TABLE_CATALOGUE = {
 AUDIT_SPARSE_ROWS = 10
 try:
     AUDIT_MIN_STAFF_PER_BRANCH = int(_env.number("AUDIT_MIN_STAFF_PER_BRANCH", 2))
+    # The audit runs its server-bound checks (one long query each) on a second database
+    # connection while the others decrypt and parse (MySQL/MariaDB, outside a transaction;
+    # audit_app.registry.run_all).
+    AUDIT_PARALLEL_QUERIES = _env.boolean("AUDIT_PARALLEL_QUERIES", default=True)
 except ConfigError as error:
     fail(BASE_DIR, error)
 

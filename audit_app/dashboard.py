@@ -19,7 +19,7 @@ from audit_app import trends as audit_trends
 from audit_app.checks.inventory import estimated_tables
 from audit_app.fixes.base import Fix, Plan, get_fix
 from audit_app.models import FixRecord
-from audit_app.registry import Affected, Category, Outcome, Severity, run_all
+from audit_app.registry import Affected, Category, Outcome, Severity, audit_run, run_all
 from audit_app.snapshots import row_key
 from integrations_app.models import GATEWAY_MODELS
 
@@ -248,8 +248,10 @@ def dashboard_data(*, new_since=None) -> dict:
     with the snapshots: each measure's trend, each check's new / resolved rows, and the rows
     new since the snapshot ``new_since`` (an id) only, when given."""
     # Counts first, rows on demand: paged checks load the rows the page lists, no more.
-    outcomes = run_all(ROWS_SHOWN)
-    computed = audit_measures.compute()
+    with audit_run():
+        outcomes = run_all(ROWS_SHOWN)
+        computed = audit_measures.compute()
+        row_counts = audit_measures.row_counts()
     trend = audit_trends.dashboard_trends(computed, outcomes, new_since=new_since)
     groups = {severity: SeverityGroup(severity) for severity in SEVERITIES}
     for outcome in outcomes:
@@ -259,7 +261,6 @@ def dashboard_data(*, new_since=None) -> dict:
             groups[severity].checks.append(part)
     for group in groups.values():
         group.checks.sort(key=lambda part: part.check.id)
-    row_counts = audit_measures.row_counts()
     estimated = set(estimated_tables(row_counts))
     history = list(FixRecord.objects.select_related("applied_by")[:HISTORY_SHOWN])
     return {

@@ -11,7 +11,8 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from audit_app.checks.common import active_integrations, number_problem
+from audit_app.checks.bookings import branch_staffing
+from audit_app.checks.common import active_integrations, number_problem, number_rows
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -55,27 +56,22 @@ def compute() -> dict[str, Measure]:
     )
     total = companies["total"]
 
-    # 2. Numbers the gateway can match AND book on, per live company (decided in Python).
+    # 2. Numbers the gateway can match AND book on, per live company (decided in Python, on
+    # the numbers the checks read in the same audit run).
     routable = set()
-    numbers = PhoneNumber.objects.filter(
-        company__isnull=False, company__deleted_at__isnull=True, branch__isnull=False
-    ).values(
-        "company_id", "number", "number_normalized", "branch__company_id", "branch__deleted_at"
-    )
-    for row in numbers:
+    for row in number_rows():
         if (
-            row["branch__deleted_at"] is None
+            row["company__name"] is not None  # a company that exists (and is live)
+            and row["branch__name"] is not None  # a branch that exists
+            and row["branch__deleted_at"] is None
             and row["branch__company_id"] == row["company_id"]
             and number_problem(row["number"], row["number_normalized"]) is None
         ):
             routable.add(row["company_id"])
 
-    # 3. Live staff on live branches of live companies.
-    staffing = Branch.objects.filter(company__deleted_at__isnull=True).aggregate(
-        branches=Count("pk", distinct=True),
-        staff=Count("staff", filter=Q(staff__deleted_at__isnull=True), distinct=True),
-    )
-    branches, staff = staffing["branches"], staffing["staff"]
+    # 3. Live staff on live branches of live companies (AUD-BRN-002's counts, same run).
+    staffing = branch_staffing()
+    branches, staff = len(staffing), sum(row["staff_count"] for row in staffing)
     minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
     average = staff / branches if branches else 0.0
     staff_percent = round(min(100.0, 100.0 * average / minimum), 1) if minimum else 100.0

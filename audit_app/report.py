@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from audit_app import measures as audit_measures
 from audit_app.checks.inventory import estimated_tables
-from audit_app.registry import Affected, Check, Outcome, Severity, run_all
+from audit_app.registry import Affected, Check, Outcome, Severity, audit_run, run_all
 
 FAIL_ON = ("critical", "warning", "never")
 
@@ -53,9 +53,10 @@ def database_label() -> str:
 
 
 def build(outcomes: list[Outcome] | None = None, row_limit: int | None = None) -> dict:
-    outcomes = run_all() if outcomes is None else outcomes
-    computed = audit_measures.compute()
-    row_counts = audit_measures.row_counts()
+    with audit_run():  # the measures reuse the checks' reads when called within their run
+        outcomes = run_all() if outcomes is None else outcomes
+        computed = audit_measures.compute()
+        row_counts = audit_measures.row_counts()
     return {
         "generated_at": timezone.now().replace(microsecond=0).isoformat(),
         "database": database_label(),

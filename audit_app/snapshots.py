@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit_app import measures as audit_measures
 from audit_app.models import AuditSnapshot
-from audit_app.registry import Affected, Outcome, run_all
+from audit_app.registry import Affected, Outcome, audit_run, run_all
 
 # What the trend pages read: never the affected rows' keys.
 LIGHT = ("id", "taken_at", "taken_by", "source", "measures", "counts")
@@ -30,8 +30,9 @@ def record(
     *, user=None, source: str = "command", outcomes: list[Outcome] | None = None, taken_at=None
 ) -> AuditSnapshot:
     """Store the audit as it is now: every measure, every check's count, the affected rows' keys."""
-    outcomes = run_all() if outcomes is None else outcomes
-    computed = audit_measures.compute()
+    with audit_run():
+        outcomes = run_all() if outcomes is None else outcomes
+        computed = audit_measures.compute()
     return AuditSnapshot.objects.create(
         taken_at=taken_at or timezone.now(),
         taken_by=user if getattr(user, "is_authenticated", False) else None,

@@ -19,8 +19,9 @@ from audit_app.checks.common import (
     company_row,
     is_e164,
     number_row,
+    number_rows,
 )
-from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.registry import Affected, Category, Check, Severity, register, shared
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
 from integrations_app.models import Branch, Company, Integration, PhoneNumber, RetellAgent
 
@@ -61,6 +62,12 @@ def registrations(agent_ids) -> dict[str, dict]:
 
 
 def agent_situation() -> tuple[dict[int, dict], dict[str, dict]]:
+    """What the companies expect and how it is registered; read once per audit run (AUD-AGT-001
+    and 002 both need it)."""
+    return shared("agent-situation", _agent_situation)
+
+
+def _agent_situation() -> tuple[dict[int, dict], dict[str, dict]]:
     wanted = wanted_agents()
     agent_ids = {a for entry in wanted.values() for a in entry["agents"]}
     return wanted, registrations(agent_ids)
@@ -256,13 +263,8 @@ class NumbersNotInE164(Check):
     fix_id = "normalize-numbers"  # the same E.164 form in every routing column
 
     def find(self) -> list[Affected]:
-        rows = (
-            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
-            .order_by("number", "id")
-            .values("id", "number", "phone_number", "company__name")
-        )
         found = []
-        for row in rows:
+        for row in number_rows():
             # The §3a paths compare number OR phone_number: either in E.164 is found.
             if not is_e164(row["number"]) and not is_e164(row["phone_number"]):
                 detail = _("number %(number)s is not in E.164 form (+ and digits only)") % {

@@ -2,22 +2,20 @@
 
 from collections import defaultdict
 
-from django.db.models import Exists, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
-    NUMBER_OF_LIVE_COMPANY,
     company_row,
     number_problem,
     number_row,
+    number_rows,
     routing_forms,
     to_e164,
 )
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.models import Company, PhoneNumber
-
-NUMBER_FIELDS = ("id", "number", "number_normalized", "company__name")
 
 
 @register
@@ -72,13 +70,8 @@ class UnmatchableNumbers(Check):
     fix_id = "normalize-numbers"
 
     def find(self) -> list[Affected]:
-        rows = (
-            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
-            .order_by("number", "id")
-            .values(*NUMBER_FIELDS)
-        )
         found = []
-        for row in rows:
+        for row in number_rows():
             problem = number_problem(row["number"], row["number_normalized"])
             if problem:
                 detail = PROBLEMS[problem] % {
@@ -107,13 +100,8 @@ class DuplicateNumbers(Check):
     )
 
     def find(self) -> list[Affected]:
-        rows = list(
-            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
-            .order_by("number", "id")
-            .values(*NUMBER_FIELDS)
-        )
         by_form = defaultdict(list)
-        for row in rows:
+        for row in number_rows():
             forms = routing_forms(row["number"], row["number_normalized"])
             e164 = to_e164(row["number"])
             if e164:
@@ -157,14 +145,10 @@ class InactiveNumbersStillRouting(Check):
     )
 
     def find(self) -> list[Affected]:
-        rows = (
-            PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
-            .filter(Q(is_active=False) | Q(deleted_at__isnull=False))
-            .order_by("number", "id")
-            .values(*NUMBER_FIELDS, "is_active", "deleted_at")
-        )
         found = []
-        for row in rows:
+        for row in number_rows():
+            if row["is_active"] and row["deleted_at"] is None:
+                continue
             if not routing_forms(row["number"], row["number_normalized"]):
                 continue  # the gateway cannot match it anyway (AUD-PHN-002)
             marks = []

@@ -11,7 +11,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import APP, COMPANY_ADMIN
-from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
+from audit_app.registry import (
+    Affected,
+    Category,
+    Check,
+    CheckUnavailable,
+    Severity,
+    register,
+    shared,
+)
 from integrations_app import reconcile_calcom as rc
 
 SERVICE_ADMIN = (APP, "service")
@@ -19,6 +27,11 @@ FIX_ID = "sync-calcom-services"
 
 
 def stored_reconciliation() -> list:
+    """The stored comparison; read once per audit run (five checks read it)."""
+    return shared(("reconciliation", rc.KIND), _stored_reconciliation)
+
+
+def _stored_reconciliation() -> list:
     from audit_app.models import ProviderReconciliation
 
     return list(ProviderReconciliation.objects.filter(kind=rc.KIND).order_by("company_name", "pk"))
@@ -30,7 +43,7 @@ class _EventTypeCheck(Check):
 
     def find(self) -> list[Affected]:
         stored = stored_reconciliation()
-        if not stored and not rc.companies_configured():
+        if not stored and not shared(("configured", rc.KIND), rc.companies_configured):
             return []  # no company has a Cal.com key or team: nothing to compare
         if not stored:
             raise CheckUnavailable(

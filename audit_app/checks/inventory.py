@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.registry import Affected, Category, Check, Severity, in_run, register, shared
 from integrations_app.models import GATEWAY_MODELS
 from integrations_app.models.base import SoftDeleteModel
 
@@ -76,6 +76,16 @@ def table_row_counts(tables: list[str] | None = None) -> dict[str, int]:
     """Live rows of each table: exact for small tables (and on SQLite), estimated for big ones
     on MySQL/MariaDB (see the module's docstring and estimated_tables())."""
     tables = gateway_table_names() if tables is None else tables
+    if in_run():
+        # Once per audit run: both inventory checks and the business tables' row counts read
+        # the sizes of the same tables (the business tables are among all of them).
+        every = shared("table-row-counts", lambda: _table_row_counts(gateway_table_names()))
+        if all(t in every for t in tables):
+            return {t: every[t] for t in tables}
+    return _table_row_counts(tables)
+
+
+def _table_row_counts(tables: list[str]) -> dict[str, int]:
     estimates = estimated_sizes(tables)
     exact = [t for t in tables if estimates.get(t) is None or estimates[t] < EXACT_BELOW]
     counts = {t: estimates[t] for t in tables if t not in set(exact)}

@@ -11,7 +11,15 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import COMPANY_ADMIN, NUMBER_ADMIN
 from audit_app.models import ProviderReconciliation
-from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
+from audit_app.registry import (
+    Affected,
+    Category,
+    Check,
+    CheckUnavailable,
+    Severity,
+    register,
+    shared,
+)
 from integrations_app import reconcile_retell as rr
 
 BIND_FIX = "retell-bind-number"
@@ -19,11 +27,10 @@ BIND_FIX = "retell-bind-number"
 
 def stored_results() -> list[ProviderReconciliation]:
     """The stored results; [] when no company has a Retell integration (nothing to compare);
-    CheckUnavailable when there are, but none was compared or none could be read."""
-    rows = list(
-        ProviderReconciliation.objects.filter(kind=rr.KIND).order_by("company_name", "company_id")
-    )
-    if not rows and not rr.companies_configured():
+    CheckUnavailable when there are, but none was compared or none could be read. Read once
+    per audit run (three checks read them)."""
+    rows = shared(("reconciliation", rr.KIND), _stored_rows)
+    if not rows and not shared(("configured", rr.KIND), rr.companies_configured):
         return []
     if not rows:
         raise CheckUnavailable(
@@ -35,6 +42,12 @@ def stored_results() -> list[ProviderReconciliation]:
             % {"reasons": "; ".join(f"{r.company_name}: {r.reason}" for r in rows)}
         )
     return rows
+
+
+def _stored_rows() -> list[ProviderReconciliation]:
+    return list(
+        ProviderReconciliation.objects.filter(kind=rr.KIND).order_by("company_name", "company_id")
+    )
 
 
 def agents_text(entries) -> str:

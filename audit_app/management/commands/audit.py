@@ -27,7 +27,7 @@ from audit_app.fixes.service import (
     clean_reason,
     preview,
 )
-from audit_app.registry import Severity, get_check, run_all
+from audit_app.registry import Severity, audit_run, get_check, run_all
 from audit_app.tasks import queue_snapshot
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
@@ -124,9 +124,11 @@ class Command(BaseCommand):
             limit = JSON_ROWS if options["format"] == "json" else TEXT_ROWS
         # Counts first, rows on demand: paged checks load only the rows listed. A snapshot keeps
         # every affected row's key, so --record loads them all.
-        outcomes = run_all(None if options["record"] else limit)
-        document = report.build(outcomes, row_limit=limit)
-        alerted = self.record(outcomes, notify=options["notify"]) if options["record"] else None
+        # One audit run: the checks, measures and row counts share their reads.
+        with audit_run():
+            outcomes = run_all(None if options["record"] else limit)
+            document = report.build(outcomes, row_limit=limit)
+            alerted = self.record(outcomes, notify=options["notify"]) if options["record"] else None
         if options["format"] == "json":
             self.stdout.write(
                 json.dumps(document, cls=DjangoJSONEncoder, ensure_ascii=False, indent=2)
