@@ -291,6 +291,11 @@ AUDIT_TABLE_CATALOGUE = {
     ],
 }
 AUDIT_SPARSE_ROWS = 10
+# Above this many rows in a business table (InnoDB's estimate) the dashboard shows the latest
+# audit snapshot's counts with their age instead of running the audit per page view, and reads
+# a check's rows when it is opened (audit_app.dashboard.snapshot_in_use). None: always live;
+# 0: the snapshot whenever there is one.
+AUDIT_DASHBOARD_LIVE_ROWS = 100_000
 try:
     AUDIT_MIN_STAFF_PER_BRANCH = int(_env.number("AUDIT_MIN_STAFF_PER_BRANCH", 2))
     # The audit runs its server-bound checks (one long query each) on a second database

@@ -14,7 +14,7 @@ from django.conf import settings
 from django.contrib import admin, messages
 from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
-from django.http import HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseNotAllowed, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
@@ -132,6 +132,7 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
                 name="audit_app_export_check",
             ),
             path("record/", wrap(self.record_view), name="audit_app_record_snapshot"),
+            path("check/<str:check_id>/", wrap(self.check_view), name="audit_app_check"),
             path("compare/", wrap(self.compare_view), name="audit_app_compare"),
             path(
                 "reconcile/",
@@ -180,6 +181,16 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             **data,
         )
         return TemplateResponse(request, "admin/audit_app/dashboard.html", context)
+
+    def check_view(self, request, check_id: str):
+        """One check run now, its rows page by page (?page=N): the dashboard's "show the rows"."""
+        self._check_dashboard_permission(request)
+        check = get_check(check_id)
+        if check is None:
+            raise Http404
+        data = dashboard.check_page(check, parse_id(request.GET.get("page", "")) or 1)
+        context = self._context(request, f"{check.id} {check.title}", **data)
+        return TemplateResponse(request, "admin/audit_app/check.html", context)
 
     def record_view(self, request):
         """POST only, with ``audit_app.record_snapshot``: store the audit as it is now."""

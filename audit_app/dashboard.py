@@ -10,16 +10,28 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.contrib.admin.utils import quote
+from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 
 from audit_app import measures as audit_measures
+from audit_app import snapshots
 from audit_app import trends as audit_trends
-from audit_app.checks.inventory import estimated_tables
+from audit_app.checks.inventory import estimated_sizes, estimated_tables
 from audit_app.fixes.base import Fix, Plan, get_fix
-from audit_app.models import FixRecord
-from audit_app.registry import Affected, Category, Outcome, Severity, audit_run, run_all
+from audit_app.models import AuditSnapshot, FixRecord
+from audit_app.registry import (
+    Affected,
+    Category,
+    CheckUnavailable,
+    Outcome,
+    Severity,
+    all_checks,
+    audit_run,
+    run_all,
+    run_check,
+)
 from audit_app.snapshots import row_key
 from integrations_app.models import GATEWAY_MODELS
 
@@ -243,16 +255,62 @@ def check_rows(
     return parts
 
 
+def snapshot_in_use() -> AuditSnapshot | None:
+    """The snapshot the dashboard shows instead of running the audit, or None (live).
+
+    At the gateway's planned size (a business table above AUDIT_DASHBOARD_LIVE_ROWS rows by
+    InnoDB's estimate, one query) every check on every page view would take seconds, so the
+    dashboard shows the latest snapshot's counts, says how old they are, and reads a check's
+    rows live on its own page. Small databases (the demo, SQLite) and a large one without any
+    snapshot yet run the audit live."""
+    limit = getattr(settings, "AUDIT_DASHBOARD_LIVE_ROWS", 100_000)
+    if limit is None:
+        return None  # always live
+    if limit > 0:  # 0: the snapshot whenever there is one
+        if connection.vendor != "mysql":
+            return None  # no estimates (SQLite: the demo's size)
+        tables = [model._meta.db_table for model in audit_measures.BUSINESS_TABLES]
+        if max(estimated_sizes(tables).values(), default=0) < limit:
+            return None
+    return snapshots.latest()
+
+
+def snapshot_outcomes(snapshot: AuditSnapshot) -> list[Outcome]:
+    """Each check as the snapshot counted it (no rows: they are read on the check's page); the
+    table inventory live (a few cheap queries), since it splits its rows by class."""
+    outcomes = []
+    for check in all_checks():
+        if check.category == Category.INVENTORY:
+            outcomes.append(run_check(check))
+            continue
+        entry = (snapshot.counts or {}).get(check.id)
+        if not entry or not entry.get("available", True):
+            reason = _("not available in the snapshot of %(date)s") % {
+                "date": audit_trends.when(snapshot.taken_at)
+            }
+            outcomes.append(Outcome(check=check, available=False, unavailable_reason=reason))
+            continue
+        outcomes.append(Outcome(check=check, rows=[], total=int(entry.get("count", 0))))
+    return outcomes
+
+
 def dashboard_data(*, new_since=None) -> dict:
     """Measures, row counts, checks by severity, the table inventory and the latest fixes;
     with the snapshots: each measure's trend, each check's new / resolved rows, and the rows
-    new since the snapshot ``new_since`` (an id) only, when given."""
-    # Counts first, rows on demand: paged checks load the rows the page lists, no more.
+    new since the snapshot ``new_since`` (an id) only, when given. At the gateway's size the
+    counts are the latest snapshot's (snapshot_in_use())."""
     with audit_run():
-        outcomes = run_all(ROWS_SHOWN)
-        computed = audit_measures.compute()
+        snapshot = snapshot_in_use()
+        if snapshot is None:
+            # Counts first, rows on demand: paged checks load the rows the page lists, no more.
+            outcomes = run_all(ROWS_SHOWN)
+            computed = audit_measures.compute()
+            trend = audit_trends.dashboard_trends(computed, outcomes, new_since=new_since)
+        else:
+            outcomes = snapshot_outcomes(snapshot)
+            computed = audit_measures.from_snapshot(snapshot.measures)
+            trend = audit_trends.dashboard_trends(computed, [], live=False)
         row_counts = audit_measures.row_counts()
-    trend = audit_trends.dashboard_trends(computed, outcomes, new_since=new_since)
     groups = {severity: SeverityGroup(severity) for severity in SEVERITIES}
     for outcome in outcomes:
         check_id = outcome.check.id
@@ -283,9 +341,46 @@ def dashboard_data(*, new_since=None) -> dict:
             if outcome.check.category == Category.INVENTORY
         ],
         "history": history,
+        # The snapshot whose counts the page shows (None: the audit ran for this page).
+        "from_snapshot": snapshot,
         "totals": {
             "checks": len(outcomes),
             "with_findings": sum(1 for o in outcomes if o.available and o.count),
             "unavailable": sum(1 for o in outcomes if not o.available),
         },
+    }
+
+
+# A check's own page lists its rows this many at a time.
+PAGE_ROWS = ROWS_SHOWN
+
+
+def check_page(check, page: int) -> dict:
+    """One check run now: its count and the rows of ``page`` (1-based), each with its admin
+    link and severity; a paged check counts and reads only that page (Check.count_and_page)."""
+    page = max(1, page)
+    offset = (page - 1) * PAGE_ROWS
+    available, reason, total, rows = True, "", 0, []
+    try:
+        if check.paged:
+            total, rows = check.count_and_page(PAGE_ROWS, offset)
+        else:
+            every = list(check.find())
+            total, rows = len(every), every[offset : offset + PAGE_ROWS]
+    except CheckUnavailable as error:
+        available, reason = False, str(error)
+    pages = max(1, -(-total // PAGE_ROWS))
+    return {
+        "check": check,
+        "fix": get_fix(check.fix_id) if check.fix_id else None,
+        "available": available,
+        "reason": reason,
+        "total": total,
+        "rows": [(row, check.severity_of(row.affected)) for row in affected_rows(rows, None)],
+        "page": page,
+        "pages": pages,
+        "first_row": offset + 1 if rows else 0,
+        "last_row": offset + len(rows),
+        "previous_page": page - 1 if page > 1 else None,
+        "next_page": page + 1 if page < pages else None,
     }

@@ -76,46 +76,61 @@ def compute() -> dict[str, Measure]:
     average = staff / branches if branches else 0.0
     staff_percent = round(min(100.0, 100.0 * average / minimum), 1) if minimum else 100.0
 
-    return {
-        "integration_coverage": Measure(
-            _("Integration coverage"),
-            companies["with_integration"],
-            total,
-            _percent(companies["with_integration"], total),
-            _("companies with at least one active integration"),
-        ),
-        "phone_coverage": Measure(
-            _("Phone coverage"),
-            companies["with_number"],
-            total,
-            _percent(companies["with_number"], total),
-            _("companies with at least one phone number"),
-        ),
-        "routable_phone_coverage": Measure(
-            _("Routable phone coverage"),
-            len(routable),
-            total,
-            _percent(len(routable), total),
-            _(
-                "companies with at least one number the gateway can match (E.164 in "
-                "number_normalized) and book on (a live branch of the company)"
-            ),
-        ),
-        "branch_coverage": Measure(
-            _("Branch coverage"),
+    with_integration, with_number = companies["with_integration"], companies["with_number"]
+    figures = {
+        "integration_coverage": (with_integration, total, _percent(with_integration, total)),
+        "phone_coverage": (with_number, total, _percent(with_number, total)),
+        "routable_phone_coverage": (len(routable), total, _percent(len(routable), total)),
+        "branch_coverage": (
             companies["with_branch"],
             total,
             _percent(companies["with_branch"], total),
-            _("companies with at least one live branch"),
         ),
-        "staff_per_branch": Measure(
-            _("Staff per branch"),
-            staff,
-            branches,
-            staff_percent if branches else 0.0,
-            _("live staff on live branches, against the minimum per branch"),
-        ),
+        "staff_per_branch": (staff, branches, staff_percent if branches else 0.0),
     }
+    return {key: _measure(key, *figures[key]) for key in TEXTS}
+
+
+# Each measure's label and what it counts, by key (the order of the tiles).
+TEXTS = {
+    "integration_coverage": (
+        _("Integration coverage"),
+        _("companies with at least one active integration"),
+    ),
+    "phone_coverage": (_("Phone coverage"), _("companies with at least one phone number")),
+    "routable_phone_coverage": (
+        _("Routable phone coverage"),
+        _(
+            "companies with at least one number the gateway can match (E.164 in "
+            "number_normalized) and book on (a live branch of the company)"
+        ),
+    ),
+    "branch_coverage": (_("Branch coverage"), _("companies with at least one live branch")),
+    "staff_per_branch": (
+        _("Staff per branch"),
+        _("live staff on live branches, against the minimum per branch"),
+    ),
+}
+
+
+def _measure(key: str, numerator, denominator, percent) -> Measure:
+    label, help_text = TEXTS[key]
+    return Measure(label, numerator, denominator, percent, help_text)
+
+
+def from_snapshot(stored: dict) -> dict[str, Measure]:
+    """The measures as a snapshot stored them (AuditSnapshot.measures); no query."""
+    found = {}
+    for key in TEXTS:
+        value = (stored or {}).get(key)
+        if isinstance(value, dict):
+            found[key] = _measure(
+                key,
+                value.get("numerator", 0),
+                value.get("denominator", 0),
+                float(value.get("percent") or 0.0),
+            )
+    return found
 
 
 # The review's business tables, in its order.

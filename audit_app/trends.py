@@ -242,8 +242,14 @@ def _new_since_snapshot(new_since, latest: AuditSnapshot | None) -> AuditSnapsho
     return AuditSnapshot.objects.only(*SERIES_FIELDS, "findings").filter(pk=pk).first()
 
 
-def dashboard_trends(measures: dict, outcomes: list[Outcome], *, new_since=None, now=None):
-    """Trends for every measure and new / resolved for every check, against the snapshots."""
+def dashboard_trends(
+    measures: dict, outcomes: list[Outcome], *, new_since=None, now=None, live: bool = True
+):
+    """Trends for every measure and new / resolved for every check, against the snapshots.
+
+    ``live=False``: ``measures`` are the latest snapshot's own (the dashboard at the gateway's
+    size shows it instead of running the audit): no live point, the changes are the latest
+    snapshot's against the one before it, and no check is compared."""
     now = now or timezone.now()
     series = list(
         AuditSnapshot.objects.only(*SERIES_FIELDS).order_by("-taken_at", "-id")[: trend_points()]
@@ -252,6 +258,8 @@ def dashboard_trends(measures: dict, outcomes: list[Outcome], *, new_since=None,
     if not series:
         return DashboardTrends()
     latest = series[-1]
+    if not live:
+        now = latest.taken_at
     # Always two queries (not "look in the series first"): the count stays the same.
     baselines = {
         kind: AuditSnapshot.objects.only(*SERIES_FIELDS)
@@ -267,13 +275,17 @@ def dashboard_trends(measures: dict, outcomes: list[Outcome], *, new_since=None,
             for s in series
             if (percent := _percent_of(s, key)) is not None
         ]
-        points.append(Point(float(measure.percent), now, None))
+        if live:
+            points.append(Point(float(measure.percent), now, None))
+        previous = latest if live else (series[-2] if len(series) > 1 else None)
         changes = []
-        for kind, baseline in (("previous", latest), *baselines.items()):
+        for kind, baseline in (("previous", previous), *baselines.items()):
             before = _percent_of(baseline, key)
             if before is not None:
                 changes.append(Change(kind, float(measure.percent) - before, baseline.taken_at))
         result.trends[key] = Trend(key, points, changes)
+    if not live:
+        return result
 
     latest.findings = (
         AuditSnapshot.objects.filter(pk=latest.pk).values_list("findings", flat=True).first() or {}
