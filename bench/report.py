@@ -39,9 +39,12 @@ def _met(row) -> str:
 
 
 def _ratio(row, floor) -> str:
-    if not floor or not floor.get("median"):
+    """To the section's floor, or to the row's own (``floor_seconds``, e.g. the latency floor
+    of the connection test)."""
+    base = (floor or {}).get("median") or row.get("floor_seconds")
+    if not base:
         return "—"
-    return f"{row['median'] / floor['median']:,.1f}x"
+    return f"{row['median'] / base:,.1f}x"
 
 
 def machine_lines(results) -> list[str]:
