@@ -3,7 +3,7 @@ counts, the whole `audit --format json` and the dashboard page, with queries.
 
     DATABASE_URL=mysql://root@127.0.0.1:3306/askpro_scaled GATEWAY_APP_KEY=... \\
         GATEWAY_PREVIOUS_KEYS=... .venv/bin/python bench/audit_checks.py [--repeat 3] \\
-        [--only checks,audit,dashboard]
+        [--only checks,audit,dashboard,pages]
 
 Read-only on the gateway's tables. The dashboard is fetched by Django's test client as a
 superuser `bench-admin` (created in the console's own user table if missing). Prints min and
@@ -130,6 +130,34 @@ def time_dashboard(repeat: int) -> None:
     print(f"dashboard: {_stats(times)}, {queries} queries, {size / 1e3:.0f} kB")
 
 
+def time_check_pages(repeat: int) -> None:
+    """Each check's own page (its rows read now, first page), as a person opens it."""
+    from django.contrib.auth import get_user_model
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from audit_app.registry import all_checks
+
+    client = Client()
+    client.force_login(get_user_model().objects.get(username="bench-admin"))
+    rows = []
+    for check in all_checks():
+        url = f"/admin/audit_app/fixrecord/check/{check.id}/"
+        times = []
+        for _ in range(repeat):
+            clear_caches()
+            with CaptureQueriesContext(connection) as captured:
+                start = time.perf_counter()
+                response = client.get(url)
+                times.append(time.perf_counter() - start)
+            assert response.status_code == 200, (check.id, response.status_code)
+        rows.append((check.id, times, len(captured)))
+    rows.sort(key=lambda r: -statistics.median(r[1]))
+    for check_id, times, queries in rows:
+        print(f"check page {check_id:<12} {_stats(times)} {queries:>4} queries")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--repeat", type=int, default=3)
@@ -146,6 +174,8 @@ def main() -> None:
         time_audit(args.repeat)
     if "dashboard" in wanted:
         time_dashboard(args.repeat)
+    if "pages" in wanted:
+        time_check_pages(args.repeat)
     if "checks" in wanted:
         time_checks(args.repeat)
 

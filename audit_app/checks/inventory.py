@@ -75,13 +75,14 @@ def soft_delete_tables() -> set[str]:
 def table_row_counts(tables: list[str] | None = None) -> dict[str, int]:
     """Live rows of each table: exact for small tables (and on SQLite), estimated for big ones
     on MySQL/MariaDB (see the module's docstring and estimated_tables())."""
-    tables = gateway_table_names() if tables is None else tables
     if in_run():
         # Once per audit run: both inventory checks and the business tables' row counts read
         # the sizes of the same tables (the business tables are among all of them).
         every = shared("table-row-counts", lambda: _table_row_counts(gateway_table_names()))
-        if all(t in every for t in tables):
-            return {t: every[t] for t in tables}
+        wanted = list(every) if tables is None else tables
+        if all(t in every for t in wanted):
+            return {t: every[t] for t in wanted}
+    tables = gateway_table_names() if tables is None else tables
     return _table_row_counts(tables)
 
 
