@@ -131,6 +131,8 @@ class Server:
             "LANGUAGE_CODE": "en",
             "DEBUG": "false",
             "VENV": str(Path(sys.executable).parent.parent),
+            # the access log says how long each request took in its worker
+            "GUNICORN_CMD_ARGS": f"--access-logformat '{load_client.ACCESS_FORMAT}'",
         }
         for name in ("SECURE_SSL_REDIRECT", "SECURE_COOKIES"):  # production settings
             self.env.pop(name, None)
@@ -180,7 +182,7 @@ def run(args, workdir: Path) -> dict:
         started = time.monotonic()
         for thread in threads:
             thread.start()
-        time.sleep(START_WRITERS_AFTER)
+        time.sleep(min(START_WRITERS_AFTER, args.seconds / 6))  # writers while users run
         outs = {kind: workdir / f"{kind}.json" for kind in ("import", "fix")}
         writers = {k: start_writer(k, args.database_url, args.import_rows, outs[k]) for k in outs}
         for thread in threads:
@@ -201,11 +203,12 @@ def run(args, workdir: Path) -> dict:
     )  # fmt: skip
     verified = json.loads(check.stdout.strip().splitlines()[-1]) if check.stdout.strip() else {
         "error": check.stderr[-1500:]}  # fmt: skip
-    return report(args, stats, elapsed, written, verified, server_log)
+    server = load_client.server_times(server_log, urls)
+    return report(args, stats.rows(server), stats.error_samples, elapsed, written, verified,
+                  server_log)  # fmt: skip
 
 
-def report(args, stats, elapsed, written, verified, server_log) -> dict:
-    rows = stats.rows()
+def report(args, rows, error_samples, elapsed, written, verified, server_log) -> dict:
     lost = verified.get("lost_writes")
     totals = {
         "requests": sum(r["requests"] for r in rows),
@@ -224,6 +227,8 @@ def report(args, stats, elapsed, written, verified, server_log) -> dict:
         + ".",
         f"Server log (var/bench/load-server.log): {tracebacks} tracebacks, {timeouts} worker "
         "timeouts.",
+        "p50/p95 as the users saw them (the wait for a free worker included) and in the worker "
+        "(gunicorn's access log, %(D)s); worker-seconds: the page's share of the workers' time.",
     ]
     exception = re.compile(r"^[\w.]+(Error|Exception|Deadlock)\b")
     raised = sorted({line.strip() for line in server_log.splitlines()
@@ -234,7 +239,7 @@ def report(args, stats, elapsed, written, verified, server_log) -> dict:
         notes.append(f"{kind}: " + (w.get("summary") or f"failed: {w.get('error', '?')}"))
     notes.append("Checked afterwards: " + (verified.get("summary") or
                                            f"failed: {verified.get('error', '?')}"))  # fmt: skip
-    for error in stats.error_samples[:5]:
+    for error in error_samples[:5]:
         notes.append(f"error: {error}")
     return {"rows": rows, "totals": totals, "notes": notes, "writes": written,
             "verified": verified}  # fmt: skip

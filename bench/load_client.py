@@ -100,7 +100,32 @@ def sign_in_all(base: str, names: list[str], password: str) -> list[Session]:
 
 def warm_up(base: str, session: Session, urls: dict[str, str]) -> None:
     for path in urls.values():
-        session.request("GET", path)
+        session.request("GET", path, headers={"User-Agent": WARM_UP_AGENT})
+
+
+WARM_UP_AGENT = "askpro-bench-warm-up"
+# gunicorn's access log line for each request (GUNICORN_CMD_ARGS, bench/load.py): the time the
+# worker spent on it, without the wait in the queue before a worker took it.
+ACCESS_FORMAT = "BENCH %(a)s %(m)s %(U)s %(q)s %(s)s %(D)s"
+ACCESS_LINE = re.compile(r"^BENCH (\S+) GET (\S+) (\S*) (\d{3}) (\d+)$")
+
+
+def server_times(log: str, urls: dict[str, str]) -> dict[str, list[float]]:
+    """Seconds in the worker per page, from the access log (the load's requests only)."""
+    pages = {path: name for name, path in urls.items()}
+    times: dict[str, list[float]] = {}
+    for line in log.splitlines():
+        found = ACCESS_LINE.match(line.strip())
+        if not found or found.group(1) == WARM_UP_AGENT:
+            continue
+        path = found.group(2) + (f"?{found.group(3)}" if found.group(3) else "")
+        if path in pages:
+            times.setdefault(pages[path], []).append(int(found.group(5)) / 1e6)
+    return times
+
+
+def percentile(ordered: list[float], share: float) -> float:
+    return ordered[min(len(ordered) - 1, round(share * (len(ordered) - 1)))]
 
 
 class Stats:
@@ -119,16 +144,21 @@ class Stats:
                 if len(self.error_samples) < 20:
                     self.error_samples.append(f"{page}: {error}")
 
-    def rows(self) -> list[dict]:
+    def rows(self, server: dict[str, list[float]] | None = None) -> list[dict]:
         rows = []
         for page, times in self.times.items():
             ordered = sorted(times)
-            p95 = ordered[min(len(ordered) - 1, round(0.95 * (len(ordered) - 1)))]
-            rows.append({
+            row = {
                 "name": page, "requests": len(times), "errors": self.errors[page],
-                "p50": round(statistics.median(ordered), 4), "p95": round(p95, 4),
-                "max": round(ordered[-1], 4),
-            })  # fmt: skip
+                "p50": round(statistics.median(ordered), 4),
+                "p95": round(percentile(ordered, 0.95), 4), "max": round(ordered[-1], 4),
+            }  # fmt: skip
+            in_worker = sorted((server or {}).get(page, []))
+            if in_worker:
+                row["server_p50"] = round(statistics.median(in_worker), 4)
+                row["server_p95"] = round(percentile(in_worker, 0.95), 4)
+                row["server_seconds"] = round(sum(in_worker), 1)
+            rows.append(row)
         return sorted(rows, key=lambda r: r["name"])
 
 

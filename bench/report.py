@@ -116,11 +116,13 @@ def memory_table(section) -> list[str]:
 
 
 def load_table(section) -> list[str]:
-    lines = ["| page | requests | errors | p50 | p95 | max |", "|---|---:|---:|---:|---:|---:|"]
+    lines = ["| page | requests | errors | p50 | p95 | max | in the worker: p50 | p95 | "
+             "worker-seconds |", "|---|---:|---:|---:|---:|---:|---:|---:|---:|"]  # fmt: skip
     for row in section.get("rows", []):
         lines.append(
             f"| {row['name']} | {row['requests']:,} | {row['errors']} | {_s(row['p50'])} | "
-            f"{_s(row['p95'])} | {_s(row['max'])} |"
+            f"{_s(row['p95'])} | {_s(row['max'])} | {_s(row.get('server_p50'))} | "
+            f"{_s(row.get('server_p95'))} | {row.get('server_seconds', '—')} |"
         )
     totals = section.get("totals", {})
     if totals:
