@@ -13,7 +13,8 @@ cd "$(dirname "$0")/.."
 # php-cli + php-illuminate-encryption: Laravel's own Encrypter, the judge of what the console
 # encrypts (tests/test_encrypter_laravel.py fails, not skips, when they are missing here).
 # chromium: Debian's browser, which the browser tier drives with Playwright (no browser download).
-debs=(libmariadb-dev pkg-config php-cli php-illuminate-encryption chromium)
+# gettext: makemessages, with which tests/test_catalogue.py finds strings without a German text.
+debs=(libmariadb-dev pkg-config php-cli php-illuminate-encryption chromium gettext)
 if [ -z "${TEST_DATABASE_URL:-}" ]; then
   debs+=(mariadb-server mariadb-client)
 elif [ -n "${GATEWAY_REFERENCE_SCHEMA:-}" ]; then
