@@ -120,10 +120,22 @@ def test_the_errors_csv_corrected_is_uploaded_again_as_it_is(admin_client, world
     again = upload(admin_client, csv_bytes(lines, delimiter=";", bom=True), name="fehler.csv")
     assert set(statuses(again).values()) == {"new"}, again.context["errors"]
     assert len(again.context["rows"]) == 5  # every row of the file, none twice
+    assert again.context["headers"] == HEADER_DE  # the added columns are not shown either
     assert confirm(admin_client, again).status_code == 302
     assert PhoneImport.objects.get().new_count == 5 and PhoneNumber.objects.count() == 5
     written = PhoneNumber.objects.get(number="+492214710123")
     assert written.description == "=HYPERLINK(1)"  # the neutralised cell read back as it was
+
+
+def test_only_the_errors_csvs_own_columns_are_ignored(admin_client, world):  # noqa: F811
+    rows = [
+        [*HEADER_EN, "Fehler", "Zeile", "Spalte", "remark"],
+        ["Bäckerei Müller & Söhne", "", "030 23125120", "", "", "", "", "x", "2", "y", "z"],
+    ]
+    refused = upload(admin_client, csv_bytes(rows))
+    assert "Unknown column(s) “remark”" in refused.content.decode()
+    accepted = upload(admin_client, csv_bytes([row[:-1] for row in rows]))
+    assert statuses(accepted) == {2: "new"}
 
 
 def test_the_errors_csv_lists_each_row_once_with_all_its_errors(admin_client, world):  # noqa: F811

@@ -3,7 +3,7 @@
 For each row: the cells of the columns the import reads (not the empty columns an xlsx sheet
 pads its rows with), the number in E.164 as it will be written, the company and branch by
 name, and for an update each field that changes, before → after. The names come from the
-database as the plan checked it (``ImportPlan.found``, loaded once): no query per row.
+database as the plan checked it (``ImportPlan.names``, loaded once): no query per row.
 """
 
 from dataclasses import dataclass
@@ -31,7 +31,7 @@ def preview_rows(plan: ImportPlan, results: list[RowResult]) -> list[dict]:
     cells_of = plan.cells(result.row for result in results)
     # A row with errors writes nothing; its number in E.164 is still shown when it is valid.
     numbers = plan.store.numbers(result.row for result in results if result.after is None)
-    names = Names(plan.found)
+    names = Names(plan.names)
     rows = []
     for result in results:
         cells = cells_of.get(result.row, [])
