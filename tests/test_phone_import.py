@@ -387,11 +387,11 @@ def test_error_csv_beside_the_original_rows_with_formulas_neutralised(world):
     text = error_csv(plan).decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert lines[0] == ["company", "number", "description", "row", "column", "error"]
-    assert lines[1][:5] == ['\'=HYPERLINK("x")', "'+49 30 1", "'@SUM(A1)", "2", "company"]
-    assert lines[1][5].startswith("There is no company")
-    number_error = [line for line in lines if line[4] == "number" and line[3] == "3"][0]
-    assert number_error[:3] == ["Bäckerei Müller & Söhne", "'-1", "'\tTab"]
-    assert len(lines) == 1 + len(plan.errors)
+    # one line per row, its errors' columns and reasons joined
+    assert lines[1][:5] == ['\'=HYPERLINK("x")', "'+49 30 1", "'@SUM(A1)", "2", "company, number"]
+    assert lines[1][5].startswith("There is no company") and " | " in lines[1][5]
+    assert lines[2][:5] == ["Bäckerei Müller & Söhne", "'-1", "'\tTab", "3", "number"]
+    assert len(lines) == 3 and len(plan.errors) == 3
     for bad in ("=1", "+1", "-1", "@1", "\t1", "\r1"):
         assert neutralise(bad) == "'" + bad
     assert neutralise("030 1") == "030 1" and neutralise(None) == ""

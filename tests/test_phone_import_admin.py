@@ -107,9 +107,14 @@ def test_the_errors_download_as_a_neutralised_csv_beside_the_rows(admin_client, 
     text = response.content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert lines[0] == [*HEADER_DE, "row", "column", "error"]
-    assert [line[7:9] for line in lines[1:]] == [["4", "Filiale"], ["5", "Nummer"], ["6", "Firma"]]
+    # every row of the file, those with errors first (nothing was written: the corrected
+    # file is the whole import)
+    assert [line[7:9] for line in lines[1:]] == [
+        ["4", "Filiale"], ["5", "Nummer"], ["6", "Firma"], ["2", ""], ["3", ""]
+    ]  # fmt: skip
     assert lines[2][2] == "12" and lines[2][0] == "Praxis Dr. Lindenberg"
-    assert lines[3][6] == "'@SUM(A1)" and all(line[9] for line in lines[1:])
+    assert lines[3][6] == "'@SUM(A1)" and all(line[9] for line in lines[1:4])
+    assert lines[4][6] == "'=HYPERLINK(1)" and not lines[4][9]
     assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
 
 

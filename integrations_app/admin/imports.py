@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
-from integrations_app.models import PhoneImport
+from integrations_app.models import PhoneImport, PhoneNumber
 
 ROWS_PER_PAGE = 100
 
@@ -61,6 +61,13 @@ class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
             current_app=self.admin_site.name,
         )
         return format_html('<a href="{}">{}</a>', url, obj.operation)
+
+    def changelist_view(self, request, extra_context=None):
+        """With a "New import" button for whoever may import (the phone-number import page)."""
+        numbers = self.admin_site._registry.get(PhoneNumber)
+        can_import = numbers is not None and numbers.has_import_permission(request)
+        extra = {"phone_import_url": numbers._import_url("phone_import") if can_import else ""}
+        return super().changelist_view(request, {**extra, **(extra_context or {})})
 
     def change_view(self, request, object_id, form_url="", extra_context=None):
         record = self.get_object(request, object_id)

@@ -26,8 +26,10 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
 from integrations_app.admin.import_jobs import PhoneImportJobMixin
+from integrations_app.admin.import_template import PhoneImportTemplateMixin
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
 from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
+from integrations_app.phone_import.preview import preview_rows, visible_headers
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.service import reason_required_message
 from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
@@ -75,9 +77,9 @@ class PhoneImportForm(forms.Form):
         return " ".join(self.cleaned_data.get("reason", "").split())
 
 
-class PhoneImportAdminMixin(PhoneImportJobMixin):
+class PhoneImportAdminMixin(PhoneImportTemplateMixin, PhoneImportJobMixin):
     """Import pages for the PhoneNumber admin (add and change permission needed); a large
-    file's write goes to a worker (import_jobs.py)."""
+    file's write goes to a worker (import_jobs.py), its template is import_template.py's."""
 
     import_upload_template = "admin/integrations_app/phonenumber/import_upload.html"
     import_preview_template = "admin/integrations_app/phonenumber/import_preview.html"
@@ -179,6 +181,7 @@ class PhoneImportAdminMixin(PhoneImportJobMixin):
             gettext("Import phone numbers"),
             form=form,
             max_rows=settings.PHONE_IMPORT_MAX_ROWS,
+            template_urls=self.template_urls(),
         )
         return TemplateResponse(request, self.import_upload_template, context)
 
@@ -188,18 +191,9 @@ class PhoneImportAdminMixin(PhoneImportJobMixin):
         status = status if status in STATUS_LABELS else None
         chosen = plan.rows if status is None else plan.rows_with(status)
         page = Paginator(chosen, PREVIEW_ROWS_PER_PAGE).get_page(request.GET.get("page"))
-        width = len(plan.table.headers)
-        cells_of = plan.cells(result.row for result in page.object_list)
-        rows = [
-            {
-                "row": result.row,
-                "status": result.status,
-                "status_label": STATUS_LABELS.get(result.status, result.status),
-                "cells": (cells_of.get(result.row, []) + [""] * width)[:width],
-                "errors": result.errors,
-            }
-            for result in page.object_list
-        ]
+        rows = preview_rows(plan, list(page.object_list))
+        for row in rows:
+            row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
         counts = plan.counts
         summary = [
             (status_key, STATUS_LABELS[status_key], counts[status_key])
@@ -211,7 +205,7 @@ class PhoneImportAdminMixin(PhoneImportJobMixin):
             gettext("Preview of the import of “%(file)s”") % {"file": stored["file_name"]},
             stored=stored,
             plan=plan,
-            headers=plan.table.headers,
+            headers=visible_headers(plan),
             rows=rows,
             page=page,
             status=status,

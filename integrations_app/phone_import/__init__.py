@@ -6,8 +6,9 @@ XML, checked before and while they are unpacked), ``workbook`` and ``sheet`` (an
 first sheet, streamed), ``spool`` (its rows kept for the next read), ``limits`` (every bound,
 from the settings), ``columns`` (headers in English or German, cell values), ``lookups`` (the
 database, loaded once), ``validate`` (every row, every error, one pass), ``write`` (all or
-nothing, in bulk, recorded), ``error_report`` (the errors as a CSV beside the original rows),
-``service`` (the one path the admin and the command call).
+nothing, in bulk, recorded), ``error_report`` (the errors as a CSV beside the original rows, to
+correct and upload again), ``preview`` (what each row will write, for a person), ``template`` (an
+empty file to fill in), ``service`` (the one path the admin and the command call).
 """
 
 from integrations_app.phone_import.error_report import error_csv, neutralise

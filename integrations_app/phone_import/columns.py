@@ -29,6 +29,16 @@ COLUMNS = (
 BY_KEY = {column.key: column for column in COLUMNS}
 _BY_HEADER = {header: column for column in COLUMNS for header in column.headers}
 
+# The columns an errors CSV adds after the file's own (error_report.py): the row, the column and
+# the reason. Read back they are ignored, in English or German, so a corrected errors CSV is
+# uploaded again as it is.
+REPORT_COLUMNS = (
+    Column("row", gettext_lazy("row"), ("row", "zeile")),
+    Column("column", gettext_lazy("column"), ("column", "spalte")),
+    Column("error", gettext_lazy("error"), ("error", "fehler")),
+)
+_IGNORED = {header for column in REPORT_COLUMNS for header in column.headers}
+
 TRUE_WORDS = {"1", "ja", "yes", "true"}
 FALSE_WORDS = {"0", "nein", "no", "false"}
 # Accepted spellings of the database enum `type` (the value is the key).
@@ -41,6 +51,13 @@ TYPE_WORDS = {
 
 def accepted_headers() -> str:
     return ", ".join(f"{c.headers[0]}/{c.headers[1].capitalize()}" for c in COLUMNS)
+
+
+def header_names(language: str) -> list[str]:
+    """Every column's header as a template writes it: German ("Firma", "Primär") for a German
+    language code, English ("company") for any other."""
+    german = (language or "").lower().startswith("de")
+    return [c.headers[1].capitalize() if german else c.headers[0] for c in COLUMNS]
 
 
 UNKNOWN_SHOWN = 3  # unknown headers named in the message; the rest are counted
@@ -57,6 +74,8 @@ def map_headers(headers: list[str], *, unread: int = 0) -> dict[str, int]:
         text = unicodedata.normalize("NFC", header.strip())  # "Prima\u0308r" is "Primär"
         if not text:
             continue  # an empty header over an empty column (Excel leaves those)
+        if text.casefold() in _IGNORED:
+            continue  # row, column, error of an errors CSV uploaded again
         column = _BY_HEADER.get(text.casefold())
         if column is None:
             unknown.append(text)

@@ -1,12 +1,15 @@
-"""The errors of an import as a CSV file, beside the original rows, safe to open in Excel."""
+"""The errors of an import as a CSV file of the whole table, safe to open in Excel, that is
+corrected and uploaded again as it is: its added columns (row, column, error) are ignored when
+it is read (columns.REPORT_COLUMNS)."""
 
 import csv
 import io
 
-from django.utils.translation import gettext as _
-
+from integrations_app.phone_import.columns import REPORT_COLUMNS
 from integrations_app.phone_import.errors import FORMULA_STARTS
 from integrations_app.phone_import.validate import ERROR, ImportPlan
+
+ERRORS_JOINED_BY = " | "  # the reasons of a row with several errors, in its one line
 
 
 def neutralise(value) -> str:
@@ -16,28 +19,35 @@ def neutralise(value) -> str:
 
 
 def error_csv(plan: ImportPlan, *, delimiter: str | None = None) -> bytes:
-    """One line per error: the row's original cells, then row, column and reason.
+    """Every row of the file once, the rows with errors first: the cells of the columns the
+    import reads (``Table.read_positions``) as they were, then the row's number, the columns
+    of its errors and their reasons (both empty for a row without errors).
 
-    UTF-8 with BOM (Excel opens it with the right characters), in the delimiter of the file
-    that was imported unless another is given.
+    Nothing of a file with errors is written (all or nothing), so the whole table is here: the
+    corrected CSV, uploaded again, imports every row. One line per row: a row twice would be a
+    number twice. UTF-8 with BOM (Excel opens it with the right characters), in the delimiter
+    of the file that was imported unless another is given.
     """
     table = plan.table
     out = io.StringIO(newline="")
     writer = csv.writer(out, delimiter=delimiter or table.delimiter, lineterminator="\r\n")
-    width = len(table.headers)
-    writer.writerow([neutralise(h) for h in [*table.headers, _("row"), _("column"), _("error")]])
-    # The failed rows and the file's rows, both in row order, read side by side.
-    failed = iter(plan.rows_with(ERROR))
-    result = next(failed, None)
-    for number, cells in table.rows():
-        if result is None:
-            break
-        if number != result.row:
-            continue
-        original = (cells + [""] * width)[:width]
-        for error in result.errors:
-            writer.writerow(
-                [neutralise(v) for v in [*original, error.row, error.column, error.message]]
-            )
+    positions = table.read_positions
+    pick = [table.headers[p] for p in positions]
+    labels = [str(column.label) for column in REPORT_COLUMNS]
+    writer.writerow([neutralise(h) for h in [*pick, *labels]])
+    for with_errors in (True, False):
+        # The failed rows and the file's rows, both in row order, read side by side.
+        failed = iter(plan.rows_with(ERROR))
         result = next(failed, None)
+        for number, cells in table.rows():
+            while result is not None and result.row < number:
+                result = next(failed, None)
+            has_errors = result is not None and result.row == number
+            if has_errors != with_errors:
+                continue
+            columns = dict.fromkeys(e.column for e in result.errors) if has_errors else ()
+            reasons = [e.message for e in result.errors] if has_errors else ()
+            original = [cells[p] if p < len(cells) else "" for p in positions]
+            line = [*original, number, ", ".join(columns), ERRORS_JOINED_BY.join(reasons)]
+            writer.writerow([neutralise(v) for v in line])
     return out.getvalue().encode("utf-8-sig")

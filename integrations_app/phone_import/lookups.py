@@ -52,6 +52,11 @@ class Lookups:
     numbers: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     primaries: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
 
+    def names(self) -> "Lookups":
+        """The companies and branches alone (what a preview names), without the numbers: a plan
+        keeps these, not every phone number of the database, while it is shown or written."""
+        return Lookups(companies_by_id=self.companies_by_id, branches_by_id=self.branches_by_id)
+
     def live_branch_ids(self, company_id: int) -> frozenset[str]:
         return frozenset(b.id for b in self.branches_of.get(company_id, ()) if not b.deleted)
 

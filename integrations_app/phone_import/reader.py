@@ -79,6 +79,12 @@ class Table:
             "too_many_rows",
         )
 
+    @property
+    def read_positions(self) -> list[int]:
+        """The positions of the columns the import reads, in the file's order: not the empty
+        ones an xlsx sheet pads a row with, nor the added columns of an errors CSV."""
+        return sorted(self.positions.values())
+
     def header_of(self, key: str) -> str | None:
         position = self.positions.get(key)
         return None if position is None else self.headers[position].strip()

@@ -80,6 +80,16 @@ class RowStore:
         )
         return [(number, sorted(int(n) for n in rows.split(","))) for number, rows in found]
 
+    def numbers(self, rows) -> dict[int, str]:
+        """The E.164 number of each of the given rows that has a valid one (a page's rows)."""
+        wanted = [int(row) for row in rows]
+        marks = ", ".join("?" * len(wanted))
+        found = self.db.execute(
+            f"SELECT row, number FROM rows WHERE number IS NOT NULL AND row IN ({marks})",  # noqa: S608 (placeholders only)
+            wanted,
+        )
+        return dict(found)
+
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, count(*) FROM rows GROUP BY status"))
 

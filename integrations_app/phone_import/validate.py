@@ -106,6 +106,7 @@ class ImportPlan:
     region: str
     store: RowStore
     error_count: int = 0  # every error of every row
+    names: lookups.Lookups | None = None  # companies and branches as checked (for the preview)
 
     @cached_property
     def counts(self) -> dict[str, int]:
@@ -175,7 +176,9 @@ def validate(table: Table, *, region: str = "DE", found: lookups.Lookups | None 
     file_errors = checker.check_file(store)
     store.add_errors(file_errors, ERROR)
     error_count += sum(len(errors) for errors in file_errors.values())
-    return ImportPlan(table=table, region=region, store=store, error_count=error_count)
+    return ImportPlan(
+        table=table, region=region, store=store, error_count=error_count, names=found.names()
+    )
 
 
 _PLAIN_NUMBER = re.compile(r"^[\d\s()/.+-]+$", re.ASCII)  # no letters: no extension, no word
