@@ -80,6 +80,8 @@ def _own_rows(model, company_id, keys: set[str]) -> dict[str, str]:
                 typed.append(model._meta.pk.to_python(key))
             except ValidationError:
                 continue
+        if not typed:
+            return {}
         rows = rows.filter(pk__in=typed)
     return {
         str(pk): str(text if text not in (None, "") else pk)
@@ -101,7 +103,8 @@ def for_company(company: Company) -> CompanyFindings | None:
     for found in findings.values():
         for key in found if isinstance(found, list) else ():
             table, _sep, pk = str(key).partition(":")
-            keys[table].add(pk)
+            if pk not in ("", "None"):  # a finding about no row (e.g. a key that is NULL)
+                keys[table].add(pk)
     tables = _company_tables()
     own = {
         table: _own_rows(tables[table], company.pk, table_keys)
