@@ -58,9 +58,9 @@ def praxis(gateway_key):
             (
                 "Integrationen",
                 "Verbindung testen",
-                "ändern",
-                "einrichten",
-                "in Ordnung",
+                'class="askpro-change">ändern</a>',
+                'class="askpro-set-up">einrichten</a>',
+                'class="askpro-health-healthy">in Ordnung',
                 "Filialen, Nummern und Mitarbeiter",
                 "Offene Audit-Befunde",
                 "Während eines Anrufs: freie Zeiten prüfen und einen Termin buchen",
@@ -73,9 +73,9 @@ def praxis(gateway_key):
             (
                 "Integrations",
                 "Test the connection",
-                "change",
-                "set up",
-                "healthy",
+                'class="askpro-change">change</a>',
+                'class="askpro-set-up">set up</a>',
+                'class="askpro-health-healthy">healthy',
                 "Branches, numbers and staff",
                 "Open audit findings",
                 "During a call: checking free times and booking an appointment",
@@ -177,6 +177,7 @@ def test_a_read_only_user_gets_no_set_up_and_no_test(client, praxis):
     page = hub(client.get(admin_url(company), **EN).content.decode())
     assert "Integrations" in page and "Open audit findings" in page
     assert "provider=retell" not in page and "Test the connection" not in page
+    assert f'<a href="{admin_url(calcom)}" class="askpro-change">view</a>' in page
 
 
 def test_the_test_button_returns_to_the_company_page(fake, admin_client, praxis):

@@ -93,6 +93,7 @@ class IntegrationLine:
     last_error: str
     key: str  # "not set" / "set · fingerprint …" / why it cannot be read
     change_url: str
+    can_change: bool  # else the link says "view": the page opens read only
     test_url: str  # "" when it cannot be tested or the user may not
 
 
@@ -127,6 +128,7 @@ def _integration_line(row: Integration, user) -> IntegrationLine:
         last_error=(row.last_error or "") if health != "healthy" else "",
         key=stored_key_state(row.api_key),
         change_url=reverse("admin:integrations_app_integration_change", args=[row.pk]),
+        can_change=user.has_perm("integrations_app.change_integration"),
         test_url=reverse("admin:integrations_app_integration_test", args=[row.pk])
         if can_test
         else "",
