@@ -85,7 +85,7 @@ _HEALTH = {
 class IntegrationLine:
     provider: str  # the provider's label ("Cal.com (appointment booking)")
     name: str
-    active: bool
+    active: bool  # counts as active (the one rule: models/integrations.py)
     status: str
     health: str  # healthy, degraded, unhealthy, unknown (the CSS class)
     health_label: str
