@@ -21,13 +21,14 @@ UNKNOWN = "unknown"
 
 @dataclass(frozen=True)
 class KeyUse:
-    """One gateway path and the key it will use for a company now (semantics.md §2)."""
+    """One moment of the gateway's work and the key it will use for a company now
+    (semantics.md §2): said in the user's words, with the engineers' names as the detail."""
 
-    path: Promise
-    code: str  # the gateway class, for engineers
+    path: Promise  # when: what happens on a call or a booking
+    effect: Promise | str  # which key, and what that means
     uses: str  # COMPANY_KEY, PLATFORM_KEY, UNREADABLE (falls back), PLAIN_TEXT, UNKNOWN
     fingerprint: str | None
-    note: Promise | str
+    detail: Promise | str  # the gateway class, the column and the environment variable
 
 
 def _read_company_key(encrypter, payload):
@@ -42,62 +43,95 @@ def _read_company_key(encrypter, payload):
         return None, error.message
 
 
+CALCOM_ENV = "CALCOM_API_KEY"
+RETELL_ENV = "RETELLAI_API_KEY (RETELL_TOKEN)"
+
+
+def _detail(code: str, column: str | None, env: str) -> str:
+    if column is None:
+        return _("%(code)s · environment variable %(env)s") % {"code": code, "env": env}
+    return _("%(code)s · column %(column)s, else environment variable %(env)s") % {
+        "code": code, "column": column, "env": env,
+    }  # fmt: skip
+
+
+def _team_import(encrypter, company) -> KeyUse:
+    path = _("Importing the company's Cal.com team and event types (as services)")
+    detail = _detail("CalcomV2Service", "companies.calcom_api_key", CALCOM_ENV)
+    calcom_fp, problem = _read_company_key(encrypter, company.calcom_api_key)
+    if calcom_fp:
+        return KeyUse(path, _("This company's own Cal.com key."), COMPANY_KEY, calcom_fp, detail)
+    if problem and encrypter is None:
+        effect = _(
+            "A key is stored, but the console cannot check it (GATEWAY_APP_KEY is not set or "
+            "malformed)."
+        )
+        return KeyUse(path, effect, UNKNOWN, None, detail)
+    if problem:
+        effect = _(
+            "A key is stored but cannot be opened (%(problem)s): the import silently uses "
+            "AskPro's shared Cal.com account instead, with only a warning in the gateway's log."
+        ) % {"problem": problem}
+        return KeyUse(path, effect, UNREADABLE, None, detail)
+    effect = _(
+        "AskPro's shared Cal.com account (the platform key): this company has no Cal.com key "
+        "of its own."
+    )
+    return KeyUse(path, effect, PLATFORM_KEY, None, detail)
+
+
+def _booking_sync(company) -> KeyUse:
+    path = _("Synchronising the bookings with Cal.com afterwards")
+    detail = _detail("CalcomV2Client", "companies.calcom_v2_api_key", CALCOM_ENV)
+    if company.calcom_v2_api_key:
+        effect = _(
+            "A key stored unencrypted for this company: it is used, but plain text in the "
+            "database is a security finding."
+        )
+        return KeyUse(path, effect, PLAIN_TEXT, fingerprint(company.calcom_v2_api_key), detail)
+    effect = _(
+        "AskPro's shared Cal.com account (the platform key), even when the company has a "
+        "Cal.com key of its own."
+    )
+    return KeyUse(path, effect, PLATFORM_KEY, None, detail)
+
+
+def _retell(encrypter, company) -> KeyUse:
+    retell_fp, problem = _read_company_key(encrypter, company.retell_api_key)
+    effect = _("Always AskPro's shared Retell account (the platform key).")
+    if retell_fp:
+        effect = _(
+            "Always AskPro's shared Retell account (the platform key). This company's Retell "
+            "key (%(fp)s) is only shown as “configured” in the gateway, never used."
+        ) % {"fp": retell_fp}
+    elif problem:
+        effect = _(
+            "Always AskPro's shared Retell account (the platform key). This company's stored "
+            "Retell key %(problem)s; it would not be used anyway."
+        ) % {"problem": problem}
+    detail = _("%(code)s · environment variable %(env)s; column %(column)s only displayed") % {
+        "code": "Retell clients", "env": RETELL_ENV, "column": "companies.retell_api_key",
+    }  # fmt: skip
+    return KeyUse(_("Phone calls and the agents on Retell"), effect, PLATFORM_KEY, None, detail)
+
+
 def key_resolution(company: Company) -> list[KeyUse]:
+    """What happens with which key, for each moment of the gateway's work (semantics.md §2)."""
     try:
         encrypter = Encrypter.from_settings()
     except GatewayKeyError:
         encrypter = None
-    calcom_fp, calcom_problem = _read_company_key(encrypter, company.calcom_api_key)
-    retell_fp, retell_problem = _read_company_key(encrypter, company.retell_api_key)
-    platform_calcom = _("the platform key CALCOM_API_KEY from the gateway's environment")
-    platform_retell = _(
-        "the platform key RETELLAI_API_KEY (else RETELL_TOKEN) from the environment"
-    )
-
-    if calcom_fp:
-        team_import = KeyUse(
-            _("Team and event type import"), "CalcomV2Service", COMPANY_KEY, calcom_fp,
-            _("the company's key (companies.calcom_api_key)"),
-        )  # fmt: skip
-    elif calcom_problem:
-        team_import = KeyUse(
-            _("Team and event type import"), "CalcomV2Service",
-            UNKNOWN if encrypter is None else UNREADABLE, None,
-            _("companies.calcom_api_key %(problem)s: the gateway logs a warning and silently "
-              "uses %(platform)s") % {"problem": calcom_problem, "platform": platform_calcom},
-        )  # fmt: skip
-    else:
-        team_import = KeyUse(
-            _("Team and event type import"), "CalcomV2Service", PLATFORM_KEY, None, platform_calcom
-        )
-    if company.calcom_v2_api_key:
-        booking_sync = KeyUse(
-            _("Booking sync"), "CalcomV2Client", PLAIN_TEXT, fingerprint(company.calcom_v2_api_key),
-            _("a key stored in plain text in companies.calcom_v2_api_key (a security finding)"),
-        )  # fmt: skip
-    else:
-        booking_sync = KeyUse(
-            _("Booking sync"), "CalcomV2Client", PLATFORM_KEY, None, platform_calcom
-        )
-    if retell_fp:
-        retell_note = _(
-            "the company's Retell key (%(fp)s) is only shown as configured, never used"
-        ) % {"fp": retell_fp}
-    elif retell_problem:
-        retell_note = _("companies.retell_api_key %(problem)s") % {"problem": retell_problem}
-    else:
-        retell_note = platform_retell
+    during_call = KeyUse(
+        _("During a call: checking free times and booking an appointment"),
+        _("Always AskPro's shared Cal.com account (the platform key); this company's own key "
+          "is never used here."),
+        PLATFORM_KEY, None, _detail("CalcomService", None, CALCOM_ENV),
+    )  # fmt: skip
     return [
-        KeyUse(
-            _("Live booking and availability during calls"),
-            "CalcomService",
-            PLATFORM_KEY,
-            None,
-            _("always %(platform)s, never a company's key") % {"platform": platform_calcom},
-        ),  # fmt: skip
-        team_import,
-        booking_sync,
-        KeyUse(_("Retell calls and agents"), "Retell clients", PLATFORM_KEY, None, retell_note),
+        during_call,
+        _team_import(encrypter, company),
+        _booking_sync(company),
+        _retell(encrypter, company),
     ]
 
 

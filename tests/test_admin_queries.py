@@ -139,3 +139,60 @@ def test_history_and_operation_pages_run_a_fixed_number_of_queries(admin_client)
     few = pages(move(3))
     many = pages(move(30))
     assert few == many, (few, many)
+
+
+# The company page: the session and the user, the company row (with its counts), four for the
+# inlines (their first rows, the branch choices), its integrations, the latest snapshot, one
+# per gateway table with findings in it (here numbers and branches: audit_app/
+# company_findings.py) and the event-type comparison. None of them per row.
+COMPANY_PAGE_QUERIES = 13
+
+
+def test_the_company_page_costs_the_same_for_3_and_300_branches(admin_client, gateway_key):
+    from audit_app import snapshots
+    from tests import audit_rows as r
+    from tests import fake_providers as fp
+
+    company = r.company("Praxis Gross")
+    fp.make_integration(company, "calcom")
+    fp.make_integration(company, "retell", health_status="unhealthy")
+    other = r.company("Andere Firma")  # its findings are read, never shown
+    r.number(other, r.line(900))
+
+    def add(start, stop):
+        branches = Branch.objects.bulk_create(
+            Branch(company=company, name=f"Zweig {i:03d}", slug=f"zweig-{i}")
+            for i in range(start, stop)
+        )
+        Staff.objects.bulk_create(
+            Staff(company=company, branch_id=b.pk, name=f"Person {i:03d}", email=f"p{i}@x.test")
+            for i, b in zip(range(start, stop), branches, strict=True)
+        )
+        PhoneNumber.objects.bulk_create(  # a number on every other branch, the rest without
+            PhoneNumber(
+                company=company,
+                branch=b if i % 2 else None,
+                number=r.line(i),
+                number_normalized=r.line(i),
+                phone_number=r.line(i),
+            )
+            for i, b in zip(range(start, stop), branches, strict=True)
+        )
+        snapshots.record(source="command")
+
+    def page_queries():
+        with CaptureQueriesContext(connection) as queries:
+            response = admin_client.get(admin_url(company))
+        assert response.status_code == 200
+        return len(queries), response
+
+    add(0, 3)
+    page_queries()  # warm caches (content types, session)
+    small, _page = page_queries()
+    add(3, 300)
+    large, page = page_queries()
+    print(f"\ncompany page queries: 3 branches {small}, 300 branches {large}")
+    assert small == large == COMPANY_PAGE_QUERIES
+    counts = [c.count for c in page.context["company_counts"]]
+    assert counts == [300, 300, 300]
+    assert "Verbindung testen" in page.text and "AUD-PHN-005" in page.text

@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponseRedirect
 from django.urls import path, reverse
 from django.utils.decorators import method_decorator
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
@@ -149,9 +150,13 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         self._report(
             request, [connection_tests.test_connection(integration=integration, source="admin")]
         )
-        return HttpResponseRedirect(
-            reverse("admin:integrations_app_integration_change", args=[integration.pk])
-        )
+        # Back to the page the button was on (the company page's buttons name it), if it is ours.
+        back = request.POST.get("next", "")
+        if not url_has_allowed_host_and_scheme(
+            back, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+        ):
+            back = reverse("admin:integrations_app_integration_change", args=[integration.pk])
+        return HttpResponseRedirect(back)
 
     def has_test_connection_permission(self, request, obj=None) -> bool:
         """Testing writes the row's health: it needs its own permission (roles.py)."""

@@ -34,32 +34,36 @@ def integration_state(company, provider: str):
 
 
 def key_resolution_panel(company):
+    """What happens on a call or a booking, with which key; the gateway's names as a detail."""
     if company is None or company.pk is None:
         return "-"
     rows = format_html_join(
         "",
-        "<tr><td>{}<br><small><code>{}</code></small></td>"
-        '<td class="askpro-uses-{}">{}{}</td></tr>',
+        '<tr><th scope="row">{}</th><td class="askpro-uses-{}">{}{}</td>'
+        "<td><small><code>{}</code></small></td></tr>",
         (
             (
                 use.path,
-                use.code,
                 _USES.get(use.uses, "other"),
-                use.note,
+                use.effect,
                 format_html(" · <code>{}</code>", use.fingerprint) if use.fingerprint else "",
+                use.detail,
             )
             for use in key_resolution(company)
         ),
     )
     return format_html(
-        '<table class="askpro-key-panel"><thead><tr><th>{}</th><th>{}</th></tr></thead>'
-        '<tbody>{}</tbody></table><p class="help">{}</p>',
-        _("gateway path"),
-        _("key it uses now"),
+        '<table class="askpro-key-panel"><thead><tr><th>{}</th><th>{}</th><th>{}</th></tr>'
+        '</thead><tbody>{}</tbody></table><p class="help">{}</p>',
+        _("when"),
+        _("which key the gateway uses"),
+        _("in the gateway's code"),
         rows,
         _(
-            "Which key the gateway really uses differs by path (read from its code). A key "
-            "that cannot be decrypted is not an error in the gateway: it silently falls back."
+            "A Cal.com key set for this company is used only to import its team and event "
+            "types: calls keep checking free times and booking through the shared platform "
+            "account. A stored key that cannot be opened is no error in the gateway: it "
+            "silently uses the platform key."
         ),
     )
 

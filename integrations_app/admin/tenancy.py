@@ -11,6 +11,7 @@ from import_export.formats.base_formats import CSV, XLSX
 from import_export.forms import ExportForm
 
 from integrations_app import selectors, services
+from integrations_app.admin import company_page
 from integrations_app.admin.base import (
     GatewayAdmin,
     count_of,
@@ -182,7 +183,7 @@ class CompanyAdmin(PrefixSearch, CountColumns, GatewayAdmin):
     def retell_state(self, obj):
         return integration_state(obj, "retell")
 
-    @admin.display(description=_("which key each gateway path uses"))
+    @admin.display(description=_("which key a call or a booking uses"))
     def key_resolution(self, obj):
         return key_resolution_panel(obj)
 
@@ -195,6 +196,16 @@ class CompanyAdmin(PrefixSearch, CountColumns, GatewayAdmin):
     @admin.display(description=_("branches"), ordering="branch_count")
     def branch_count(self, obj):
         return obj.branch_count
+
+    # --- the change page: the place to configure a company (admin/company_page.py) -----------
+    def get_form(self, request, obj=None, change=False, **kwargs):
+        kwargs.setdefault("help_texts", company_page.FLAG_HELP)  # what sets each flag
+        return super().get_form(request, obj, change, **kwargs)
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk is not None:
+            context.update(company_page.context(request, obj))
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
 
 @admin.register(Branch)
