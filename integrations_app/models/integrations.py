@@ -1,9 +1,11 @@
 """Provider integrations and notification templates of a company."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.encrypter import RAW
+from integrations_app.integration_kinds import CORE_PROVIDERS, KINDS
 from integrations_app.models.base import PLAIN, GatewayQuerySet, TimestampedModel
 from integrations_app.models.fields import (
     Char36Field,
@@ -50,6 +52,8 @@ class Integration(TimestampedModel):
     }
     # Plain JSON the console writes: no secret may go in (services/limits.py).
     PLAIN_JSON_COLUMNS = ("config",)
+    # What __str__ reads besides the row: the change store loads it for a batch at once.
+    LABEL_RELATED = ("company",)
 
     id = UnsignedBigAutoField(primary_key=True)
     tenant_id = Char36Field(_("tenant id"), default=new_uuid, editable=False)
@@ -109,7 +113,29 @@ class Integration(TimestampedModel):
         ordering = ["company__name", "provider"]
 
     def __str__(self) -> str:
-        return self.name
+        """ "Cal.com · <company>" wherever the row is named (titles, breadcrumbs, history,
+        the change store): a core kind by its provider's name, another by the row's name."""
+        kind = KINDS.get((self.provider or "").lower())
+        if kind is not None and kind.provider in CORE_PROVIDERS:
+            title = kind.name
+        else:
+            title = self.name or (kind.name if kind is not None else self.provider or "")
+        return f"{title} · {self.company_label()}"
+
+    def company_label(self) -> str:
+        """The company's name (loaded once; bulk writes load all of a batch's in one query,
+        ``LABEL_RELATED``), or why there is none."""
+        if self.company_id is None:
+            return gettext("no company")
+        try:
+            company = self.company
+        except Company.DoesNotExist:
+            company = None
+        if company is None:
+            return gettext("missing (%(key)s)") % {"key": self.company_id}
+        if company.deleted_at is not None:
+            return gettext("%(name)s (deleted)") % {"name": company.name}
+        return company.name
 
     @property
     def config_object(self) -> dict:
