@@ -173,3 +173,18 @@ def test_bulk_writes_label_their_rows_in_a_fixed_number_of_queries(gateway_key):
     assert sorted(labels) == sorted(
         f"Cal.com · Firma {n}-{i}" for n, i in [(2, 0), (2, 1)] + [(6, i) for i in range(6)]
     )
+
+
+def test_audit_rows_name_an_integration_as_its_pages_do():
+    from tests import audit_rows as r
+
+    praxis = r.company("Praxis Audit")
+    no_tenant = r.integration(praxis, "retell", tenant_id="")
+    pasted = r.integration(praxis, "calcom", credentials={"api_key": "cal_live_0123456789abcdef"})
+    hook = r.integration(
+        None, "webhook", name="CRM-Hook", type="webhook", config={"token": "ab" * 20}
+    )
+    assert r.rows("AUD-INT-003")[no_tenant.pk].label == "Retell AI · Praxis Audit"
+    secrets = r.rows("AUD-SEC-002")
+    assert secrets[pasted.pk].label == "Cal.com · Praxis Audit" == str(pasted)
+    assert secrets[hook.pk].label == str(hook) and secrets[hook.pk].label.startswith("CRM-Hook · ")

@@ -26,6 +26,18 @@ def counts_as_active(is_active, status) -> bool:
     return bool(is_active) and status not in INACTIVE_STATUSES
 
 
+def integration_title(provider, name, company: str) -> str:
+    """The one way an integration is named, "Cal.com · <company>" (page titles, breadcrumbs,
+    history, the change store, audit rows): a core kind by its provider's name, another kind
+    by the row's name."""
+    kind = KINDS.get((provider or "").lower())
+    if kind is not None and kind.provider in CORE_PROVIDERS:
+        title = kind.name
+    else:
+        title = name or (kind.name if kind is not None else provider or "")
+    return f"{title} · {company}"
+
+
 class IntegrationQuerySet(GatewayQuerySet):
     def active(self):
         """The one rule of an "active" integration, as a query: the checks, the credential
@@ -113,14 +125,7 @@ class Integration(TimestampedModel):
         ordering = ["company__name", "provider"]
 
     def __str__(self) -> str:
-        """ "Cal.com · <company>" wherever the row is named (titles, breadcrumbs, history,
-        the change store): a core kind by its provider's name, another by the row's name."""
-        kind = KINDS.get((self.provider or "").lower())
-        if kind is not None and kind.provider in CORE_PROVIDERS:
-            title = kind.name
-        else:
-            title = self.name or (kind.name if kind is not None else self.provider or "")
-        return f"{title} · {self.company_label()}"
+        return integration_title(self.provider, self.name, self.company_label())
 
     def company_label(self) -> str:
         """The company's name (loaded once; bulk writes load all of a batch's in one query,
