@@ -72,6 +72,7 @@ def test_a_missing_key_says_what_to_set_where_and_keeps_the_input(
     assert len(errors) == 1
     assert "GATEWAY_APP_KEY is not set" in errors[0]
     assert "environment or in the .env file" in errors[0] and "restart" in errors[0]
+    assert response.text.count("GATEWAY_APP_KEY is not set") == 1  # once, above the form
     assert_kept_except_the_key(response, company)
     assert not Integration.objects.exists()
 
@@ -102,6 +103,11 @@ def test_add_another_kind_keeps_the_company(gateway_key, admin_client, company):
     assert f'href="{ADD_URL}?provider=calcom&amp;company={company.pk}"' in refused.text
     other = admin_client.get(f"{ADD_URL}?provider=retell&company={company.pk}")
     assert f'<option value="{company.pk}" selected>' in other.text
+    existing = save(company)  # its page offers the other kinds for its company
+    change = admin_client.get(
+        reverse("admin:integrations_app_integration_change", args=[existing.pk])
+    )
+    assert f'href="{ADD_URL}?provider=retell&amp;company={company.pk}"' in change.text
 
 
 def test_only_a_stored_key_can_be_removed(gateway_key, admin_client, company):

@@ -101,18 +101,18 @@ class CoreIntegrationForm(forms.ModelForm):
         else:
             del self.fields["remove_api_key"]  # nothing stored yet: nothing to remove
             help_text = _("The key is stored encrypted and never shown again.")
-        # Before anything is typed: when keys cannot be saved, what to set, where.
+        # Before anything is typed: when keys cannot be saved, what to set, where (a refused
+        # form says it once, above the form: clean()).
         self.key_missing = credentials.key_missing_message()
+        notice = None if self.is_bound else self.key_missing
         self.fields["new_api_key"].help_text = format_html_join(
-            " ", "{}", ((text,) for text in (self.key_missing, help_text) if text)
+            " ", "{}", ((text,) for text in (notice, help_text) if text)
         )
 
     def _chosen_company(self) -> str:
         """The company the page names (typed, given in the add link, or the row's), else ""."""
-        if self.is_bound:
-            chosen = self.data.get(self.add_prefix("company"), "")
-        else:
-            chosen = self.initial.get("company") or self.instance.company_id or ""
+        chosen = self.data.get(self.add_prefix("company"), "") if self.is_bound else ""
+        chosen = chosen or self.initial.get("company") or self.instance.company_id or ""
         chosen = str(getattr(chosen, "pk", chosen))
         return chosen if chosen.isdigit() else ""
 
