@@ -4,6 +4,7 @@ Settings load before Django's translation machinery, so messages are translated 
 plain ``gettext`` module from the project's own catalogue in ``locale/``.
 """
 
+import base64
 import gettext as gettext_module
 import os
 import secrets
@@ -17,6 +18,8 @@ SUPPORTED_LANGUAGES = ("de", "en")
 _TRUE = {"1", "true", "yes", "on", "ja"}
 _FALSE = {"0", "false", "no", "off", "nein", ""}
 _DB_SCHEMES = {"sqlite": "sqlite", "mysql": "mysql", "mariadb": "mysql"}
+# The embedded demo's own gateway key (a Laravel APP_KEY written by `setup_demo`).
+DEMO_GATEWAY_KEY_FILE = Path("var") / "demo_gateway_app_key"
 
 
 class ConfigError(Exception):
@@ -173,3 +176,28 @@ class Settings:
         path.touch(mode=0o600)
         path.write_text(key)
         return key
+
+    def gateway_app_key(self) -> str:
+        """GATEWAY_APP_KEY; unset on the embedded demo (no DATABASE_URL): the demo's own key
+        from var/ if `setup_demo` made one. With DATABASE_URL set the file is never read, and
+        never under pytest (a developer's demo must not change what the suite sees)."""
+        key = self.string("GATEWAY_APP_KEY")
+        if key or self.string("DATABASE_URL") or "PYTEST_VERSION" in os.environ:
+            return key
+        path = self.base_dir / DEMO_GATEWAY_KEY_FILE
+        return path.read_text().strip() if path.is_file() else ""
+
+
+def ensure_demo_gateway_key(base_dir: Path) -> tuple[str, bool]:
+    """The demo's gateway key in var/ (mode 0600), made once: ("base64:" + 44 characters of
+    32 random bytes, as Laravel's key:generate), and whether it was made now."""
+    path = base_dir / DEMO_GATEWAY_KEY_FILE
+    if path.is_file():
+        return path.read_text().strip(), False
+    path.parent.mkdir(parents=True, exist_ok=True)
+    key = "base64:" + base64.b64encode(secrets.token_bytes(32)).decode("ascii")
+    # Created with 0600 from the start (O_EXCL: never over a file made meanwhile).
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "w") as file:
+        file.write(key + "\n")
+    return key, True

@@ -29,7 +29,8 @@ try:
     ALLOWED_HOSTS = _env.host_list("ALLOWED_HOSTS", ["127.0.0.1", "localhost"])
     LANGUAGE_CODE = _env.language()
     # The gateway's Laravel APP_KEY and APP_PREVIOUS_KEYS; parsed and checked by the encrypter.
-    GATEWAY_APP_KEY = _env.string("GATEWAY_APP_KEY")
+    # On the embedded demo without it: the demo's own key that `setup_demo` writes into var/.
+    GATEWAY_APP_KEY = _env.gateway_app_key()
     GATEWAY_PREVIOUS_KEYS = [
         k.strip() for k in _env.string("GATEWAY_PREVIOUS_KEYS").split(",") if k.strip()
     ]

@@ -22,7 +22,8 @@ def check_gateway_key(app_configs=None, **kwargs):
         hint = _(
             "Set GATEWAY_APP_KEY to the gateway's APP_KEY, in its form 'base64:' followed by 44 "
             "characters; GATEWAY_PREVIOUS_KEYS to its APP_PREVIOUS_KEYS (comma-separated, same "
-            "form), if any."
+            "form), if any: in the console's environment or in the .env file beside manage.py, "
+            "then restart the console. The embedded demo makes its own: manage.py setup_demo."
         )
         if settings.DEBUG:
             return [Warning(message, hint=hint, id="askpro.W001")]

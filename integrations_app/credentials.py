@@ -90,14 +90,24 @@ def validate_api_key(provider: str, api_key: str) -> str:
     return api_key
 
 
+def key_missing_message() -> str | None:
+    """Why no key can be saved now, with what to set, where, and the restart; None if they can."""
+    try:
+        Encrypter.from_settings()
+    except GatewayKeyError as error:
+        return _(
+            "Keys cannot be saved: %(error)s. Set GATEWAY_APP_KEY to the gateway's APP_KEY "
+            "(base64:…) in the console's environment or in the .env file beside manage.py, "
+            "then restart the console."
+        ) % {"error": error}
+    return None
+
+
 def _encrypter() -> Encrypter:
     try:
         return Encrypter.from_settings()
-    except GatewayKeyError as error:
-        raise CredentialError(
-            _("Keys cannot be saved: %(error)s. Set GATEWAY_APP_KEY to the gateway's APP_KEY.")
-            % {"error": error}
-        ) from None
+    except GatewayKeyError:
+        raise CredentialError(key_missing_message()) from None
 
 
 def _live_company(company_id) -> Company:

@@ -247,9 +247,9 @@ def _fetch(target, columns, last, batch_size, using, *, lock: bool):
             queryset = queryset.filter(pk__gt=last)
         if lock:
             queryset = queryset.select_for_update()
-        return [
-            (row.pk, {c: getattr(row, c) for c in columns}, row) for row in queryset[:batch_size]
-        ]
+        rows = list(queryset[:batch_size])
+        snapshots.load_labels(rows)  # the change store's labels, one query for the batch
+        return [(row.pk, {c: getattr(row, c) for c in columns}, row) for row in rows]
     connection = connections[using]
     quote = connection.ops.quote_name
     where = ["(" + " OR ".join(f"{quote(c)} IS NOT NULL" for c in columns) + ")"]

@@ -70,6 +70,7 @@ def test_manage_py_refuses_to_start_without_the_key_in_production(tmp_path):
     )
     assert missing.returncode != 0
     assert "askpro.E001" in missing.stderr and "HINT" in missing.stderr
+    assert ".env file beside manage.py, then restart" in missing.stderr  # where, and the restart
     configured = support.run_manage("check", database_url=url, extra_env={"DEBUG": "false"})
     assert configured.returncode == 0, configured.stderr
     assert "askpro." not in configured.stdout + configured.stderr

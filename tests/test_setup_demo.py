@@ -17,6 +17,7 @@ def test_setup_demo_prepares_everything_once_and_then_reuses_it(tmp_path):
     assert first.returncode == 0, first.stderr
     assert f"Created {len(GATEWAY_MODELS)} gateway tables" in first.stdout
     assert "one-time password" in first.stdout
+    assert "Demo gateway key" not in first.stdout  # DATABASE_URL is set: never a demo key
     password = first.stdout.split("one-time password ", 1)[1].split()[0]
     assert len(password) >= 12
 

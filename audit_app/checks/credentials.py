@@ -32,7 +32,7 @@ from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.integration_kinds import CALCOM, RETELL
 from integrations_app.models import Company, Integration
-from integrations_app.models.integrations import counts_as_active
+from integrations_app.models.integrations import counts_as_active, integration_title
 
 # Integrations of live companies, and those without a company (they have no soft delete).
 INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
@@ -165,7 +165,7 @@ def _integration_row(row: dict, detail: str) -> Affected:
     return Affected(
         table="integrations",
         pk=row["id"],
-        label=f"{row['name']} ({company})",
+        label=integration_title(row["provider"], row["name"], company),
         detail=detail,
         admin=INTEGRATION_ADMIN,
     )

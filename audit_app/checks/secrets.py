@@ -12,6 +12,7 @@ from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.crypto.key_like import as_text, secret_paths
 from integrations_app.models import Branch, Company, Integration
+from integrations_app.models.integrations import integration_title
 
 COMPANY_PLAIN_COLUMNS = ("calcom_v2_api_key", "webhook_signing_secret")
 
@@ -94,7 +95,7 @@ class KeysInIntegrationJson(Check):
             )
             .filter(Q(credentials__isnull=False) | Q(config__isnull=False))
             .order_by("company__name", "id")
-            .values("id", "name", "company__name", "credentials", "config")
+            .values("id", "name", "provider", "company__name", "credentials", "config")
         )
         found = []
         for row in rows:
@@ -114,7 +115,7 @@ class KeysInIntegrationJson(Check):
                     Affected(
                         table="integrations",
                         pk=row["id"],
-                        label=f"{row['name']} ({company})",
+                        label=integration_title(row["provider"], row["name"], company),
                         detail="; ".join(str(h) for h in hits),
                         admin=INTEGRATION_ADMIN,
                     )

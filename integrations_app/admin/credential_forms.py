@@ -3,6 +3,7 @@
 from django import forms
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app import credentials
@@ -19,6 +20,8 @@ from integrations_app.integration_kinds import (
 )
 from integrations_app.models import Company, Integration
 
+# The form field a CredentialError's field is shown at.
+_REFUSAL_FIELDS = {"api_key": "new_api_key"}
 ENVIRONMENTS = [("production", _("production")), ("staging", _("staging")), ("test", _("test"))]
 
 
@@ -41,6 +44,8 @@ class CoreIntegrationForm(forms.ModelForm):
     # Set by the admin for each page (the row's provider, or the one the add link names); the
     # provider is never taken from the POST, so a page shows exactly the fields it validates.
     fixed_provider = CALCOM.provider
+    # A CredentialError the save raised for this very input (admin/integrations.py), or None.
+    refusal = None
 
     provider = forms.ChoiceField(
         label=_("provider"),
@@ -75,17 +80,7 @@ class CoreIntegrationForm(forms.ModelForm):
         self.fields["company"].required = True
         self.fields["provider"].disabled = True
         self.fields["provider"].initial = self.initial["provider"] = self.fixed_provider
-        add_url = reverse("admin:integrations_app_integration_add")
-        links = format_html_join(
-            " · ",
-            '<a href="{}?provider={}">{}</a>',
-            ((add_url, key, label) for key, label in (
-                ("calcom", "Cal.com"),
-                ("retell", "Retell AI"),
-                ("webhook", _("webhook, API, OAuth 2")),
-            )),
-        )  # fmt: skip
-        self.fields["provider"].help_text = format_html("{} {}", _("Add another kind:"), links)
+        self.fields["provider"].help_text = self._other_kinds()
         instance = self.instance
         config = instance.config_object
         if instance.pk:
@@ -99,16 +94,63 @@ class CoreIntegrationForm(forms.ModelForm):
                 is_active=instance.is_active,
                 description=instance.description,
             )
-        state = stored_key_state(instance.api_key if instance.pk else None)
-        self.fields["new_api_key"].help_text = _(
-            "Stored: %(state)s. Leave empty to keep the stored key; the key is never shown again."
-        ) % {"state": state}
+            help_text = _(
+                "Stored: %(state)s. Leave empty to keep the stored key; "
+                "the key is never shown again."
+            ) % {"state": stored_key_state(instance.api_key)}
+        else:
+            del self.fields["remove_api_key"]  # nothing stored yet: nothing to remove
+            help_text = _("The key is stored encrypted and never shown again.")
+        # Before anything is typed: when keys cannot be saved, what to set, where (a refused
+        # form says it once, above the form: clean()).
+        self.key_missing = credentials.key_missing_message()
+        notice = None if self.is_bound else self.key_missing
+        self.fields["new_api_key"].help_text = format_html_join(
+            " ", "{}", ((text,) for text in (notice, help_text) if text)
+        )
+
+    def _chosen_company(self) -> str:
+        """The company the page names (typed, given in the add link, or the row's), else ""."""
+        chosen = self.data.get(self.add_prefix("company"), "") if self.is_bound else ""
+        chosen = chosen or self.initial.get("company") or self.instance.company_id or ""
+        chosen = str(getattr(chosen, "pk", chosen))
+        return chosen if chosen.isdigit() else ""
+
+    def _other_kinds(self):
+        """The links to the other kinds' add pages, keeping the chosen company (console.js
+        also keeps one chosen after the page was drawn)."""
+        add_url = reverse("admin:integrations_app_integration_add")
+        company = self._chosen_company()
+        links = format_html_join(
+            " · ",
+            '<a href="{}?{}" class="askpro-keeps-company">{}</a>',
+            (
+                (
+                    add_url,
+                    urlencode({"provider": key, **({"company": company} if company else {})}),
+                    label,
+                )
+                for key, label in (
+                    ("calcom", "Cal.com"),
+                    ("retell", "Retell AI"),
+                    ("webhook", _("webhook, API, OAuth 2")),
+                )
+            ),
+        )
+        return format_html("{} {}", _("Add another kind:"), links)
 
     def clean(self):
         data = super().clean()
+        if self.refusal is not None:
+            # What the save refused (admin/integrations.py): shown on the form, input kept.
+            field = _REFUSAL_FIELDS.get(self.refusal.field, self.refusal.field)
+            usable = field in self.fields and not self.fields[field].disabled
+            self.add_error(field if usable else None, self.refusal.message)
+        elif self.key_missing:
+            self.add_error(None, self.key_missing)  # the typed input stays, the key field not
         provider = self.fixed_provider
         api_key = data.get("new_api_key") or ""
-        if api_key and data.get("remove_api_key"):
+        if api_key and data.get("remove_api_key", False):
             self.add_error("remove_api_key", _("Either enter a new key or remove the stored one."))
         if api_key:
             try:

@@ -50,7 +50,7 @@ def _core_provider(request, obj) -> str | None:
 class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
     form = IntegrationForm
     list_display = (
-        "name",
+        "title",
         "company_column",
         "provider",
         "type",
@@ -104,6 +104,11 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         "last_sync_at",
         "last_error",
     )
+
+    @admin.display(description=_("integration"), ordering="name")
+    def title(self, obj):
+        """The link to the row: "Cal.com · <company>" (the companies are prefetched)."""
+        return str(obj)
 
     @admin.display(description=_("company"), ordering="company__name")
     def company_column(self, obj):
@@ -207,6 +212,8 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
                 # Without the permission the key fields take no input: the stored key is kept.
                 attrs["new_api_key"] = forms.CharField(required=False, disabled=True)
                 attrs["remove_api_key"] = forms.BooleanField(required=False, disabled=True)
+            # What the save refused for this input, shown on the form drawn again (below).
+            attrs["refusal"] = getattr(request, "_credential_refusal", None)
             kwargs["form"] = type("CoreIntegrationForm", (CoreIntegrationForm,), attrs)
             kwargs["fields"] = None  # the form's own fields
             if obj is not None and not self.has_change_permission(request, obj):
@@ -245,11 +252,10 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
             if provider == CALCOM.provider
             else (_("Retell"), {"fields": ("agent_id",)})
         )
-        key_fields = (
-            ("new_api_key", "remove_api_key")
-            if self.has_set_credentials_permission(request, obj)
-            else ("key_state",)
-        )
+        if not self.has_set_credentials_permission(request, obj):
+            key_fields = ("key_state",)
+        else:  # a new integration has no stored key to remove
+            key_fields = ("new_api_key", "remove_api_key") if obj is not None else ("new_api_key",)
         fieldsets = [
             (None, {"fields": ("company", "provider")}),
             (_("Key"), {"fields": key_fields}),
@@ -304,8 +310,13 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
             return super().changeform_view(request, object_id, form_url, extra_context)
         except credentials.CredentialError as error:
             # Raised inside the admin's transaction, which is rolled back: nothing was written.
-            self.message_user(request, error.message, messages.ERROR)
-            return HttpResponseRedirect(request.get_full_path())
+            # The page is drawn again from the same input, the refusal on the form: everything
+            # typed stays except the key (never sent back).
+            if request.method != "POST" or hasattr(request, "_credential_refusal"):
+                self.message_user(request, error.message, messages.ERROR)
+                return HttpResponseRedirect(request.get_full_path())
+            request._credential_refusal = error
+            return super().changeform_view(request, object_id, form_url, extra_context)
 
 
 @admin.register(NotificationTemplate)

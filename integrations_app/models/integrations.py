@@ -1,9 +1,11 @@
 """Provider integrations and notification templates of a company."""
 
 from django.db import models
+from django.utils.translation import gettext
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.encrypter import RAW
+from integrations_app.integration_kinds import CORE_PROVIDERS, KINDS
 from integrations_app.models.base import PLAIN, GatewayQuerySet, TimestampedModel
 from integrations_app.models.fields import (
     Char36Field,
@@ -22,6 +24,18 @@ INACTIVE_STATUSES = ("inactive", "suspended")
 def counts_as_active(is_active, status) -> bool:
     """The one rule of an "active" integration, for a row already loaded."""
     return bool(is_active) and status not in INACTIVE_STATUSES
+
+
+def integration_title(provider, name, company: str) -> str:
+    """The one way an integration is named, "Cal.com · <company>" (page titles, breadcrumbs,
+    history, the change store, audit rows): a core kind by its provider's name, another kind
+    by the row's name."""
+    kind = KINDS.get((provider or "").lower())
+    if kind is not None and kind.provider in CORE_PROVIDERS:
+        title = kind.name
+    else:
+        title = name or (kind.name if kind is not None else provider or "")
+    return f"{title} · {company}"
 
 
 class IntegrationQuerySet(GatewayQuerySet):
@@ -50,6 +64,8 @@ class Integration(TimestampedModel):
     }
     # Plain JSON the console writes: no secret may go in (services/limits.py).
     PLAIN_JSON_COLUMNS = ("config",)
+    # What __str__ reads besides the row: the change store loads it for a batch at once.
+    LABEL_RELATED = ("company",)
 
     id = UnsignedBigAutoField(primary_key=True)
     tenant_id = Char36Field(_("tenant id"), default=new_uuid, editable=False)
@@ -109,7 +125,22 @@ class Integration(TimestampedModel):
         ordering = ["company__name", "provider"]
 
     def __str__(self) -> str:
-        return self.name
+        return integration_title(self.provider, self.name, self.company_label())
+
+    def company_label(self) -> str:
+        """The company's name (loaded once; bulk writes load all of a batch's in one query,
+        ``LABEL_RELATED``), or why there is none."""
+        if self.company_id is None:
+            return gettext("no company")
+        try:
+            company = self.company
+        except Company.DoesNotExist:
+            company = None
+        if company is None:
+            return gettext("missing (%(key)s)") % {"key": self.company_id}
+        if company.deleted_at is not None:
+            return gettext("%(name)s (deleted)") % {"name": company.name}
+        return company.name
 
     @property
     def config_object(self) -> dict:

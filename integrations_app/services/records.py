@@ -99,6 +99,7 @@ def delete_records(*, queryset: QuerySet) -> int:
             rows = [row for row in rows if row.deleted_at is None]
         if not rows:
             return 0
+        snapshots.load_labels(rows)
         pks = [row.pk for row in rows]
         if issubclass(model, SoftDeleteModel):
             now = _now()
@@ -132,6 +133,7 @@ def create_rows(*, rows: list[Model], allow_secrets: bool = False) -> list[Model
             if hasattr(row, stamp) and getattr(row, stamp) is None:
                 setattr(row, stamp, now)
     using = _db(model)
+    snapshots.load_labels(rows)
     with transaction.atomic(using=using):
         keyed = all(row.pk is not None for row in rows)
         if keyed or connections[using].features.can_return_rows_from_bulk_insert:
@@ -167,6 +169,7 @@ def update_rows(
     has_stamp = touch and "updated_at" in snapshots.columns_of(model)
     with transaction.atomic(using=_db(model)):
         current = model._base_manager.select_for_update().in_bulk(list(values))
+        snapshots.load_labels(current.values())
         groups, changes, now = defaultdict(list), [], _now()
         for pk, new_values in values.items():
             old = current.get(pk)

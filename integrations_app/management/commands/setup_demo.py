@@ -1,3 +1,4 @@
+import os
 import secrets
 
 from django.conf import settings
@@ -8,6 +9,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 from django.utils.translation import gettext as _
 
+from askpro_console.config import DEMO_GATEWAY_KEY_FILE, ensure_demo_gateway_key
 from integrations_app import gateway_schema, roles
 from integrations_app.models import Company
 
@@ -18,9 +20,11 @@ DEMO_ACCOUNTS = {"support": roles.SUPPORT, "manager": roles.MANAGER, "readonly":
 
 class Command(BaseCommand):
     help = _(
-        "Prepare the embedded SQLite demo: console tables, gateway tables, demo data and an "
-        "admin account. Reuses what exists."
+        "Prepare the embedded SQLite demo: console tables, gateway tables, demo data, a demo "
+        "gateway key and an admin account. Reuses what exists."
     )
+    # Checked once the demo's gateway key is there (a first run would warn of its absence).
+    requires_system_checks = []
 
     def handle(self, *args, **options):
         if connection.vendor != "sqlite":
@@ -28,6 +32,8 @@ class Command(BaseCommand):
                 _("setup_demo prepares the embedded SQLite demo only; this database is %(vendor)s")
                 % {"vendor": connection.vendor}
             )
+        self.ensure_demo_gateway_key()
+        self.check()
         call_command("migrate", interactive=False, verbosity=0)
         self.stdout.write(_("Console tables are up to date."))
         existing = gateway_schema.existing_gateway_tables()
@@ -46,6 +52,20 @@ class Command(BaseCommand):
         call_command("setup_roles", stdout=self.stdout)
         self.ensure_demo_accounts()
         self.ensure_demo_snapshots()
+
+    def ensure_demo_gateway_key(self):
+        """On the embedded demo without GATEWAY_APP_KEY: a demo key of its own in var/, so that
+        keys can be saved there (settings.py reads it; never with DATABASE_URL set)."""
+        if not settings.EMBEDDED_DEFAULT or os.environ.get("GATEWAY_APP_KEY", "").strip():
+            return
+        key, made = ensure_demo_gateway_key(settings.BASE_DIR)
+        settings.GATEWAY_APP_KEY = key  # this run's checks and writes use it too
+        message = (
+            _("Demo gateway key written to %(path)s (used only by this embedded demo).")
+            if made
+            else _("Demo gateway key %(path)s exists already.")
+        )
+        self.stdout.write(message % {"path": DEMO_GATEWAY_KEY_FILE})
 
     def ensure_demo_snapshots(self):
         """A few weeks of audit snapshots (source "demo"), so the dashboard shows trends."""

@@ -9,9 +9,27 @@
             select.addEventListener("change", () => select.form.submit());
         }
     }
-    if (document.readyState === "loading") {
-        document.addEventListener("DOMContentLoaded", bindLanguageSwitch);
-    } else {
+    // "Add another kind" on an integration's page keeps the company chosen in its form
+    // (the server puts the company the page was drawn with into the links already).
+    function bindKeepsCompany() {
+        for (const link of document.querySelectorAll("a.askpro-keeps-company")) {
+            link.addEventListener("click", () => {
+                const select = document.getElementById("id_company");
+                if (select && select.value) {
+                    const url = new URL(link.href);
+                    url.searchParams.set("company", select.value);
+                    link.href = url.toString();
+                }
+            });
+        }
+    }
+    function bind() {
         bindLanguageSwitch();
+        bindKeepsCompany();
+    }
+    if (document.readyState === "loading") {
+        document.addEventListener("DOMContentLoaded", bind);
+    } else {
+        bind();
     }
 }
