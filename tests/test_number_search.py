@@ -73,6 +73,14 @@ def test_the_start_of_a_number_in_any_notation(admin_client, world):
     assert numbers_found(admin_client, "99 11") == []  # too short for an end: no guess
 
 
+def test_last_digits_with_a_leading_zero(admin_client, world):
+    PhoneNumber.objects.create(
+        company=world["mond"], number="+49302070762", number_normalized="+49302070762"
+    )
+    assert numbers_found(admin_client, "070762") == ["+49302070762"]  # not a whole number
+    assert numbers_found(admin_client, "030 5559911") == [SONNE]  # a whole one: no end search
+
+
 def test_a_number_by_its_branch_label_or_company(admin_client, world):
     assert numbers_found(admin_client, "Charlottenb") == [SONNE]
     assert numbers_found(admin_client, "spandau") == ["+49305559912"]
@@ -87,6 +95,9 @@ def test_a_company_by_one_of_its_numbers(admin_client, world):
     assert companies_found(admin_client, "5559911") == ["Kanzlei Hafen", "Praxis Sonne"]
     assert companies_found(admin_client, "089 1234567") == ["Kanzlei Hafen"]
     assert companies_found(admin_client, "Praxis") == ["Praxis Mond", "Praxis Sonne"]
+    # The start of a number is no company's number: "+49" would list every company.
+    assert companies_found(admin_client, "+49 30") == []
+    assert companies_found(admin_client, "030 555") == []
 
 
 def test_a_company_by_its_retell_agent_id(admin_client, world):

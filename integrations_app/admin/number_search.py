@@ -11,8 +11,9 @@ separators people type: spaces, ``-``, ``/``, ``.``, parentheses) is normalised 
   so): index ranges of ``idx_phone_numbers_normalized`` and of the unique ``number``, which
   MariaDB merges (index_merge, sort_union);
 - digits without a leading ``0`` or ``+`` are the start of an international number without its
-  plus (``4930 555`` → ``+4930555``) and, from ``MIN_FRAGMENT`` digits on, also the end of one
-  (``5559911``: the subscriber number without its area code). ``LIKE '%5559911'`` cannot use
+  plus (``4930 555`` → ``+4930555``); from ``MIN_FRAGMENT`` digits on, digits without a plus
+  that are not a whole number written nationally are also the end of one (``5559911``: the
+  subscriber number without its area code; ``070762``). ``LIKE '%5559911'`` cannot use
   an index range, so that is a query of its own that reads only the index (its entries hold
   the key: 40,000 short entries at the gateway's planned size, no table rows) and keeps at
   most ``MAX_FRAGMENT_ROWS`` keys; the page then reads those rows by key.
@@ -89,19 +90,32 @@ def fragment_keys(request, digits: str) -> list:
     return keys[:MAX_FRAGMENT_ROWS]
 
 
-def number_condition(request, text: str) -> Q | None:
-    """The phone numbers a search written like a number finds, or None for any other text."""
+def is_fragment(text: str, compact: str) -> bool:
+    """Digits that may be the end of a number: at least ``MIN_FRAGMENT``, no plus, and not a
+    whole number written nationally (``030 5559911`` is one; ``070762`` is not)."""
+    return (
+        compact.isdigit()
+        and len(compact) >= MIN_FRAGMENT
+        and not (compact.startswith("0") and to_e164(text))
+    )
+
+
+def number_condition(request, text: str, *, starts: bool = True) -> Q | None:
+    """The phone numbers a search written like a number finds, or None for any other text.
+    ``starts=False``: a whole number and the end of one only, not the start of one."""
     compact = typed_number(text)
     if compact is None:
         return None
-    condition = Q(number__istartswith=text)
-    for start in e164_starts(text, compact):
+    condition = Q(number__istartswith=text) if starts else Q(number=text)
+    for start in e164_starts(text, compact) if starts else ():
         condition |= (
             Q(number_normalized__istartswith=start)
             | Q(number_normalized__istartswith=start[1:])
             | Q(number__istartswith=start)
         )
-    if compact.isdigit() and not compact.startswith("0") and len(compact) >= MIN_FRAGMENT:
+    if not starts and compact.startswith(("0", "+")) and (e164 := to_e164(text)):
+        condition |= Q(number_normalized__in=[e164, e164[1:]]) | Q(number=e164)
+    if is_fragment(text, compact):
         condition |= Q(pk__in=fragment_keys(request, compact))
     return condition
 
@@ -120,13 +134,14 @@ class NumberSearch(PrefixSearch):
 
 
 def company_condition(request, text: str) -> Q:
-    """Companies by one of their phone numbers (as `number_condition` finds it) or by a
-    Retell agent id: the company's own, one registered in ``retell_agents`` (the call paths'
-    first lookup, semantics.md §3a) or a branch's. Subqueries, one index each where the
-    gateway has one (``companies.retell_agent_id`` and ``branches.retell_agent_id`` have
-    none: the company search reads the companies anyway)."""
+    """Companies by one of their phone numbers (a whole number in any notation, or its end:
+    the start of one, ``+49``, would list every company) or by a Retell agent id: the
+    company's own, one registered in ``retell_agents`` (the call paths' first lookup,
+    semantics.md §3a) or a branch's. Subqueries, one index each where the gateway has one
+    (``companies.retell_agent_id`` and ``branches.retell_agent_id`` have none: the company
+    search reads the companies anyway)."""
     condition = Q()
-    numbers = number_condition(request, text)
+    numbers = number_condition(request, text, starts=False)
     if numbers is not None:
         rows = PhoneNumber._default_manager.filter(numbers).order_by().values("company_id")
         condition |= Q(pk__in=rows)
