@@ -58,6 +58,18 @@ def test_the_only_branch_is_chosen(world):
     assert PhoneNumberForm(initial={"company": world["sonne"].pk})["branch"].value() is None
 
 
+def test_a_row_whose_branch_is_another_companys_says_so(world, english):
+    number = PhoneNumber(company=world["mond"], branch=world["sonne_branches"][0], number="+4930")
+    form = PhoneNumberForm(instance=number)
+    assert choices(form) == ["Spandau"]
+    assert form["branch"].value() == world["mond_branch"].pk  # the company's only branch
+    assert "(Mitte) is not one of its company's" in form.fields["branch"].help_text
+    assert (
+        PhoneNumberForm(instance=number, initial={"company": world["sonne"].pk})["branch"].value()
+        == world["sonne_branches"][0].pk
+    )  # the same branch under its own company
+
+
 def test_another_companys_branch_is_refused_by_name(world, english):
     form = PhoneNumberForm(data=post(world["sonne"], world["mond_branch"]))
     assert not form.is_valid()

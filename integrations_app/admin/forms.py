@@ -143,10 +143,28 @@ class PhoneNumberForm(forms.ModelForm):
             company_id, label=old.label, help_text=old.help_text, widget=old.widget
         )
         self.fields["branch"] = field
-        if not self.is_bound and company_id is not None and not self.initial.get("branch"):
-            keys = list(field.queryset.values_list("pk", flat=True)[:2])
-            if len(keys) == 1:
-                self.initial["branch"] = keys[0]
+        if not self.is_bound and company_id is not None:
+            self.initial_branch(field, company_id)
+
+    def initial_branch(self, field, company_id):
+        """The row's branch if it is a live one of the company's (else said at the field),
+        or the company's only branch."""
+        current = self.initial.get("branch")
+        if current:
+            row = (
+                Branch.all_objects.filter(pk=current)
+                .values_list("name", "company_id", "deleted_at")
+                .first()
+            )
+            if row and row[1] == company_id and row[2] is None:
+                return
+            field.help_text = _(
+                "The branch this number names (%(branch)s) is not one of its company's: choose one."
+            ) % {"branch": row[0] if row else current}
+            self.initial["branch"] = None
+        keys = list(field.queryset.values_list("pk", flat=True)[:2])
+        if len(keys) == 1:
+            self.initial["branch"] = keys[0]
 
     def clean_number(self):
         raw = self.cleaned_data.get("number", "")
