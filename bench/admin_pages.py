@@ -48,6 +48,8 @@ def pages(models):
         if value:
             word = str(value).split()[0]
             yield model, f"search {word[:24]!r}", f"{base}?{urlencode({'q': word})}"
+        for label, term in number_searches(model):
+            yield model, f"search {label} {term[:24]!r}", f"{base}?{urlencode({'q': term})}"
         if model is Call:
             number = (
                 Call.objects.filter(from_number__startswith="+49")
@@ -88,6 +90,31 @@ def pages(models):
             "change page",
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj_pk]),
         )
+
+
+def number_searches(model):
+    """(label, term) of the searches of issue 12, point 4: a number of the first German row
+    as dialled in Germany, its last 7 digits, its branch's name; a company by that number and
+    by a Retell agent id (admin/number_search.py)."""
+    from integrations_app.models import Company, PhoneNumber
+
+    if model not in (Company, PhoneNumber):
+        return
+    row = (
+        PhoneNumber.objects.filter(number_normalized__startswith="+49", branch__isnull=False)
+        .order_by("number")
+        .select_related("branch")
+        .first()
+    )
+    if row is not None:
+        national = "0" + row.number_normalized[3:]
+        yield "number as dialled", f"{national[:4]} {national[4:]}"
+        yield "number's end", row.number_normalized[-7:]
+        if model is PhoneNumber:
+            yield "branch name", row.branch.name
+    agent = Company.objects.exclude(retell_agent_id=None).values_list("retell_agent_id").first()
+    if model is Company and agent:
+        yield "agent id", agent[0]
 
 
 def signed_in_client():

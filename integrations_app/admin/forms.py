@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations_app.crypto.key_like import secret_paths
 from integrations_app.integration_kinds import CORE_PROVIDERS
-from integrations_app.models import Integration, NotificationTemplate, PhoneNumber
+from integrations_app.models import Branch, Integration, NotificationTemplate, PhoneNumber
 from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits, duplicates_q, to_e164
 from integrations_app.services.limits import plain_secret_message
 
@@ -62,6 +62,43 @@ def choices_with_current(values, current):
     return choices
 
 
+def company_branches(company_id):
+    """The branches a number of this company may book at (none without a company)."""
+    if company_id is None:
+        return Branch.objects.none()
+    return Branch.objects.filter(company_id=company_id).order_by("name", "pk")
+
+
+def chosen_key(value) -> int | None:
+    """A company key as a form holds it (a row, a number, the posted text), else None."""
+    value = getattr(value, "pk", value)
+    text = str(value).strip() if value is not None else ""
+    return int(text) if text.isascii() and text.isdigit() and len(text) < 19 else None
+
+
+class CompanyBranchField(forms.ModelChoiceField):
+    """The branches of the chosen company; another company's branch is refused by name."""
+
+    def __init__(self, company_id, **kwargs):
+        self.company_id = company_id
+        super().__init__(queryset=company_branches(company_id), **kwargs)
+
+    def to_python(self, value):
+        try:
+            return super().to_python(value)
+        except ValidationError as error:
+            if error.code != "invalid_choice":
+                raise
+            if self.company_id is None:
+                raise ValidationError(_("Choose the company first."), code="no_company") from None
+            key = str(value)[:36]
+            if Branch.all_objects.filter(pk=key).exclude(company_id=self.company_id).exists():
+                raise ValidationError(
+                    _("This branch belongs to another company."), code="branch_company"
+                ) from None
+            raise
+
+
 class PhoneNumberForm(forms.ModelForm):
     """A routing number: E.164, unique among the routing columns, with a branch of its company."""
 
@@ -91,6 +128,43 @@ class PhoneNumberForm(forms.ModelForm):
             self.fields["branch"].required = True
         if "company" in self.fields and isinstance(self.fields["company"], forms.ModelChoiceField):
             self.fields["company"].required = True
+            if "branch" in self.fields:
+                self.limit_branches()
+
+    def limit_branches(self):
+        """The branch field offers the chosen company's branches (posted, else the row's),
+        and names the branch when the company has exactly one."""
+        if self.is_bound:
+            company_id = chosen_key(self.data.get(self.add_prefix("company")))
+        else:
+            company_id = chosen_key(self.initial.get("company", self.instance.company_id))
+        old = self.fields["branch"]
+        field = CompanyBranchField(
+            company_id, label=old.label, help_text=old.help_text, widget=old.widget
+        )
+        self.fields["branch"] = field
+        if not self.is_bound and company_id is not None:
+            self.initial_branch(field, company_id)
+
+    def initial_branch(self, field, company_id):
+        """The row's branch if it is a live one of the company's (else said at the field),
+        or the company's only branch."""
+        current = self.initial.get("branch")
+        if current:
+            row = (
+                Branch.all_objects.filter(pk=current)
+                .values_list("name", "company_id", "deleted_at")
+                .first()
+            )
+            if row and row[1] == company_id and row[2] is None:
+                return
+            field.help_text = _(
+                "The branch this number names (%(branch)s) is not one of its company's: choose one."
+            ) % {"branch": row[0] if row else current}
+            self.initial["branch"] = None
+        keys = list(field.queryset.values_list("pk", flat=True)[:2])
+        if len(keys) == 1:
+            self.initial["branch"] = keys[0]
 
     def clean_number(self):
         raw = self.cleaned_data.get("number", "")

@@ -287,6 +287,10 @@ class PrefixSearch:
         text = search_text(search_term)
         if not text:
             return queryset, False
+        return queryset.filter(self.search_condition(request, text)), False
+
+    def search_condition(self, request, text: str) -> Q:
+        """The rows the search text finds, as one condition (an admin may OR its own)."""
         condition = Q()
         for name in self.get_search_fields(request):
             if name.startswith("="):
@@ -299,4 +303,4 @@ class PrefixSearch:
         if self.search_company:
             companies = Company.all_objects.filter(name__istartswith=text).values("pk")
             condition |= Q(company_id__in=companies)
-        return queryset.filter(condition), False
+        return condition

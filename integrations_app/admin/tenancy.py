@@ -25,6 +25,8 @@ from integrations_app.admin.forms import (
     PhoneNumberInlineFormSet,
 )
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
+from integrations_app.admin.number_search import NumberSearch, company_condition
+from integrations_app.admin.phone_branches import BranchesOfCompany
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.admin.routing import RoutingAdminMixin
 from integrations_app.admin.scale import (
@@ -112,6 +114,15 @@ class CompanyAdmin(PrefixSearch, CountColumns, GatewayAdmin):
     )
     search_fields = ("name", "=slug", "email", "city", "contact_person")
     search_company = False
+    search_help_text = _(
+        "The start of a name, e-mail, city or contact person, the slug, one of the company's "
+        "phone numbers (as written, or its last 6 or more digits) or a Retell agent id."
+    )
+
+    def search_condition(self, request, text):
+        # Also by one of its numbers or a Retell agent id (admin/number_search.py).
+        return super().search_condition(request, text) | company_condition(request, text)
+
     ordering = ("name",)
     fieldsets = (
         (None, {"fields": ("name", "slug", "email", "phone", "contact_person", "industry")}),
@@ -339,7 +350,8 @@ class ServiceAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
 
 @admin.register(PhoneNumber)
 class PhoneNumberAdmin(
-    PrefixSearch,
+    NumberSearch,
+    BranchesOfCompany,
     RoutingAdminMixin,
     PhoneImportAdminMixin,
     StreamingExportMixin,
@@ -367,10 +379,14 @@ class PhoneNumberAdmin(
     )
     list_select_related = ("company", "branch")
     list_filter = ("type", "is_active", "is_primary", COMPANY_FILTER)
-    # The start of a number as stored or normalised, any written form of a whole number
-    # (its E.164 form), a label's start, a company's name (PrefixSearch).
-    search_fields = ("number", "number_normalized", "phone_number", "label", "company__name")
-    number_columns = ("number", "number_normalized", "phone_number")
+    # A number as people write it, normalised like the data, or its last digits; else the
+    # start of a label, of the number as stored, of a branch's or company's name
+    # (admin/number_search.py).
+    search_fields = ("number", "label", "branch__name", "company__name")
+    search_help_text = _(
+        "A number as written (“030 555 9911”, “+49 30 5559911”) or its last 6 or more "
+        "digits, or the start of a label, branch name or company name."
+    )
     ordering = ("number",)
     fieldsets = (
         (None, {"fields": ("company", "branch", "number", "type", "label", "description")}),
