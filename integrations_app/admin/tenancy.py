@@ -17,13 +17,13 @@ from integrations_app.admin.base import (
     missing_reference,
     related_or_missing,
 )
-from integrations_app.admin.export import StreamingExportMixin
 from integrations_app.admin.forms import (
     InlinePhoneNumberForm,
     PhoneNumberForm,
     PhoneNumberInlineFormSet,
 )
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
+from integrations_app.admin.phone_export import PhoneExportMixin
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.admin.routing import RoutingAdminMixin
 from integrations_app.admin.scale import (
@@ -331,14 +331,15 @@ class PhoneNumberAdmin(
     PrefixSearch,
     RoutingAdminMixin,
     PhoneImportAdminMixin,
-    StreamingExportMixin,
+    PhoneExportMixin,
     ExportMixin,
     GatewayAdmin,
 ):
     form = PhoneNumberForm
     # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
     # django-import-export with the same columns, every cell neutralised (resource.py),
-    # streamed by keyset on the unique number (export.py): memory does not grow with the rows.
+    # streamed by keyset on the unique number (export.py): memory does not grow with the rows;
+    # CSV for Excel in the user's language, a file name saying what it holds (phone_export.py).
     resource_classes = [PhoneNumberResource]
     export_key = "number"
     export_form_class = ExportForm
