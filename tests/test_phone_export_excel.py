@@ -241,3 +241,28 @@ def test_a_changing_row_beside_an_identical_one_of_the_same_number_is_an_error(w
     plan = preview_phone_numbers(data=data)
     assert [row.status for row in plan.rows] == ["unchanged", "error"]
     assert [(e.row, e.column) for e in plan.errors] == [(3, "number")]
+
+
+def test_the_preview_page_lists_the_gaps_as_warnings_and_writes_nothing(admin_client):
+    from django.core.files.uploadedfile import SimpleUploadedFile
+
+    data = demo_export(admin_client, "de")
+    upload = SimpleUploadedFile("telefonnummern.csv", data, content_type="text/csv")
+    response = admin_client.post(
+        reverse("admin:integrations_app_phonenumber_phone_import"),
+        {"file": upload, "region": "DE"},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    page = response.content.decode()
+    assert response.status_code == 200 and 'id="import-errors"' not in page
+    assert 'id="import-warnings"' in page and "2 Lücken in der Datenbank" in page
+    assert "Die Nummer hat keine Filiale" in page and "„+49 30 23125 104“" in page
+    assert response.context["nothing_to_write"] and "Bestätigen (keine Änderungen)" in page
+    history = Change.objects.count()
+    confirm = admin_client.post(
+        reverse("admin:integrations_app_phonenumber_phone_import_confirm"),
+        {"token": response.context["stored"]["token"]},
+        HTTP_ACCEPT_LANGUAGE="de",
+    )
+    assert confirm.status_code == 302
+    assert PhoneImport.objects.get().unchanged_count == 4 and Change.objects.count() == history
