@@ -266,3 +266,11 @@ def test_the_preview_page_lists_the_gaps_as_warnings_and_writes_nothing(admin_cl
     )
     assert confirm.status_code == 302
     assert PhoneImport.objects.get().unchanged_count == 4 and Change.objects.count() == history
+
+
+def test_an_unedited_xlsx_export_of_the_demo_imports_unchanged_too(admin_client):
+    call_command("seed_demo", verbosity=0)
+    data, _ = export(admin_client, "de", fmt=XLSX)
+    plan = preview_phone_numbers(data=data)
+    assert plan.counts == {"new": 0, "update": 0, "unchanged": 4, "error": 0}
+    assert plan.warning_count == 2
