@@ -274,3 +274,14 @@ def test_an_unedited_xlsx_export_of_the_demo_imports_unchanged_too(admin_client)
     plan = preview_phone_numbers(data=data)
     assert plan.counts == {"new": 0, "update": 0, "unchanged": 4, "error": 0}
     assert plan.warning_count == 2
+
+
+def test_a_number_normalised_without_its_plus_exports_in_e164_and_imports_unchanged(admin_client):
+    company = r.company("Praxis Nord")
+    branch = r.branch(company, "Mitte")
+    r.number(company, "+493023125206", branch, normalized="493023125206")  # as some rows are
+    data, _ = export(admin_client, "de")
+    assert "'+493023125206" in data.decode("utf-8-sig")  # not 4930…: DE would read 0…4930…
+    plan = preview_phone_numbers(data=data)
+    assert plan.counts == {"new": 0, "update": 0, "unchanged": 1, "error": 0}
+    assert [(w.row, w.column) for w in plan.iter_warnings()] == [(2, "Nummer")]

@@ -79,7 +79,7 @@ def load() -> Lookups:
         for e164 in forms:
             found.numbers[e164].append(row)
         if not forms:
-            found.unmatched[(row["number_normalized"] or row["number"] or "").strip()].append(row)
+            found.unmatched[(row["number"] or row["number_normalized"] or "").strip()].append(row)
         if row["is_primary"] and row["company_id"] is not None:
             found.primaries[row["company_id"]].add(row["pk"])
     return found

@@ -20,7 +20,7 @@ from import_export.results import Error, Result
 from import_export.results import RowResult as LibraryRowResult
 
 from integrations_app.models import Branch, Company, PhoneNumber
-from integrations_app.phone import to_e164
+from integrations_app.phone import routing_forms, to_e164
 from integrations_app.phone_import import service
 from integrations_app.phone_import.columns import export_headers
 from integrations_app.phone_import.error_report import neutralise
@@ -87,7 +87,11 @@ class PhoneNumberResource(resources.ModelResource):
         return branch.pk if shared else branch.name
 
     def dehydrate_number(self, obj) -> str:
-        return obj.number_normalized or to_e164(obj.number) or obj.number or ""
+        """The E.164 form the gateway routes by: ``number_normalized`` with its plus (it may be
+        stored without, "4930…"; read back without it, the import would take it for a German
+        national number), else ``number`` in E.164, else as stored (unchanged.py finds it so)."""
+        routed = next(iter(routing_forms(None, obj.number_normalized)), None)
+        return routed or to_e164(obj.number) or obj.number or obj.number_normalized or ""
 
     def dehydrate_primary(self, obj) -> str:
         return _flag(obj.is_primary)
