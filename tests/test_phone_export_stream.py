@@ -1,12 +1,16 @@
 """The phone-number export streams in bounded memory (issue 13, point 5): keyset chunks, one
-query per chunk whatever the number of rows, the library's file unchanged."""
+query per chunk whatever the number of rows, the library's cells (its English CSV byte for byte
+after a BOM; in German the same cells with semicolons, tests/test_phone_export_excel.py)."""
 
+import codecs
+import csv
 import io
 
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import translation
 from openpyxl import load_workbook
 
 from integrations_app.admin.tenancy import PhoneNumberAdmin
@@ -27,10 +31,12 @@ def numbers(count: int, start: int = 0) -> None:
         r.number(company, f"+4930231{i:05d}", branch, description=f"=Zeile {i}")
 
 
-def export(client, fmt: str = CSV):
+def export(client, fmt: str = CSV, language: str = "de"):
     client.get(reverse(EXPORT))  # the session, outside the counted request
     with CaptureQueriesContext(connection) as queries:
-        response = client.post(reverse(EXPORT), {"format": fmt, "resource": "0"})
+        response = client.post(
+            reverse(EXPORT), {"format": fmt, "resource": "0"}, HTTP_ACCEPT_LANGUAGE=language
+        )
         data = b"".join(response.streaming_content)
     assert response.status_code == 200
     assert response.streaming
@@ -48,14 +54,23 @@ def test_the_export_reads_one_query_per_chunk_whatever_the_rows(admin_client, mo
     assert large_queries - small_queries == 6 - 2
 
 
-def test_the_csv_is_the_library_s_byte_for_byte_in_number_order(admin_client, monkeypatch):
+def test_the_csv_has_the_library_s_cells_in_number_order(admin_client, monkeypatch):
     monkeypatch.setattr(PhoneNumberAdmin, "export_chunk_size", 2)
     numbers(7)
-    data, _ = export(admin_client)
     queryset = PhoneNumber.objects.select_related("company", "branch").order_by("number")
-    expected = PhoneNumberResource().export(queryset=queryset).csv
-    assert data.decode("utf-8") == expected
+    # English: after the BOM, the library's file byte for byte
+    data, _ = export(admin_client, language="en")
+    with translation.override("en"):
+        expected = PhoneNumberResource().export(queryset=queryset).csv
+    assert data == codecs.BOM_UTF8 + expected.encode("utf-8")
     assert "'=Zeile 0" in expected  # neutralised cells, as before
+    # German: the same cells, separated by semicolons, under the German header
+    data, _ = export(admin_client, language="de")
+    with translation.override("de"):
+        dataset = PhoneNumberResource().export(queryset=queryset)
+    cells = list(csv.reader(io.StringIO(data.decode("utf-8-sig"), newline=""), delimiter=";"))
+    assert cells == [list(dataset.headers)] + [list(row) for row in dataset]
+    assert cells[0][0] == "Firma"
 
 
 def test_the_xlsx_has_the_library_s_cells(admin_client, monkeypatch):
@@ -65,7 +80,8 @@ def test_the_xlsx_has_the_library_s_cells(admin_client, monkeypatch):
     sheet = load_workbook(io.BytesIO(data)).active
     rows = [list(row) for row in sheet.iter_rows(values_only=True)]
     queryset = PhoneNumber.objects.select_related("company", "branch").order_by("number")
-    dataset = PhoneNumberResource().export(queryset=queryset, force_native_type=True)
+    with translation.override("de"):  # the export's language
+        dataset = PhoneNumberResource().export(queryset=queryset, force_native_type=True)
     expected = [list(dataset.headers)] + [list(row) for row in dataset]
     assert rows == [[c if c != "" else None for c in row] for row in expected]
     assert sheet.freeze_panes == "A2"

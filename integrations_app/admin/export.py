@@ -11,15 +11,20 @@ its columns, dehydrate methods and neutralised cells) straight into the output:
 - XLSX: openpyxl's write-only workbook (rows go to a temporary file as they are appended),
   saved to a temporary file and sent by a ``FileResponse``.
 
-The file is the library's: the same header, cells and order of columns (CSV byte for byte).
+The cells and order of columns are the library's. A CSV is what Excel opens as it is (issue 12,
+point 6): with the German interface separated by semicolons (German Excel splits on ";"), else by
+commas; UTF-8 with a BOM in both languages (without one Excel reads UTF-8 as Windows-1252:
+"MÃ¼hlbach"); the header in the user's language (the resource's). The import reads all of it.
 """
 
+import codecs
 import csv
 import io
 import tempfile
 
 from django.core.exceptions import PermissionDenied
 from django.http import FileResponse, StreamingHttpResponse
+from django.utils import translation
 from import_export.signals import post_export
 
 
@@ -39,11 +44,21 @@ def export_rows(resource, queryset, *, key: str, chunk_size: int, fields=None, n
         last = getattr(objects[-1], key)
 
 
-def csv_chunks(headers: list[str], rows, encoding: str = "utf-8", rows_per_chunk: int = 500):
-    """The CSV as tablib writes it (``csv.writer``, comma, CRLF), as bytes, a few hundred rows
-    per chunk."""
+def csv_delimiter() -> str:
+    """The separator Excel expects in the user's language: ";" in German, "," otherwise."""
+    return ";" if (translation.get_language() or "").lower().startswith("de") else ","
+
+
+def csv_chunks(
+    headers: list[str], rows, *, delimiter: str = ",", bom: bool = True, rows_per_chunk: int = 500
+):
+    """The CSV as ``csv.writer`` writes it (quoting as needed, CRLF) in UTF-8, after a BOM
+    (``bom``), as bytes, a few hundred rows per chunk."""
+    if bom:
+        yield codecs.BOM_UTF8
+    encoding = "utf-8"
     buffer = io.StringIO()
-    writer = csv.writer(buffer)
+    writer = csv.writer(buffer, delimiter=delimiter)
     writer.writerow(headers)
     for number, row in enumerate(rows, start=1):
         writer.writerow(row)
@@ -104,8 +119,8 @@ class StreamingExportMixin:
             response = FileResponse(stream, content_type=content_type)
         else:
             response = StreamingHttpResponse(
-                csv_chunks(headers, rows, encoding=self.to_encoding or "utf-8"),
-                content_type=content_type,
+                csv_chunks(headers, rows, delimiter=csv_delimiter()),
+                content_type=f"{content_type}; charset=utf-8",
             )
         filename = self.get_export_filename(request, queryset, file_format)
         response["Content-Disposition"] = f'attachment; filename="{filename}"'

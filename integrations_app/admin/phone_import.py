@@ -212,6 +212,8 @@ class PhoneImportAdminMixin(PhoneImportTemplateMixin, PhoneImportJobMixin):
             errors=list(plan.iter_errors(PREVIEW_ERRORS_SHOWN)),
             error_count=plan.error_count,
             more_errors=max(0, plan.error_count - PREVIEW_ERRORS_SHOWN),
+            warnings=list(plan.iter_warnings(PREVIEW_ERRORS_SHOWN)),
+            warning_count=plan.warning_count,
             summary=summary,
             preview_url=self._import_url("phone_import_preview"),
             has_errors=plan.has_errors,

@@ -18,7 +18,6 @@ from integrations_app.admin.base import (
     missing_reference,
     related_or_missing,
 )
-from integrations_app.admin.export import StreamingExportMixin
 from integrations_app.admin.forms import (
     InlinePhoneNumberForm,
     PhoneNumberForm,
@@ -27,6 +26,7 @@ from integrations_app.admin.forms import (
 from integrations_app.admin.key_panel import integration_state, key_resolution_panel
 from integrations_app.admin.number_search import NumberSearch, company_condition
 from integrations_app.admin.phone_branches import BranchesOfCompany
+from integrations_app.admin.phone_export import PhoneExportMixin
 from integrations_app.admin.phone_import import PhoneImportAdminMixin
 from integrations_app.admin.routing import RoutingAdminMixin
 from integrations_app.admin.scale import (
@@ -354,14 +354,15 @@ class PhoneNumberAdmin(
     BranchesOfCompany,
     RoutingAdminMixin,
     PhoneImportAdminMixin,
-    StreamingExportMixin,
+    PhoneExportMixin,
     ExportMixin,
     GatewayAdmin,
 ):
     form = PhoneNumberForm
     # Import: the pages of PhoneImportAdminMixin (stored preview, then confirm); export:
     # django-import-export with the same columns, every cell neutralised (resource.py),
-    # streamed by keyset on the unique number (export.py): memory does not grow with the rows.
+    # streamed by keyset on the unique number (export.py): memory does not grow with the rows;
+    # CSV for Excel in the user's language, a file name saying what it holds (phone_export.py).
     resource_classes = [PhoneNumberResource]
     export_key = "number"
     export_form_class = ExportForm

@@ -49,6 +49,13 @@ TYPE_WORDS = {
 }
 
 
+def export_headers(keys, language: str) -> list[str]:
+    """The header an export writes for each column key: German (the second accepted header,
+    capitalised: "Primär") when ``language`` is German, else English; the import reads both."""
+    german = (language or "").lower().startswith("de")
+    return [BY_KEY[k].headers[1].capitalize() if german else BY_KEY[k].headers[0] for k in keys]
+
+
 def accepted_headers() -> str:
     return ", ".join(f"{c.headers[0]}/{c.headers[1].capitalize()}" for c in COLUMNS)
 

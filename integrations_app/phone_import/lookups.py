@@ -51,6 +51,8 @@ class Lookups:
     # E.164 -> the existing rows the gateway would find by it, as {column: value} with "pk"
     numbers: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
     primaries: dict[int, set[str]] = field(default_factory=lambda: defaultdict(set))
+    # the rows with no E.164 form in any column, by the text an export writes for them
+    unmatched: dict[str, list[dict]] = field(default_factory=lambda: defaultdict(list))
 
     def names(self) -> "Lookups":
         """The companies and branches alone (what a preview names), without the numbers: a plan
@@ -78,8 +80,11 @@ def load() -> Lookups:
     for row in PhoneNumber.objects.order_by().values("id", *WRITTEN):
         row["pk"] = row.pop("id")
         row["is_primary"], row["is_active"] = bool(row["is_primary"]), bool(row["is_active"])
-        for e164 in claimed_forms(row):
+        forms = claimed_forms(row)
+        for e164 in forms:
             found.numbers[e164].append(row)
+        if not forms:
+            found.unmatched[(row["number"] or row["number_normalized"] or "").strip()].append(row)
         if row["is_primary"] and row["company_id"] is not None:
             found.primaries[row["company_id"]].add(row["pk"])
     return found

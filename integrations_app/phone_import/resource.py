@@ -1,7 +1,8 @@
 """The phone-number columns as a django-import-export ``Resource``: export and import.
 
 The same columns as an import file (columns.py), so an export can be edited and imported
-again: company and branch by name, the number in E.164, primary and active as 1/0. Every
+again: company and branch by name, the number in E.164, primary and active as 1/0, the header
+in the user's language (English or German, both read by the import). Every
 exported cell is neutralised against formula injection (error_report.neutralise), in CSV
 and XLSX alike.
 
@@ -13,13 +14,15 @@ row: about 70 times the plain insert, bench/README.md), and none can skip the ch
 
 from django.core.exceptions import ValidationError
 from django.db.models import Count
+from django.utils import translation
 from import_export import fields, resources
 from import_export.results import Error, Result
 from import_export.results import RowResult as LibraryRowResult
 
 from integrations_app.models import Branch, Company, PhoneNumber
-from integrations_app.phone import to_e164
+from integrations_app.phone import routing_forms, to_e164
 from integrations_app.phone_import import service
+from integrations_app.phone_import.columns import export_headers
 from integrations_app.phone_import.error_report import neutralise
 from integrations_app.phone_import.errors import ImportFileError
 from integrations_app.phone_import.reader import table_from_rows
@@ -64,6 +67,11 @@ class PhoneNumberResource(resources.ModelResource):
             .values_list("company_id", "name")
         )  # fmt: skip
 
+    def get_export_headers(self, selected_fields=None):
+        """The header in the user's language (German: "Firma", "Filiale", …; columns.py)."""
+        keys = super().get_export_headers(selected_fields=selected_fields)
+        return export_headers(keys, translation.get_language())
+
     def dehydrate_company(self, obj) -> str:
         company = obj.company
         if company is None:
@@ -79,7 +87,11 @@ class PhoneNumberResource(resources.ModelResource):
         return branch.pk if shared else branch.name
 
     def dehydrate_number(self, obj) -> str:
-        return obj.number_normalized or to_e164(obj.number) or obj.number or ""
+        """The E.164 form the gateway routes by: ``number_normalized`` with its plus (it may be
+        stored without, "4930…"; read back without it, the import would take it for a German
+        national number), else ``number`` in E.164, else as stored (unchanged.py finds it so)."""
+        routed = next(iter(routing_forms(None, obj.number_normalized)), None)
+        return routed or to_e164(obj.number) or obj.number or obj.number_normalized or ""
 
     def dehydrate_primary(self, obj) -> str:
         return _flag(obj.is_primary)

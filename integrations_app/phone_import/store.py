@@ -34,7 +34,8 @@ class RowStore:
         self.db.execute("PRAGMA synchronous = OFF")
         self.db.execute(
             "CREATE TABLE rows (row INTEGER PRIMARY KEY, status TEXT NOT NULL, pk TEXT, "
-            "before BLOB, after BLOB, errors BLOB, primary_given INTEGER NOT NULL, number TEXT)"
+            "before BLOB, after BLOB, errors BLOB, primary_given INTEGER NOT NULL, number TEXT, "
+            "warnings BLOB)"
         )
 
     def close(self) -> None:
@@ -45,7 +46,7 @@ class RowStore:
     def add(self, results) -> None:
         """Store row outcomes (``validate.RowResult``); ``number`` is their E.164 number."""
         self.db.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.row,
@@ -56,6 +57,7 @@ class RowStore:
                     _pack([(e.column, e.message) for e in r.errors]) if r.errors else None,
                     int(r.primary_given),
                     r.number,
+                    _pack([(w.column, w.message) for w in r.warnings]) if r.warnings else None,
                 )
                 for r in results
             ],
@@ -72,13 +74,32 @@ class RowStore:
             )
 
     # --- reading -------------------------------------------------------------------------
-    def numbers_seen_twice(self) -> list[tuple[str, list[int]]]:
-        """(E.164 number, its rows) for every number on more than one row with a valid number."""
+    def numbers_seen_twice(self, unchanged: str) -> list[tuple[str, list[int], list[int]]]:
+        """(E.164 number, its rows, those of them not ``unchanged``) for every number on more
+        than one row with a valid number, unless all its rows are unchanged (an export of a
+        database with the number twice: it changes nothing)."""
         found = self.db.execute(
-            "SELECT number, group_concat(row) FROM rows WHERE number IS NOT NULL "
-            "GROUP BY number HAVING count(*) > 1"
+            "SELECT number, group_concat(row), group_concat(CASE WHEN status != ? THEN row END) "
+            "FROM rows WHERE number IS NOT NULL GROUP BY number "
+            "HAVING count(*) > 1 AND sum(status != ?) > 0",
+            (unchanged, unchanged),
         )
-        return [(number, sorted(int(n) for n in rows.split(","))) for number, rows in found]
+        return [
+            (number, sorted(int(n) for n in rows.split(",")), [int(n) for n in changing.split(",")])
+            for number, rows, changing in found
+        ]
+
+    def warnings(self):
+        """(row, [(column, message), …]) of every row with warnings, in row order."""
+        cursor = self.db.execute("SELECT row, warnings FROM rows WHERE warnings IS NOT NULL "
+                                 "ORDER BY row")  # fmt: skip
+        while batch := cursor.fetchmany(_FETCH):
+            for row, blob in batch:
+                yield row, _unpack(blob)
+
+    def warning_count(self) -> int:
+        found = self.db.execute("SELECT warnings FROM rows WHERE warnings IS NOT NULL")
+        return sum(len(_unpack(blob)) for (blob,) in found)
 
     def numbers(self, rows) -> dict[int, str]:
         """The E.164 number of each of the given rows that has a valid one (a page's rows)."""

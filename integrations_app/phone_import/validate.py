@@ -23,6 +23,7 @@ from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_t
 from integrations_app.phone_import.errors import FORMULA_STARTS, RowError, shown
 from integrations_app.phone_import.reader import Table
 from integrations_app.phone_import.store import RowStore
+from integrations_app.phone_import.unchanged import as_unchanged, identical_row, needs_a_look
 
 NEW, UPDATE, UNCHANGED, ERROR = "new", "update", "unchanged", "error"
 STATUSES = (NEW, UPDATE, UNCHANGED, ERROR)
@@ -46,6 +47,7 @@ class RowResult:
     after: tuple | None = None
     primary_given: bool = False  # the file itself sets primary = yes
     number: str | None = None  # E.164, when the row names a company and a valid number
+    warnings: list[RowError] | tuple = ()  # an unchanged row's gaps (unchanged.py)
 
     @property
     def changed(self) -> list[str]:
@@ -129,6 +131,15 @@ class ImportPlan:
     @property
     def errors(self) -> list[RowError]:
         return list(self.iter_errors())
+
+    def iter_warnings(self, limit: int | None = None):
+        """The gaps of rows identical to the database, in row order (the first ``limit``)."""
+        warnings = (RowError(row, c, m) for row, found in self.store.warnings() for c, m in found)
+        return warnings if limit is None else islice(warnings, limit)
+
+    @cached_property
+    def warning_count(self) -> int:
+        return self.store.warning_count()
 
     @property
     def has_errors(self) -> bool:
@@ -220,9 +231,17 @@ class _RowChecker:
         return [_unquoted(cell.strip()) for cell in self.pick(cells)]
 
     def check(self, number: int, cells: list[str]) -> RowResult:
+        texts = self.cells_of(cells)
+        result = self.check_cells(number, texts)
+        # A row identical to the database changes nothing: never an error, its gaps warnings.
+        if needs_a_look(result) and (row := identical_row(texts, result.number, self.found)):
+            as_unchanged(result, row, self.column)
+        return result
+
+    def check_cells(self, number: int, texts: list[str]) -> RowResult:
         result = RowResult(row=number)
         company_text, branch_text, number_text, kind_text, primary_text, active_text, described = (
-            self.cells_of(cells)
+            texts
         )
         company = self.company(result, company_text)
         e164, country_code = self.number(result, number_text)
@@ -444,8 +463,8 @@ class _RowChecker:
         """What only the whole file shows: a number twice, two primary numbers of one company."""
         errors: dict[int, list[RowError]] = defaultdict(list)
         number_column, primary_column = self.column("number"), self.column("primary")
-        for number, rows in store.numbers_seen_twice():
-            for row in rows:
+        for number, rows, changing in store.numbers_seen_twice(UNCHANGED):
+            for row in changing:  # a row identical to the database never fails
                 others = ", ".join(str(n) for n in rows if n != row)
                 message = _("%(number)s is in the file more than once (also row %(rows)s).") % {
                     "number": number,
