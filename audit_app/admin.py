@@ -32,6 +32,7 @@ from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
 from integrations_app.ids import parse_id
+from integrations_app.labels import rows_changed, rows_created
 from integrations_app.roles import VIEW_DASHBOARD
 
 APPLY_PERMISSION = "audit_app.apply_fix"
@@ -412,11 +413,11 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             request,
             format_html(
                 '{} <a href="{}">{}</a>',
-                _("%(fix)s applied: %(created)s rows created, %(changed)s rows changed.")
+                _("%(fix)s applied: %(created)s, %(changed)s.")
                 % {
                     "fix": fix.title,
-                    "created": record.created_count,
-                    "changed": record.changed_count,
+                    "created": rows_created(record.created_count),
+                    "changed": rows_changed(record.changed_count),
                 },
                 reverse("admin:audit_app_fixrecord_change", args=[record.pk]),
                 _("Show the record"),

@@ -1,8 +1,10 @@
 """The change store's two tables (managed, migrated; never a gateway table)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -91,7 +93,10 @@ class Change(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.table} {self.object_pk} {self.action}"
+        """ "Phone number +4930…: changed": the table by its model's name, when it has one."""
+        model = next((m for m in apps.get_models() if m._meta.db_table == self.table), None)
+        table = capfirst(model._meta.verbose_name) if model is not None else self.table
+        return f"{table} {self.object_repr or self.object_pk}: {self.get_action_display()}"
 
     @property
     def columns(self) -> list[str]:

@@ -29,6 +29,7 @@ from audit_app.fixes.service import (
 )
 from audit_app.registry import Severity, audit_run, get_check, run_all
 from audit_app.tasks import queue_snapshot
+from integrations_app.labels import rows_changed, rows_created
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
 # Affected rows listed per check unless --rows says otherwise.
@@ -382,10 +383,10 @@ class Command(BaseCommand):
             raise CommandError(record.partial)
         self.stdout.write(
             self.style.SUCCESS(
-                _("Applied: %(created)d rows created, %(changed)d rows changed (record %(id)s).")
+                _("Applied: %(created)s, %(changed)s (record %(id)s).")
                 % {
-                    "created": record.created_count,
-                    "changed": record.changed_count,
+                    "created": rows_created(record.created_count),
+                    "changed": rows_changed(record.changed_count),
                     "id": record.pk,
                 }
             )
