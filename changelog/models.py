@@ -52,7 +52,16 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         label = self.get_source_display()
-        return f"{label}: {self.name}" if self.name else str(label)
+        return f"{label}: {self.display_name}" if self.name else str(label)
+
+    @property
+    def display_name(self) -> str:
+        """The name for people: an admin request by its page's model and what it did."""
+        if self.source == Source.ADMIN and self.name.startswith("/"):
+            from changelog.naming import admin_page_label  # resolves URLs: not at import
+
+            return admin_page_label(self.name) or self.name
+        return self.name
 
 
 class Change(models.Model):

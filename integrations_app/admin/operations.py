@@ -82,7 +82,7 @@ def _change_count():
 
 @admin.register(Operation)
 class OperationAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("started_at", "user", "source", "name", "reason", "rows_written")
+    list_display = ("started_at", "user", "source", "operation_name", "reason", "rows_written")
     list_filter = ("source", ("started_at", DateFieldListFilter), "user", CompanyFilter)
     list_select_related = ("user",)
     search_fields = ("name", "reason", "=cid")
@@ -91,6 +91,10 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(rows=_change_count())
+
+    @admin.display(description=_("operation"), ordering="name")
+    def operation_name(self, obj):
+        return obj.display_name
 
     @admin.display(description=_("rows written"), ordering="rows")
     def rows_written(self, obj):
