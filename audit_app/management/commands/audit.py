@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit_app import alerts, report, snapshots
 from audit_app.fixes.base import Plan, fix_for_check
@@ -394,7 +395,13 @@ class Command(BaseCommand):
 
     def confirm(self, writes: int) -> bool:
         self.stdout.write(
-            _("Write these %(count)d changes? Type yes to apply: ") % {"count": writes}, ending=""
+            ngettext(
+                "Write this %(count)d change? Type yes to apply: ",
+                "Write these %(count)d changes? Type yes to apply: ",
+                writes,
+            )
+            % {"count": writes},
+            ending="",
         )
         self.stdout.flush()
         try:
