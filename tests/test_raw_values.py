@@ -17,7 +17,7 @@ from changelog.models import Change, Operation, Source
 from changelog.recording import operation
 from integrations_app import labels, roles, services
 from integrations_app.admin.history import column_label, shown_value
-from integrations_app.models import Call, Company, Customer, Integration
+from integrations_app.models import Call, Company, Customer, CustomerInteraction, Integration
 from tests.admin_rows import admin_url, changelist_url
 
 pytestmark = pytest.mark.django_db
@@ -313,3 +313,15 @@ def test_a_time_shown_in_a_list_is_local(admin_client, calls):
     html = page(admin_client, changelist_url(Call))
     assert "15. Januar 2026 04:25" in html and "03:25" not in html
     assert timezone.get_current_timezone_name() == "Europe/Berlin"
+
+
+def test_an_interactions_title_names_its_type_and_its_local_day(company):
+    customer = Customer.objects.create(company=company, name="Ada Muster")
+    late = datetime.datetime(2026, 1, 14, 23, 30, tzinfo=UTC)  # already the 15th in Berlin
+    interaction = CustomerInteraction(
+        customer=customer, company=company, interaction_type="phone_call", interaction_at=late
+    )
+    with translation.override("de"):
+        assert str(interaction) == "Anruf 15.01.2026"
+    with translation.override("en"):
+        assert str(interaction).startswith("Phone call ")
