@@ -31,7 +31,9 @@ from audit_app.registry import CheckUnavailable, get_check
 from changelog.selectors import operation_changes
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
+from integrations_app.admin.labelled import LabelledValues
 from integrations_app.ids import parse_id
+from integrations_app.labels import rows_changed, rows_created
 from integrations_app.roles import VIEW_DASHBOARD
 
 APPLY_PERMISSION = "audit_app.apply_fix"
@@ -42,7 +44,7 @@ RECORD_ROWS_SHOWN = 200
 
 
 @admin.register(FixRecord)
-class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
+class FixRecordAdmin(LabelledValues, ViewOnly, admin.ModelAdmin):
     """The record of applied fixes: read only; the dashboard and fix pages live here too."""
 
     list_display = (
@@ -91,6 +93,10 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).select_related("applied_by", "operation")
+
+    def get_fieldsets(self, request, obj=None):
+        # Where it was applied from by its label ("Übersicht"), not "dashboard".
+        return self.labelled_fieldsets(request, obj, super().get_fieldsets(request, obj))
 
     @admin.display(description=_lazy("operation"))
     def operation_link(self, obj):
@@ -412,11 +418,11 @@ class FixRecordAdmin(ViewOnly, admin.ModelAdmin):
             request,
             format_html(
                 '{} <a href="{}">{}</a>',
-                _("%(fix)s applied: %(created)s rows created, %(changed)s rows changed.")
+                _("%(fix)s applied: %(created)s, %(changed)s.")
                 % {
                     "fix": fix.title,
-                    "created": record.created_count,
-                    "changed": record.changed_count,
+                    "created": rows_created(record.created_count),
+                    "changed": rows_changed(record.changed_count),
                 },
                 reverse("admin:audit_app_fixrecord_change", args=[record.pk]),
                 _("Show the record"),

@@ -5,7 +5,6 @@ touches the database, and the number of queries stays fixed whatever the data si
 and measures are aggregate; links are built with ``reverse()``, which does not query).
 """
 
-import json
 from dataclasses import dataclass, field
 
 from django.conf import settings
@@ -14,6 +13,7 @@ from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit_app import measures as audit_measures
 from audit_app import snapshots
@@ -33,6 +33,7 @@ from audit_app.registry import (
     run_check,
 )
 from audit_app.snapshots import row_key
+from integrations_app.admin.history import MODELS_BY_TABLE, column_label, shown_value, table_label
 from integrations_app.models import GATEWAY_MODELS
 
 # A check may find thousands of rows; the page lists this many and says how many more there are.
@@ -150,34 +151,33 @@ def _tile(key: str, measure, trend=None) -> Tile:
             "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH,
         }
     else:
-        text = _("%(numerator)s of %(denominator)s companies") % {
+        text = ngettext(
+            "%(numerator)s of %(denominator)s company",
+            "%(numerator)s of %(denominator)s companies",
+            denominator,
+        ) % {
             "numerator": numerator,
             "denominator": denominator,
         }
     return Tile(key, str(measure.label), numerator, denominator, float(percent), text, trend)
 
 
-def change_columns(before: dict | None, after: dict | None) -> list[dict]:
-    """Column by column: the value before and after, printable (JSON for structures)."""
+def change_columns(before: dict | None, after: dict | None, table: str = "") -> list[dict]:
+    """Column by column: its label and the value before and after as the history shows them
+    (labels of raw values, yes/no, local times, readable JSON; admin/history.py)."""
+    model = MODELS_BY_TABLE.get(table)
     before, after = before or {}, after or {}
     names = [*after, *(n for n in before if n not in after)]
     return [
         {
             "name": name,
-            "before": _printable(before.get(name)) if name in before else "",
-            "after": _printable(after.get(name)) if name in after else "",
+            "label": column_label(model, name),
+            "before": shown_value(model, name, before.get(name)) if name in before else "",
+            "after": shown_value(model, name, after.get(name)) if name in after else "",
             "changed": before.get(name) != after.get(name),
         }
         for name in names
     ]
-
-
-def _printable(value) -> str:
-    if value is None:
-        return "NULL"
-    if isinstance(value, dict | list):
-        return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)
-    return str(value)
 
 
 def action_label(action: str) -> str:
@@ -189,6 +189,7 @@ class WriteRow:
     table: str
     action: str
     action_label: str
+    table_label: str
     description: str
     pk: object
     columns: list[dict]
@@ -209,9 +210,10 @@ def plan_rows(plan: Plan) -> list[WriteRow]:
             w.table,
             w.action,
             action_label(w.action),
+            table_label(w.table),
             w.description,
             w.pk if w.pk is not None else w.key,
-            change_columns(w.before, w.after),
+            change_columns(w.before, w.after, w.table),
             admin_change_url(_admin_of_table(w.table), w.pk),
         )
         for w in plan.writes

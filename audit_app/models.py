@@ -45,7 +45,7 @@ class FixRecord(models.Model):
         permissions = [("apply_fix", _("Can apply audit fixes"))]
 
     def __str__(self) -> str:
-        return f"{self.check_id} {self.applied_at:%Y-%m-%d %H:%M}"
+        return f"{self.check_id} {timezone.localtime(self.applied_at):%Y-%m-%d %H:%M}"
 
 
 class FixLock(models.Model):

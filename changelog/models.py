@@ -1,8 +1,10 @@
 """The change store's two tables (managed, migrated; never a gateway table)."""
 
+from django.apps import apps
 from django.conf import settings
 from django.db import models
 from django.utils import timezone
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 
@@ -50,7 +52,16 @@ class Operation(models.Model):
 
     def __str__(self) -> str:
         label = self.get_source_display()
-        return f"{label}: {self.name}" if self.name else str(label)
+        return f"{label}: {self.display_name}" if self.name else str(label)
+
+    @property
+    def display_name(self) -> str:
+        """The name for people: an admin request by its page's model and what it did."""
+        if self.source == Source.ADMIN and self.name.startswith("/"):
+            from changelog.naming import admin_page_label  # resolves URLs: not at import
+
+            return admin_page_label(self.name) or self.name
+        return self.name
 
 
 class Change(models.Model):
@@ -91,7 +102,10 @@ class Change(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.table} {self.object_pk} {self.action}"
+        """ "Phone number +4930…: changed": the table by its model's name, when it has one."""
+        model = next((m for m in apps.get_models() if m._meta.db_table == self.table), None)
+        table = capfirst(model._meta.verbose_name) if model is not None else self.table
+        return f"{table} {self.object_repr or self.object_pk}: {self.get_action_display()}"
 
     @property
     def columns(self) -> list[str]:

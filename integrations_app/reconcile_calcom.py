@@ -26,6 +26,7 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
@@ -321,14 +322,25 @@ def company_panel(company_id: int):
             _("not available (%(when)s): %(reason)s") % {"when": when, "reason": stored.reason},
         )
     if not stored.findings:
-        return _("%(count)s event types, all with their service (%(when)s)") % {
-            "count": stored.provider_count,
-            "when": when,
-        }
+        return ngettext(
+            "%(count)s event type, with its service (%(when)s)",
+            "%(count)s event types, all with their service (%(when)s)",
+            stored.provider_count,
+        ) % {"count": stored.provider_count, "when": when}
     items = format_html_join("", "<li>{}</li>", ((finding_text(f),) for f in stored.findings))
     return format_html(
         "{}<ul>{}</ul>",
-        _("%(count)s event types, %(findings)s differences (%(when)s):")
-        % {"count": stored.provider_count, "findings": len(stored.findings), "when": when},
+        _("%(event_types)s, %(differences)s (%(when)s):")
+        % {
+            "event_types": ngettext(
+                "%(count)s event type", "%(count)s event types", stored.provider_count
+            )
+            % {"count": stored.provider_count},
+            "differences": ngettext(
+                "%(count)s difference", "%(count)s differences", len(stored.findings)
+            )
+            % {"count": len(stored.findings)},
+            "when": when,
+        },
         items,
     )

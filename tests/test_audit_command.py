@@ -200,7 +200,8 @@ def test_fix_confirmed_with_ja_then_nothing_to_do(branch_fix, monkeypatch):
     without = r.company("Ohne Filiale")
     code, output = audit("--fix", "AUD-BRN-001", answer="ja", monkeypatch=monkeypatch)
     assert code == 0
-    assert "Applied: 1 rows created, 0 rows changed" in output
+    assert "Write this 1 change? Type yes to apply:" in output
+    assert "Applied: 1 row created, 0 rows changed" in output  # singular for one
     assert Branch.objects.filter(company=without).count() == 1
     record = FixRecord.objects.get()
     assert (record.fix_id, record.source, record.applied_by) == (branch_fix.id, "command", None)

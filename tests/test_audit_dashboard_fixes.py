@@ -58,7 +58,7 @@ def test_preview_lists_exactly_what_will_be_written(admin_client, demo):
     for write in plan.writes:
         assert escape(write.description) in page
     assert "Hauptfiliale" in page
-    assert "<code>branches</code>" in page
+    assert "<td>Branch</td>" in page  # the table by its name, not `branches`
     # The confirm form: POST, CSRF, the digest of this very plan.
     assert 'id="confirm-fix"' in page
     assert f'action="{APPLY}"' in page

@@ -388,7 +388,7 @@ def test_written_rows_are_shown_with_labels_and_yes_no(admin_client, world):
         ("filiale", "Mitte", "Pankow"), ("beschreibung", "—", "Empfang"),  # names, not keys
     ]  # fmt: skip
     shown = {c.label.lower(): c.after for c in create["columns"]}
-    assert shown["hauptnummer"] == "ja" and shown["aktiv"] == "ja" and shown["beschreibung"] == "—"
+    assert shown["hauptnummer"] == "Ja" and shown["aktiv"] == "Ja" and shown["beschreibung"] == "—"
     assert shown["nummer"] == "+493023125131"
     assert shown["typ"] == "Durchwahl"  # the type's label, not its database value
 

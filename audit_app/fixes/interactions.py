@@ -7,6 +7,7 @@ follow semantics.md §4: the enum value `phone_call`, channel `phone`, `interact
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -76,7 +77,7 @@ class FirstContactInteractions(Fix):
                     description=_("Phone call of %(customer)s on %(date)s (call %(call)s)")
                     % {
                         "customer": customer.name,
-                        "date": f"{moment:%Y-%m-%d %H:%M}",
+                        "date": f"{timezone.localtime(moment):%Y-%m-%d %H:%M}",
                         "call": call.retell_call_id,
                     },
                     key=key,

@@ -37,6 +37,7 @@ from changelog.selectors import object_changes
 from integrations_app import services
 from integrations_app.admin.forms import BoundedJSONField
 from integrations_app.admin.history import change_rows
+from integrations_app.admin.labelled import LabelledValues
 from integrations_app.admin.lookups import SafeChangelist
 from integrations_app.admin.scale import ScaledPaginator
 from integrations_app.models import GATEWAY_MODELS, Branch, Company
@@ -118,7 +119,7 @@ class ServiceLimits:
             self.add_error(name if name in self.fields else None, message)
 
 
-class GatewayAdmin(SafeChangelist, admin.ModelAdmin):
+class GatewayAdmin(LabelledValues, SafeChangelist, admin.ModelAdmin):
     """Base admin of a mirrored gateway table."""
 
     show_full_result_count = False
@@ -150,8 +151,10 @@ class GatewayAdmin(SafeChangelist, admin.ModelAdmin):
         return readonly
 
     def get_fieldsets(self, request, obj=None):
-        """On a change page, the row's created/updated times in a closed section at the end."""
-        return self.with_record_section(super().get_fieldsets(request, obj), obj)
+        """On a change page, the row's created/updated times in a closed section at the end;
+        seen read only, the raw values by their labels (admin/labelled.py)."""
+        fieldsets = self.with_record_section(super().get_fieldsets(request, obj), obj)
+        return self.labelled_fieldsets(request, obj, fieldsets)
 
     def with_record_section(self, fieldsets, obj):
         fieldsets = list(fieldsets)

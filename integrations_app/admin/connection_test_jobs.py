@@ -14,19 +14,15 @@ from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import ngettext
 
-from integrations_app import connection_test_jobs, jobs
+from integrations_app import connection_test_jobs, jobs, labels
 from integrations_app.models import BackgroundJob, Company
 
 OUTCOMES_PER_PAGE = 100
 JOBS_SHOWN = 10
 RELOAD_SECONDS = 5
-HEALTH_LABELS = {
-    "degraded": gettext_lazy("degraded"),
-    "unhealthy": gettext_lazy("unhealthy"),
-    "unknown": gettext_lazy("not tested"),
-}
+HEALTH_LABELS = labels.VALUES[("integrations", "health_status")]
 
 
 def job_url(model_admin, job: BackgroundJob) -> str:
@@ -41,9 +37,12 @@ def start_job(model_admin, request, *, queryset=None, company_id=None) -> HttpRe
     job = connection_test_jobs.enqueue(user=request.user, queryset=queryset, company_id=company_id)
     model_admin.message_user(
         request,
-        _(
+        ngettext(
+            "The connection test of %(count)d integration is queued; a worker "
+            "(manage.py db_worker) runs it. This page shows its progress.",
             "The connection test of %(count)d integrations is queued; a worker "
-            "(manage.py db_worker) runs it. This page shows its progress."
+            "(manage.py db_worker) runs it. This page shows its progress.",
+            job.total,
         )
         % {"count": job.total},
         messages.SUCCESS,

@@ -4,6 +4,7 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app import labels
 from integrations_app.crypto.key_like import secret_paths
 from integrations_app.integration_kinds import CORE_PROVIDERS
 from integrations_app.models import Branch, Integration, NotificationTemplate, PhoneNumber
@@ -54,12 +55,11 @@ class BoundedJSONField(forms.JSONField):
         return bound
 
 
-def choices_with_current(values, current):
-    """The allowed values as choices, plus the row's present value if the gateway wrote another."""
-    choices = [(v, v) for v in values]
-    if current and current not in values:
-        choices.append((current, current))
-    return choices
+def choices_with_current(values, current, column: tuple[str, str] = ("", "")):
+    """The allowed values as choices, labelled as ``labels.py`` declares them for ``column``
+    (table, column), plus the row's present value if the gateway wrote another."""
+    values = [*values, *([current] if current and current not in values else [])]
+    return labels.choices(*column, values)
 
 
 def company_branches(company_id):
@@ -279,12 +279,16 @@ class IntegrationForm(forms.ModelForm):
             generic = [p for p in Integration.PROVIDERS if p not in CORE_PROVIDERS]
             self.fields["provider"] = forms.ChoiceField(
                 label=self.fields["provider"].label,
-                choices=choices_with_current(generic, current.provider),
+                choices=choices_with_current(
+                    generic, current.provider, ("integrations", "provider")
+                ),
             )
         if "status" in self.fields:
             self.fields["status"] = forms.ChoiceField(
                 label=self.fields["status"].label,
-                choices=choices_with_current(Integration.STATUSES, current.status),
+                choices=choices_with_current(
+                    Integration.STATUSES, current.status, ("integrations", "status")
+                ),
                 initial="active",
             )
 
@@ -321,7 +325,11 @@ class NotificationTemplateForm(forms.ModelForm):
         if "channel" in self.fields:
             self.fields["channel"] = forms.ChoiceField(
                 label=self.fields["channel"].label,
-                choices=choices_with_current(NotificationTemplate.CHANNELS, self.instance.channel),
+                choices=choices_with_current(
+                    NotificationTemplate.CHANNELS,
+                    self.instance.channel,
+                    ("notification_templates", "channel"),
+                ),
             )
         if "translations" in self.fields:
             # NOT NULL in the gateway; an empty object is a valid value.

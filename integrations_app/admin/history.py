@@ -8,15 +8,18 @@ from collections import defaultdict
 from dataclasses import dataclass
 
 from django.core.exceptions import ValidationError
+from django.db.models import DateTimeField
 from django.urls import NoReverseMatch, reverse
-from django.utils.formats import localize
+from django.utils.dateparse import parse_datetime
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 
+from integrations_app import labels
 from integrations_app.models import GATEWAY_MODELS
 from integrations_app.models.base import SoftDeleteModel
 
 MODELS_BY_TABLE = {model._meta.db_table: model for model in GATEWAY_MODELS}
-EMPTY = "—"
+EMPTY = labels.EMPTY
 
 
 @dataclass
@@ -27,30 +30,40 @@ class ColumnChange:
     secret: bool = False
 
 
-def column_label(model, column: str) -> str:
+def _field(model, column: str):
     if model is None:
-        return column
+        return None
     for field in model._meta.concrete_fields:
-        if column in (field.attname, field.name):
-            return str(field.verbose_name)
-    return column
+        if column in (field.attname, field.name, field.column):
+            return field
+    return None
+
+
+def column_label(model, column: str) -> str:
+    """The column's label, capitalised; a column the model names without a label of its own
+    (``api_key``) by the label ``labels.COLUMN_LABELS`` gives it."""
+    field = _field(model, column)
+    named = field is not None and str(field.verbose_name) != field.name.replace("_", " ")
+    if not named and column in labels.COLUMN_LABELS:
+        return str(labels.COLUMN_LABELS[column])
+    if field is not None:
+        return capfirst(str(field.verbose_name))
+    return capfirst(column.replace("_", " "))
 
 
 def shown_value(model, column: str, value) -> str:
-    """A stored value for people: yes/no, the choice's label, an empty dash."""
-    if value is None or value == "":
-        return EMPTY
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    if model is not None:
-        for field in model._meta.concrete_fields:
-            if column in (field.attname, field.name) and field.choices:
-                return str(dict(field.flatchoices).get(value, value))
-    if isinstance(value, dict | list):
-        import json
-
-        return json.dumps(value, ensure_ascii=False)
-    return str(localize(value))
+    """A stored value for people: the label of a raw value (labels.py), yes/no, an empty dash,
+    a time in the console's time zone, a JSON object as ``key: value``."""
+    field = _field(model, column)
+    if field is None:
+        return labels.shown(value)
+    if isinstance(value, str) and isinstance(field, DateTimeField):
+        moment = parse_datetime(value)
+        if moment is not None:
+            return labels.local_time(moment)
+    if field.choices and not isinstance(value, dict | list):
+        return str(dict(field.flatchoices).get(value, labels.shown(value)))
+    return labels.shown(value, model._meta.db_table, field.column)
 
 
 def _foreign_keys(model) -> dict:
@@ -144,8 +157,9 @@ def object_url(change) -> str | None:
 
 
 def table_label(table: str) -> str:
+    """A gateway table by its model's name ("Phone number"), an unknown one as it is."""
     model = MODELS_BY_TABLE.get(table)
-    return str(model._meta.verbose_name) if model is not None else table
+    return capfirst(str(model._meta.verbose_name)) if model is not None else table
 
 
 def change_rows(changes, *, user=None) -> list[dict]:

@@ -264,7 +264,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         ]
         if obj is not None:
             fieldsets.append(self.fieldsets[-1])  # health, written by the connection tests
-        return self.with_record_section(fieldsets, obj)
+        return self.labelled_fieldsets(request, obj, self.with_record_section(fieldsets, obj))
 
     def get_readonly_fields(self, request, obj=None):
         readonly = super().get_readonly_fields(request, obj)

@@ -10,9 +10,11 @@ from django.contrib.admin import DateFieldListFilter
 from django.core.exceptions import PermissionDenied
 from django.db.models import Count, IntegerField, OuterRef, Subquery
 from django.db.models.functions import Coalesce
+from django.template.loader import render_to_string
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.html import format_html
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from changelog.models import Change, Operation
@@ -21,6 +23,7 @@ from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import MODELS_BY_TABLE, change_rows, object_url, table_label
 from integrations_app.admin.undo import undo_view
 from integrations_app.ids import parse_id
+from integrations_app.labels import local_time
 from integrations_app.models import Company
 from integrations_app.services.undo import UNDOABLE
 
@@ -79,7 +82,7 @@ def _change_count():
 
 @admin.register(Operation)
 class OperationAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("started_at", "user", "source", "name", "reason", "rows_written")
+    list_display = ("started_at", "user", "source", "operation_name", "reason", "rows_written")
     list_filter = ("source", ("started_at", DateFieldListFilter), "user", CompanyFilter)
     list_select_related = ("user",)
     search_fields = ("name", "reason", "=cid")
@@ -88,6 +91,10 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).annotate(rows=_change_count())
+
+    @admin.display(description=_("operation"), ordering="name")
+    def operation_name(self, obj):
+        return obj.display_name
 
     @admin.display(description=_("rows written"), ordering="rows")
     def rows_written(self, obj):
@@ -132,7 +139,7 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
 
 @admin.register(Change)
 class ChangeAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("time", "user", "operation_link", "table_name", "object_link", "action")
+    list_display = ("time", "user", "operation_link", "table_name", "object_link", "action_name")
     list_filter = (
         "operation__source",
         ("operation__started_at", DateFieldListFilter),
@@ -145,6 +152,19 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
     search_fields = ("=object_pk", "object_repr")
     show_full_result_count = False
     list_per_page = 100
+    # The record of one change, as people read it: the table's name, the company's name, each
+    # column's label and values (never the stored JSON).
+    fields = (
+        "operation_link",
+        "time",
+        "user",
+        "table_name",
+        "object_link",
+        "action_name",
+        "company_name",
+        "columns",
+    )
+    readonly_fields = fields
 
     def lookup_allowed(self, lookup, value, request=None):
         # The operation page's "rows written" link filters by the operation.
@@ -152,7 +172,7 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
 
     @admin.display(description=_("time"), ordering="operation__started_at")
     def time(self, obj):
-        return obj.operation.started_at
+        return local_time(obj.operation.started_at)  # a record page shows it as text
 
     @admin.display(description=_("user"))
     def user(self, obj):
@@ -173,3 +193,21 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
         if url is None:
             return obj.object_repr
         return format_html('<a href="{}">{}</a>', url, obj.object_repr or obj.object_pk)
+
+    @admin.display(description=_("action"), ordering="action")
+    def action_name(self, obj):
+        return capfirst(obj.get_action_display())
+
+    @admin.display(description=_("company"))
+    def company_name(self, obj):
+        if obj.company_id is None:
+            return None
+        name = Company.all_objects.filter(pk=obj.company_id).values_list("name", flat=True)
+        return name.first() or obj.company_id
+
+    @admin.display(description=_("Before → after"))
+    def columns(self, obj):
+        rows = change_rows([obj])
+        return render_to_string(
+            "admin/integrations_app/change_columns.html", {"columns": rows[0]["columns"]}
+        )

@@ -24,6 +24,7 @@ from django.db.models import Q
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app.admin.labelled import LabelledValuesFilter
 from integrations_app.admin.lookups import MAX_SEARCH_CHARS
 from integrations_app.models import Company, Customer
 from integrations_app.phone import to_e164
@@ -236,9 +237,10 @@ class CompanyFilter(admin.FieldListFilter):
             }
 
 
-class IndexedValuesFilter(admin.AllValuesFieldListFilter):
+class IndexedValuesFilter(LabelledValuesFilter):
     """The distinct values of an indexed column, read from its index: no WHERE and no join,
-    so MariaDB answers with a loose index scan (soft-deleted rows' values included)."""
+    so MariaDB answers with a loose index scan (soft-deleted rows' values included); shown
+    by their labels (integrations_app/labels.py)."""
 
     def __init__(self, field, request, params, model, model_admin, field_path):
         super().__init__(field, request, params, model, model_admin, field_path)

@@ -14,6 +14,7 @@ hold a secret ({column: flavour}, like ``SECRET_COLUMNS``).
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app import labels
 from integrations_app.models.base import PLAIN, SoftDeleteModel, TimestampedModel
 from integrations_app.models.fields import (
     EnumField,
@@ -219,4 +220,10 @@ class CustomerInteraction(TimestampedModel):
         ordering = ["-interaction_at"]
 
     def __str__(self) -> str:
-        return f"{self.interaction_type} {self.interaction_at:%Y-%m-%d}"
+        # The type by its label, the day in the console's time zone (not UTC's).
+        when = (
+            labels.local_time(self.interaction_at, "SHORT_DATE_FORMAT")
+            if self.interaction_at
+            else ""
+        )
+        return f"{self.get_interaction_type_display()} {when}".strip()

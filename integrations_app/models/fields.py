@@ -10,6 +10,8 @@ import uuid
 from django.db import models
 from django.utils import timezone
 
+from integrations_app import labels
+
 
 def new_uuid() -> str:
     """A new key as Laravel writes it: lowercase UUID v4 with dashes."""
@@ -78,14 +80,21 @@ class TimestampField(_MySQLType, models.DateTimeField):
 
 
 class EnumField(models.CharField):
-    """A MySQL `enum(...)` column; the choices are its allowed values, in the database's order."""
+    """A MySQL `enum(...)` column; the choices are its allowed values, in the database's order,
+    labelled as integrations_app/labels.py declares them for the column (else the raw value)."""
 
     def __init__(self, *args, values: tuple[str, ...] = (), **kwargs):
         self.values = tuple(values)
-        if self.values and "choices" not in kwargs:
+        self.labelled = self.values and "choices" not in kwargs
+        if self.labelled:
             kwargs["choices"] = [(v, v) for v in self.values]
         kwargs.setdefault("max_length", max((len(v) for v in self.values), default=20))
         super().__init__(*args, **kwargs)
+
+    def contribute_to_class(self, cls, name, *args, **kwargs):
+        super().contribute_to_class(cls, name, *args, **kwargs)
+        if self.labelled and not cls._meta.abstract:
+            self.choices = labels.choices(cls._meta.db_table, self.column, self.values)
 
     def deconstruct(self):
         name, path, args, kwargs = super().deconstruct()

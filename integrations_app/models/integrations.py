@@ -94,18 +94,7 @@ class Integration(TimestampedModel):
     webhook_secret = TextField(null=True, blank=True, editable=False)
     webhook_url = TextField(_("webhook URL"), null=True, blank=True)
     external_id = models.CharField(_("external id"), max_length=255, null=True, blank=True)
-    health_status = EnumField(
-        _("health"),
-        values=HEALTH,
-        choices=[
-            ("healthy", _("healthy")),
-            ("degraded", _("degraded")),
-            ("unhealthy", _("unhealthy")),
-            ("unknown", _("not tested")),
-        ],
-        default="unknown",
-        editable=False,
-    )
+    health_status = EnumField(_("health"), values=HEALTH, default="unknown", editable=False)
     health_score = models.IntegerField(_("health score"), default=0, editable=False)
     last_error = TextField(_("last error"), null=True, blank=True, editable=False)
     error_count = models.IntegerField(_("errors"), default=0, editable=False)

@@ -252,12 +252,7 @@ class PhoneNumber(UUIDKeyModel, TimestampedModel):
     phone_number = models.CharField(
         _("number (legacy column)"), max_length=255, null=True, blank=True
     )
-    type = EnumField(
-        _("type"),
-        values=TYPES,
-        choices=[("direct", _("direct")), ("hotline", _("hotline"))],
-        default="direct",
-    )
+    type = EnumField(_("type"), values=TYPES, default="direct")
     description = models.CharField(_("description"), max_length=255, null=True, blank=True)
     label = models.CharField(_("label"), max_length=255, null=True, blank=True)
     is_active = models.BooleanField(_("active"), default=True)

@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from integrations_app.labels import quoted
 from integrations_app.phone_import.errors import ImportFileError, shown
 
 
@@ -104,7 +105,7 @@ def map_headers(headers: list[str], *, unread: int = 0) -> dict[str, int]:
     if missing:
         raise ImportFileError(
             _("The file has no column %(columns)s. Accepted columns: %(accepted)s.")
-            % {"columns": ", ".join(f"“{m}”" for m in missing), "accepted": accepted_headers()},
+            % {"columns": ", ".join(quoted(m) for m in missing), "accepted": accepted_headers()},
             code="header_missing",
         )
     return found
@@ -115,7 +116,7 @@ def _named(unknown: list[str], unread: int, read: int) -> str:
     header of 100,000 made-up columns is a short message, not a page of names."""
     if not unknown:
         return _("%(count)d beyond the first %(read)d columns") % {"count": unread, "read": read}
-    named = ", ".join(f"“{shown(header)}”" for header in unknown[:UNKNOWN_SHOWN])
+    named = ", ".join(quoted(shown(header)) for header in unknown[:UNKNOWN_SHOWN])
     more = len(unknown) - min(len(unknown), UNKNOWN_SHOWN) + unread
     return named + (" " + _("and %(count)d more") % {"count": more} if more else "")
 

@@ -4,6 +4,9 @@ import re
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
+
+from integrations_app.labels import quoted
 
 # A cell starting with one of these is run as a formula by Excel, LibreOffice or Sheets.
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
@@ -83,11 +86,15 @@ def control_character(row: int, column: str, char: str, others: int) -> ImportFi
         "phone-number table cannot hold: remove it and upload the file again."
     ) % {"row": row, "column": column, "char": f"U+{ord(char):04X}"}
     if others:
-        message += " " + _("%(count)d more cells contain control characters.") % {"count": others}
+        message += " " + ngettext(
+            "%(count)d more cell contains control characters.",
+            "%(count)d more cells contain control characters.",
+            others,
+        ) % {"count": others}
     return ImportFileError(message, "control_character")
 
 
 def column_label(position: int, header: str = "") -> str:
     """A column as a message names it: the letter Excel shows, and its header when known."""
     letter = column_letter(position)
-    return f"{letter} (“{shown(header)}”)" if header.strip() else letter
+    return f"{letter} ({quoted(shown(header))})" if header.strip() else letter

@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from changelog.models import Operation, Source
 from changelog.recording import operation, operation_row
 from changelog.selectors import operation_changes
+from integrations_app.labels import local_time
 from integrations_app.locks import hold_row_lock
 from integrations_app.models import GATEWAY_MODELS, ImportLock, PhoneNumber
 from integrations_app.models.base import SoftDeleteModel
@@ -97,7 +98,7 @@ def check_undoable(op: Operation) -> None:
         raise UndoError(
             _("This operation was already undone on %(time)s by %(user)s.")
             % {
-                "time": undone.started_at.strftime("%Y-%m-%d %H:%M"),
+                "time": local_time(undone.started_at, "SHORT_DATETIME_FORMAT"),
                 "user": undone.user.get_username() if undone.user else _("system"),
             }
         )

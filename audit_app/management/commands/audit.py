@@ -16,6 +16,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.core.serializers.json import DjangoJSONEncoder
 from django.utils.formats import number_format
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from audit_app import alerts, report, snapshots
 from audit_app.fixes.base import Plan, fix_for_check
@@ -29,6 +30,7 @@ from audit_app.fixes.service import (
 )
 from audit_app.registry import Severity, audit_run, get_check, run_all
 from audit_app.tasks import queue_snapshot
+from integrations_app.labels import rows_changed, rows_created
 
 CONFIRMATIONS = ("yes", "ja", "y", "j")
 # Affected rows listed per check unless --rows says otherwise.
@@ -382,10 +384,10 @@ class Command(BaseCommand):
             raise CommandError(record.partial)
         self.stdout.write(
             self.style.SUCCESS(
-                _("Applied: %(created)d rows created, %(changed)d rows changed (record %(id)s).")
+                _("Applied: %(created)s, %(changed)s (record %(id)s).")
                 % {
-                    "created": record.created_count,
-                    "changed": record.changed_count,
+                    "created": rows_created(record.created_count),
+                    "changed": rows_changed(record.changed_count),
                     "id": record.pk,
                 }
             )
@@ -393,7 +395,13 @@ class Command(BaseCommand):
 
     def confirm(self, writes: int) -> bool:
         self.stdout.write(
-            _("Write these %(count)d changes? Type yes to apply: ") % {"count": writes}, ending=""
+            ngettext(
+                "Write this %(count)d change? Type yes to apply: ",
+                "Write these %(count)d changes? Type yes to apply: ",
+                writes,
+            )
+            % {"count": writes},
+            ending="",
         )
         self.stdout.flush()
         try:
