@@ -126,6 +126,7 @@ class Tile:
     percent: float
     text: str
     trend: "audit_trends.Trend | None" = None  # its course over the snapshots
+    explanation: str = ""  # what the figure means, in plain words
 
     @property
     def width(self) -> str:
@@ -142,18 +143,28 @@ class Tile:
 
 def _tile(key: str, measure, trend=None) -> Tile:
     numerator, denominator, percent = measure.numerator, measure.denominator, measure.percent
+    explanation = str(measure.help)
     if key == "staff_per_branch":
-        average = numerator / denominator if denominator else 0
+        # Two decimals: the percent is this average against the minimum (0.67 of 2: 33.3 %).
+        average = number_format(round(numerator / denominator, 2) if denominator else 0, 2)
+        minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
         text = _("%(average)s staff per branch on average (minimum %(minimum)s)") % {
-            "average": number_format(average, 1),
-            "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH,
+            "average": average,
+            "minimum": minimum,
         }
+        explanation = _(
+            "%(staff)s staff on %(branches)s active branches: %(average)s per branch on average, "
+            "against the minimum of %(minimum)s per branch. 100 %% means the branches have at "
+            "least the minimum on average. Fewer staff means fewer free times callers can book."
+        ) % {"staff": numerator, "branches": denominator, "average": average, "minimum": minimum}
     else:
         text = _("%(numerator)s of %(denominator)s companies") % {
             "numerator": numerator,
             "denominator": denominator,
         }
-    return Tile(key, str(measure.label), numerator, denominator, float(percent), text, trend)
+    return Tile(
+        key, str(measure.label), numerator, denominator, float(percent), text, trend, explanation
+    )
 
 
 def change_columns(before: dict | None, after: dict | None) -> list[dict]:

@@ -115,3 +115,25 @@ def test_the_check_page_and_the_json_carry_the_detail(admin_client, demo):
     assert "number_normalized" in checks["AUD-PHN-002"]["detail"]
     assert "number_normalized" not in checks["AUD-PHN-002"]["explanation"]
     assert all(c["detail"] for c in checks.values())
+
+
+def test_the_measures_are_named_and_explained_on_the_dashboard(admin_client, demo):
+    english = admin_client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").text
+    routable = re.search(r'id="measure-routable_phone_coverage".*?</div>\s*</div>', english, re.S)
+    text = " ".join(routable.group(0).split())
+    assert "<h3>Companies callers can reach and book with</h3>" in text
+    assert "belongs to an active branch of the company: a caller gets through and can book" in text
+    staff = " ".join(english.split('id="measure-staff_per_branch"', 1)[1].split())
+    # The average with two decimals: 6 staff on 9 branches is 0.67, 33.3 % of the minimum 2.
+    assert "<h3>Staffing of the branches</h3>" in staff
+    assert "0.67 staff per branch on average (minimum 2)" in staff
+    assert "6 staff on 9 active branches: 0.67 per branch on average, against the minimum" in staff
+    assert "100 % means the branches have at least the minimum on average" in staff
+    for key in ("integration_coverage", "phone_coverage", "branch_coverage"):
+        tile = english.split(f'id="measure-{key}"', 1)[1].split('class="askpro-tile ')[0]
+        assert 'class="askpro-tile-explanation">Share of companies' in tile, key
+    assert "whose last connection test did not fail" in english
+    german = " ".join(admin_client.get(DASHBOARD).text.split())
+    assert "<h3>Firmen, bei denen Anrufer durchkommen und buchen können</h3>" in german
+    assert "<h3>Besetzung der Filialen</h3>" in german
+    assert "6 Mitarbeitende in 9 aktiven Filialen: durchschnittlich 0,67 je Filiale" in german
