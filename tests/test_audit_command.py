@@ -18,7 +18,6 @@ from tests import support
 pytestmark = pytest.mark.django_db
 
 BRN_TITLE_EN = "Companies that cannot take bookings by phone (no branch)"
-BRN_TITLE_DE = "Firmen, die telefonisch keine Buchung annehmen können (keine Filiale)"
 
 MEASURE_KEYS = {
     "integration_coverage",

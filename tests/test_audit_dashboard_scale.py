@@ -13,7 +13,6 @@ from tests import audit_rows as r
 
 pytestmark = pytest.mark.django_db
 
-BRN_TITLE_EN = "Companies that cannot take bookings by phone (no branch)"
 BRN_TITLE_DE = "Firmen, die telefonisch keine Buchung annehmen können (keine Filiale)"
 
 DASHBOARD = "/admin/audit_app/fixrecord/dashboard/"

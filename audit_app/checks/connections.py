@@ -33,7 +33,8 @@ class FailedConnectionTests(Check):
     detail = gettext_lazy(
         "integrations.health_status is unhealthy after the console's last connection test "
         "(integrations_app/connection_tests.py): the key, the configuration or the provider "
-        "failed; last_error holds what the test found and last_error_at when. Active "
+        "failed, and the gateway's own calls with that key fail alike; "
+        "last_error holds what the test found and last_error_at when. Active "
         "integrations of live companies only. A degraded test (numbers not bound to the agent) "
         "is not counted here: AUD-RTN-003 reports it."
     )
