@@ -572,7 +572,7 @@ def test_queries_do_not_grow_with_rows(gateway_key):
     _world(20, current, start=2)
     many = _queries()
     assert few == many
-    # 34 checks, one audit run: shared reads made once (AUDIT_QUERIES below); on MySQL/MariaDB
+    # 35 checks, one audit run: shared reads made once (AUDIT_QUERIES below); on MySQL/MariaDB
     # information_schema's estimates first; the reference schema's 240 tables take a second
     # UNION ALL to count.
     assert many <= 30 + (1 if connection.vendor == "mysql" else 0) + (
