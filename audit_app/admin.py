@@ -310,6 +310,10 @@ class FixRecordAdmin(LabelledValues, ViewOnly, admin.ModelAdmin):
             audit_check=check,
             plan=plan,
             writes=dashboard.plan_rows(plan) if plan is not None else [],
+            # A fix working company by company, for several: one checkbox each (all ticked).
+            companies=plan.companies
+            if plan is not None and fix.per_company and len(plan.companies) > 1
+            else [],
             needs_person=dashboard.affected_rows(plan.needs_person, None) if plan else [],
             error=error,
             can_apply=can_apply,
@@ -386,7 +390,15 @@ class FixRecordAdmin(LabelledValues, ViewOnly, admin.ModelAdmin):
             return HttpResponseRedirect(reverse("admin:audit_app_fix_preview", args=[fix_id]))
         try:
             record = service.apply_fix(
-                fix_id=fix_id, digest=digest, user=request.user, source="dashboard", reason=reason
+                fix_id=fix_id,
+                digest=digest,
+                user=request.user,
+                source="dashboard",
+                reason=reason,
+                # The preview listed its companies with a checkbox each: those still ticked.
+                companies=request.POST.getlist("company")
+                if request.POST.get("companies_listed")
+                else None,
             )
         except service.StalePlan as stale:
             messages.warning(request, stale.message)

@@ -68,15 +68,14 @@ def affected_rows(rows: list[Affected], limit: int | None = ROWS_SHOWN) -> list[
 
 @dataclass
 class CheckRow:
-    """A check as one severity group shows it: all its rows, or those rated at that severity
-    (the inventory rates each table by its class, so one check may appear in several groups)."""
+    """A check as its severity group shows it, with all its rows (each check appears once)."""
 
     outcome: Outcome
     fix: Fix | None
     rows: list[AffectedRow]
     count: int  # affected rows in this group
     more: int  # affected rows not listed
-    anchor: str = ""  # the element id: check-<ID>, with the severity where the check is split
+    anchor: str = ""  # the element id: check-<ID>
     # New / resolved since the latest snapshot (audit_app.trends), when there is one.
     change: "audit_trends.CheckChange | None" = None
     new_only: bool = False  # rows limited to those new since a snapshot (?new_since=)
@@ -128,6 +127,7 @@ class Tile:
     percent: float
     text: str
     trend: "audit_trends.Trend | None" = None  # its course over the snapshots
+    explanation: str = ""  # what the figure means, in plain words
 
     @property
     def width(self) -> str:
@@ -144,12 +144,20 @@ class Tile:
 
 def _tile(key: str, measure, trend=None) -> Tile:
     numerator, denominator, percent = measure.numerator, measure.denominator, measure.percent
+    explanation = str(measure.help)
     if key == "staff_per_branch":
-        average = numerator / denominator if denominator else 0
+        # Two decimals: the percent is this average against the minimum (0.67 of 2: 33.3 %).
+        average = number_format(round(numerator / denominator, 2) if denominator else 0, 2)
+        minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
         text = _("%(average)s staff per branch on average (minimum %(minimum)s)") % {
-            "average": number_format(average, 1),
-            "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH,
+            "average": average,
+            "minimum": minimum,
         }
+        explanation = _(
+            "%(staff)s staff on %(branches)s active branches: %(average)s per branch on average, "
+            "against the minimum of %(minimum)s per branch. 100 %% means the branches have at "
+            "least the minimum on average. Fewer staff means fewer free times callers can book."
+        ) % {"staff": numerator, "branches": denominator, "average": average, "minimum": minimum}
     else:
         text = ngettext(
             "%(numerator)s of %(denominator)s company",
@@ -159,7 +167,9 @@ def _tile(key: str, measure, trend=None) -> Tile:
             "numerator": numerator,
             "denominator": denominator,
         }
-    return Tile(key, str(measure.label), numerator, denominator, float(percent), text, trend)
+    return Tile(
+        key, str(measure.label), numerator, denominator, float(percent), text, trend, explanation
+    )
 
 
 def change_columns(before: dict | None, after: dict | None, table: str = "") -> list[dict]:
@@ -223,38 +233,38 @@ def plan_rows(plan: Plan) -> list[WriteRow]:
 def check_rows(
     outcome: Outcome, only: set[str] | None = None, change=None
 ) -> list[tuple[Severity, CheckRow]]:
-    """The check in the group of its severity, or split by the severity of each row.
+    """The check once, in the group of its worst severity: its own, or the worst of its rows
+    where the rows are rated one by one (the table inventory rates each table by its class;
+    a check with only warning-class tables is a warning). A list of one (severity, row).
 
     ``only``: the keys ("table:pk") of the rows to list (the "new since" filter); the counts
     stay those of all rows."""
     check = outcome.check
     fix = get_fix(check.fix_id) if check.fix_id else None
-    by_severity: dict[Severity, list[Affected]] = {}
-    for row in outcome.rows:
-        by_severity.setdefault(check.severity_of(row), []).append(row)
-    if not by_severity:
-        by_severity = {check.severity: []}
-    parts = []
-    for severity in sorted(by_severity, key=lambda s: -s.rank):
-        rows = by_severity[severity]
-        anchor = f"check-{check.id}" if not parts else f"check-{check.id}-{severity.value}"
-        listed = rows if only is None else [r for r in rows if row_key(r) in only]
-        # A paged check (Outcome.partial) loaded only its first page: its count is the total.
-        count = outcome.count if outcome.partial else len(rows)
-        unlisted = outcome.count - len(rows) if outcome.partial and only is None else 0
-        part = CheckRow(
-            outcome=outcome,
-            fix=fix,
-            rows=affected_rows(listed),
-            count=count,
-            more=max(0, len(listed) - ROWS_SHOWN) + unlisted,
-            anchor=anchor,
-            change=change,
-            new_only=only is not None,
-            listed=len(listed),
-        )
-        parts.append((severity, part))
-    return parts
+    severity = worst_severity(outcome)
+    rows = outcome.rows
+    listed = rows if only is None else [r for r in rows if row_key(r) in only]
+    # A paged check (Outcome.partial) loaded only its first page: its count is the total.
+    unlisted = outcome.count - len(rows) if outcome.partial and only is None else 0
+    part = CheckRow(
+        outcome=outcome,
+        fix=fix,
+        rows=affected_rows(listed),
+        count=outcome.count,
+        more=max(0, len(listed) - ROWS_SHOWN) + unlisted,
+        anchor=f"check-{check.id}",
+        change=change,
+        new_only=only is not None,
+        listed=len(listed),
+    )
+    return [(severity, part)]
+
+
+def worst_severity(outcome: Outcome) -> Severity:
+    """The severity a check is listed under: the worst of its rows' (Check.severity_of), or
+    the check's own when it has none."""
+    rated = {outcome.check.severity_of(row) for row in outcome.rows}
+    return max(rated, key=lambda s: s.rank) if rated else outcome.check.severity
 
 
 def snapshot_in_use() -> AuditSnapshot | None:

@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import branch_staffing
-from audit_app.checks.common import active_integrations, number_problem, number_rows
+from audit_app.checks.common import FAILED_TEST, active_integrations, number_problem, number_rows
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -41,10 +41,13 @@ def _percent(numerator: float, denominator: float) -> float:
 
 def compute() -> dict[str, Measure]:
     """The measures by key; three queries whatever the data size."""
-    # 1. Companies: with an active integration, a phone number, a live branch.
+    # 1. Companies: with an active integration whose last connection test did not fail, a
+    # phone number, a live branch.
     companies = Company.objects.annotate(
         has_integration=Exists(
-            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
+            active_integrations(Integration.objects.filter(company=OuterRef("pk"))).exclude(
+                health_status=FAILED_TEST
+            )
         ),
         has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
         has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
@@ -91,24 +94,46 @@ def compute() -> dict[str, Measure]:
     return {key: _measure(key, *figures[key]) for key in TEXTS}
 
 
-# Each measure's label and what it counts, by key (the order of the tiles).
+# Each measure's label and what it means for callers and bookings, by key (the order of the
+# tiles); the dashboard shows the explanation under each tile.
 TEXTS = {
     "integration_coverage": (
         _("Integration coverage"),
-        _("companies with at least one active integration"),
-    ),
-    "phone_coverage": (_("Phone coverage"), _("companies with at least one phone number")),
-    "routable_phone_coverage": (
-        _("Routable phone coverage"),
         _(
-            "companies with at least one number the gateway can match (E.164 in "
-            "number_normalized) and book on (a live branch of the company)"
+            "Share of companies with at least one active connection to a provider (Cal.com, "
+            "Retell AI) whose last connection test did not fail. A connection that failed its "
+            "test does not count: calls or bookings through it may not work."
         ),
     ),
-    "branch_coverage": (_("Branch coverage"), _("companies with at least one live branch")),
+    "phone_coverage": (
+        _("Phone coverage"),
+        _(
+            "Share of companies with at least one phone number, whether or not calls on it get "
+            "through (see the next measure)."
+        ),
+    ),
+    "routable_phone_coverage": (
+        _("Companies callers can reach and book with"),
+        _(
+            "Share of companies with at least one phone number that the gateway recognises when "
+            "a call comes in and that belongs to an active branch of the company: a caller gets "
+            "through and can book. The other companies' callers are turned away or cannot book."
+        ),
+    ),
+    "branch_coverage": (
+        _("Branch coverage"),
+        _(
+            "Share of companies with at least one active branch: without one a company cannot "
+            "take bookings."
+        ),
+    ),
     "staff_per_branch": (
-        _("Staff per branch"),
-        _("live staff on live branches, against the minimum per branch"),
+        _("Staffing of the branches"),
+        _(
+            "The average number of staff per active branch, as a share of the minimum per "
+            "branch: 100 % means the branches have at least the minimum on average. Fewer staff "
+            "means fewer free times callers can book."
+        ),
     ),
 }
 

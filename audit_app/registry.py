@@ -106,7 +106,11 @@ class Check:
     severity: Severity = Severity.WARNING
     category: Category = Category.CALLS
     title: Promise | str = ""
-    explanation: Promise | str = ""  # which gateway behaviour makes it matter
+    # What happens to callers and bookings, in plain words for a manager.
+    explanation: Promise | str = ""
+    # The technical reason, for engineers (the gateway's tables, columns and functions): shown
+    # collapsed under the explanation.
+    detail: Promise | str = ""
     hint: Promise | str = ""
     fix_id: str | None = None  # the id of the fix in audit_app.fixes, if one exists
     # A paged check counts its rows first and loads only a page of them when run with a row

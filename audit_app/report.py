@@ -83,6 +83,9 @@ def check_document(outcome: Outcome, row_limit: int | None = None) -> dict:
         "severity": check.severity.value,
         "category": check.category.value,
         "title": str(check.title),
+        "explanation": str(check.explanation),
+        "detail": str(check.detail),  # the technical reason, for engineers
+        "hint": str(check.hint),
         "count": outcome.count,
         "available": outcome.available,
         "reason": outcome.unavailable_reason,

@@ -17,6 +17,8 @@ from tests import support
 
 pytestmark = pytest.mark.django_db
 
+BRN_TITLE_EN = "Companies that cannot take bookings by phone (no branch)"
+
 MEASURE_KEYS = {
     "integration_coverage",
     "phone_coverage",
@@ -87,7 +89,7 @@ def test_text_and_markdown_on_the_demo_data(demo):
     assert code == 1
     assert "Integration coverage" in text and "0 of 13 (0.0 %)" in text
     assert "4 of 13" in text
-    assert "AUD-BRN-001" in text and "Companies without a branch: 6" in text
+    assert "AUD-BRN-001" in text and f"{BRN_TITLE_EN}: 6" in text
     assert "[fix: create-main-branch]" in text
     assert "… and 1 more" in text  # 6 companies, 5 rows listed
 
@@ -95,7 +97,7 @@ def test_text_and_markdown_on_the_demo_data(demo):
     assert code == 1
     assert markdown.startswith("# Gateway readiness audit")
     assert "| Integration coverage | 0 of 13 (0.0 %) |" in markdown
-    assert "### AUD-BRN-001 Companies without a branch" in markdown
+    assert f"### AUD-BRN-001 {BRN_TITLE_EN}" in markdown
     assert "… and 4 more" in markdown
 
 

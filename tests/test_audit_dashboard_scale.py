@@ -13,6 +13,8 @@ from tests import audit_rows as r
 
 pytestmark = pytest.mark.django_db
 
+BRN_TITLE_DE = "Firmen, die telefonisch keine Buchung annehmen können (keine Filiale)"
+
 DASHBOARD = "/admin/audit_app/fixrecord/dashboard/"
 
 
@@ -21,7 +23,12 @@ def check_url(check_id: str) -> str:
 
 
 def block(page: str, check_id: str) -> str:
-    match = re.search(rf'<details[^>]*id="check-{check_id}".*?</details>', page, re.S)
+    # Up to the next check or the end of its group (a check holds a <details> of its own).
+    match = re.search(
+        rf'<details[^>]*id="check-{check_id}".*?(?=<details class="askpro-check|</section>)',
+        page,
+        re.S,
+    )
     assert match, check_id
     return match.group(0)
 
@@ -42,7 +49,7 @@ def test_the_check_page_lists_the_rows_now_page_by_page(admin_client, monkeypatc
     last = admin_client.get(check_url("AUD-BRN-001") + "?page=3", HTTP_ACCEPT_LANGUAGE="en").text
     assert "Rows 5–5 of 5" in last and "Ohne Filiale 4" in last and 'rel="next"' not in last
     # German by default (the check's texts; the page's own are in the report's msgid list).
-    assert "Firmen ohne Filiale" in admin_client.get(check_url("AUD-BRN-001")).text
+    assert BRN_TITLE_DE in admin_client.get(check_url("AUD-BRN-001")).text
 
 
 def test_a_paged_check_reads_only_its_page(admin_client, gateway_key, monkeypatch):

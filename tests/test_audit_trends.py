@@ -64,7 +64,12 @@ def tile(page: str, key: str) -> str:
 
 
 def check_block(page: str, check_id: str) -> str:
-    match = re.search(rf'<details[^>]*id="check-{check_id}".*?</details>', page, re.S)
+    # Up to the next check or the end of its group (a check holds a <details> of its own).
+    match = re.search(
+        rf'<details[^>]*id="check-{check_id}".*?(?=<details class="askpro-check|</section>)',
+        page,
+        re.S,
+    )
     assert match, f"{check_id} not on the dashboard"
     return match.group(0)
 

@@ -179,7 +179,7 @@ def test_timeout(settings, fake, integration, logs):
 
     result, row = fp.run_connection_test(integration, logs)
 
-    assert result.message == "Retell AI timed out after 0.3 s"
+    assert result.message.startswith("Retell AI timed out after 0.3 s: check the network")
     assert row.health_status == "unhealthy" and row.last_error == result.message
     assert fake.counts() == {AGENT_PATH: 1}
 
@@ -189,7 +189,7 @@ def test_answer_that_is_not_json(fake, integration, logs):
 
     result, row = fp.run_connection_test(integration, logs)
 
-    assert result.message == "Retell AI answered 200, but the answer is not JSON"
+    assert result.message.startswith("Retell AI answered 200, but the answer is not JSON: check")
     assert row.health_status == "unhealthy"
     assert fake.counts() == {AGENT_PATH: 1}
 
@@ -212,7 +212,8 @@ def test_number_list_failing_degrades(settings, fake, integration, logs, answer,
     result, row = fp.run_connection_test(integration, logs)
 
     assert result.status == "degraded" and result.score == 50
-    assert result.message == f"the phone numbers could not be listed: {expected}"
+    # What failed, then what to check (tests/test_provider_failure_messages.py).
+    assert result.message.startswith(f"the phone numbers could not be listed: {expected}")
     assert row.health_status == "degraded" and row.last_error == result.message
     assert fake.counts() == {AGENT_PATH: 1, NUMBERS_PATH: 1}
 

@@ -4,6 +4,7 @@ from audit_app.checks import (  # noqa: F401
     agents,
     bookings,
     calls,
+    connections,
     credentials,
     customers,
     event_types,

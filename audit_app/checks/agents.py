@@ -82,8 +82,14 @@ class UnregisteredAgents(Check):
     id = "AUD-AGT-001"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = gettext_lazy("Companies whose Retell agent is not registered in retell_agents")
+    title = gettext_lazy("Calls and bookings of these companies may land with another company")
     explanation = gettext_lazy(
+        "The gateway files each call under the company of the phone agent that answered it. "
+        "These companies' agents are not registered for them, so the gateway falls back to the "
+        "dialled number; where that fails too, the call and any booking made in it are filed "
+        "under the first company in the database and are missing from this company's lists."
+    )
+    detail = gettext_lazy(
         "Since 2026-02-18 the gateway files a call on call start and call end under the company "
         "of its Retell agent in retell_agents. An agent that is not registered there falls back "
         "to the called number by plain equality of phone_numbers.number with Retell's E.164 "
@@ -112,8 +118,13 @@ class AgentsOfAnotherCompany(Check):
     id = "AUD-AGT-002"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = gettext_lazy("Companies whose Retell agent is registered to another company")
+    title = gettext_lazy("Calls and bookings of these companies are filed under another company")
     explanation = gettext_lazy(
+        "The company's phone agent is registered for another company. Every call it answers and"
+        " every booking it makes is filed under that other company: this company does not see "
+        "them, and the other one sees calls that are not its own."
+    )
+    detail = gettext_lazy(
         "Since 2026-02-18 the gateway takes a call's company from retell_agents before it "
         "looks at the number: when the company's agent is registered there under another "
         "company, every call the agent answers, and every booking it makes, is filed under "
@@ -143,8 +154,13 @@ class AgentsOfDeletedCompanies(Check):
     id = "AUD-AGT-003"
     severity = Severity.WARNING
     category = Category.CALLS
-    title = gettext_lazy("Retell agents registered to a deleted company")
+    title = gettext_lazy("Calls answered by these agents disappear with a deleted company")
     explanation = gettext_lazy(
+        "These phone agents are still registered for a company that was deleted. A call one of "
+        "them answers is filed under the deleted company, where nobody sees it, and the agent "
+        "cannot be registered for the company that uses it now."
+    )
+    detail = gettext_lazy(
         "The gateway's call-start and call-end paths read retell_agents without looking at the "
         "company's deleted_at: a call answered by such an agent is filed under the deleted "
         "company, where nobody sees it, and the agent id cannot be registered for another "
@@ -193,8 +209,12 @@ class LocalAgentOfAnotherCompany(Check):
     id = "AUD-AGT-004"
     severity = Severity.WARNING
     category = Category.CALLS
-    title = gettext_lazy("Numbers or branches naming the Retell agent of another company")
+    title = gettext_lazy("Lines or branches whose calls are filed under another company")
     explanation = gettext_lazy(
+        "A phone number or branch names the phone agent of another company. Calls on this line "
+        "or at this branch, and the bookings made in them, are filed under that other company."
+    )
+    detail = gettext_lazy(
         "phone_numbers.retell_agent_id and branches.retell_agent_id say which agent answers a "
         "line or a branch. Since 2026-02-18 the gateway files each call under the company of "
         "its agent in retell_agents: if that agent is registered to another company, the calls "
@@ -248,8 +268,14 @@ class NumbersNotInE164(Check):
     id = "AUD-AGT-005"
     severity = Severity.WARNING
     category = Category.CALLS
-    title = gettext_lazy("Numbers whose number column is not in E.164 form")
+    title = gettext_lazy("Numbers whose calls may be filed under the wrong company")
     explanation = gettext_lazy(
+        "The number is not stored in the international form (+49 …). The call is still put "
+        "through, but when the gateway records the start and end of the call it may not "
+        "recognise the number: such calls are then filed under the first company in the "
+        "database and without a branch."
+    )
+    detail = gettext_lazy(
         "Since 2026-02-18 the gateway's call-start and call-end paths, when the agent is not "
         "registered, look for the called number by plain equality of phone_numbers.number (or "
         "phone_number) with Retell's E.164 number; number_normalized is not read there. A "

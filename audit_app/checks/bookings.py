@@ -22,8 +22,12 @@ class NumbersWithoutBranch(Check):
     id = "AUD-PHN-005"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = gettext_lazy("Numbers without a branch")
+    title = gettext_lazy("Lines where callers cannot book (number without a branch)")
     explanation = gettext_lazy(
+        "Calls on this number are answered, but a booking needs the branch of the number "
+        "called: every booking attempt on this line fails."
+    )
+    detail = gettext_lazy(
         "The gateway's functions a call uses for availability and booking take both company_id and "
         "branch_id from the phone_numbers row the call came in on. A number without a branch "
         "receives the call, but every booking on that line fails."
@@ -47,8 +51,12 @@ class NumbersWithWrongBranch(Check):
     id = "AUD-PHN-006"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = gettext_lazy("Numbers whose branch is deleted or belongs to another company")
+    title = gettext_lazy("Lines whose bookings fail or land with another company (wrong branch)")
     explanation = gettext_lazy(
+        "The number points to a branch that was deleted or belongs to another company. Bookings"
+        " on this line then fail, or land in the other company's calendar."
+    )
+    detail = gettext_lazy(
         "A call books at the branch of its phone_numbers row. If that branch is soft-deleted the "
         "gateway does not find it and the booking fails; if it belongs to another company, the "
         "call books that company's calendar with the caller's company's services."
@@ -80,8 +88,12 @@ class CompaniesWithoutBranch(Check):
     id = "AUD-BRN-001"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
-    title = gettext_lazy("Companies without a branch")
+    title = gettext_lazy("Companies that cannot take bookings by phone (no branch)")
     explanation = gettext_lazy(
+        "Bookings, staff and phone numbers belong to a branch. A company without an active "
+        "branch cannot take a single booking over the phone."
+    )
+    detail = gettext_lazy(
         "Bookings, staff and phone numbers hang on a branch: the gateway's booking functions "
         "need a branch_id and its default-branch lookup finds none. A company without a live "
         "branch cannot take a booking by phone."
@@ -130,8 +142,13 @@ class UnderstaffedBranches(Check):
     id = "AUD-BRN-002"
     severity = Severity.WARNING
     category = Category.BOOKINGS
-    title = gettext_lazy("Branches with too few staff")
+    title = gettext_lazy("Branches with few or no bookable times (too few staff)")
     explanation = gettext_lazy(
+        "Callers are offered appointments with the staff of the branch they called. A branch "
+        "with fewer staff than the minimum has few or no free times to offer, and one absence "
+        "leaves it with none."
+    )
+    detail = gettext_lazy(
         "The gateway offers and books appointments with the staff of the branch a call came in "
         "on. A branch with fewer staff than the minimum has few or no bookable slots, and an "
         "absence leaves it without any."
@@ -162,8 +179,12 @@ class StaffWithoutBranch(Check):
     id = "AUD-STF-001"
     severity = Severity.WARNING
     category = Category.BOOKINGS
-    title = gettext_lazy("Staff whose branch is missing or deleted")
+    title = gettext_lazy("Staff who never get a booking (branch missing or deleted)")
     explanation = gettext_lazy(
+        "The gateway offers appointments with the staff of a branch. These people belong to a "
+        "branch that does not exist or was deleted, so no caller is ever booked with them."
+    )
+    detail = gettext_lazy(
         "staff.branch_id is NOT NULL but has no foreign key in the gateway: it can name a branch "
         "that does not exist or is soft-deleted. The gateway looks for staff by branch, so "
         "such a person never gets a booking."

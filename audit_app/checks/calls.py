@@ -23,8 +23,12 @@ class CompaniesWithoutNumber(Check):
     id = "AUD-PHN-001"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = gettext_lazy("Companies without any phone number")
+    title = gettext_lazy("Companies callers cannot reach (no phone number)")
     explanation = gettext_lazy(
+        "The gateway puts a call through by the number dialled. A company without a phone "
+        "number is not reachable: every call is turned away or filed under another company."
+    )
+    detail = gettext_lazy(
         "On an inbound call the gateway looks up the dialled number in phone_numbers. A company "
         "without a row there cannot be called: every call to it is rejected with HTTP 404 "
         '("not configured") or, by a later fallback, booked under company 1.'
@@ -55,8 +59,12 @@ class UnmatchableNumbers(Check):
     id = "AUD-PHN-002"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = gettext_lazy("Numbers the gateway cannot match")
+    title = gettext_lazy("Numbers whose calls are turned away")
     explanation = gettext_lazy(
+        "The number is stored in a form the gateway does not recognise when a call comes in (it"
+        " needs the international form, +49 …): every call to it is turned away."
+    )
+    detail = gettext_lazy(
         "On a call the gateway normalises the dialled number to E.164 and looks for a row whose "
         "number_normalized equals it (or equals it without the plus, or whose number equals "
         'it). Nothing fills number_normalized on save: a number entered as "+49 30 1234567" '
@@ -88,8 +96,13 @@ class DuplicateNumbers(Check):
     id = "AUD-PHN-003"
     severity = Severity.CRITICAL
     category = Category.CALLS
-    title = gettext_lazy("Two or more numbers with the same E.164 form")
+    title = gettext_lazy("Numbers entered twice: calls may reach the wrong company or branch")
     explanation = gettext_lazy(
+        "The same number is stored more than once. The gateway takes whichever entry it finds "
+        "first, so it is a matter of chance which company and branch a call reaches and where "
+        "its booking lands."
+    )
+    detail = gettext_lazy(
         "The gateway takes the first phone_numbers row that matches the dialled number, without "
         "any ordering and without looking at is_active or deleted_at. When two rows share an "
         "E.164 form, which company and branch a call reaches is undefined."
@@ -133,8 +146,13 @@ class InactiveNumbersStillRouting(Check):
     id = "AUD-PHN-004"
     severity = Severity.WARNING
     category = Category.CALLS
-    title = gettext_lazy("Numbers marked inactive or deleted that still route")
+    title = gettext_lazy("Switched-off numbers that still take calls")
     explanation = gettext_lazy(
+        "These numbers are marked inactive or deleted, but the gateway does not look at that "
+        "mark: they still take calls and book for their company. Only changing or removing the "
+        "entry ends that."
+    )
+    detail = gettext_lazy(
         "The gateway's lookup does not filter on is_active or deleted_at: a number switched off "
         "or marked deleted in phone_numbers still receives calls and books for its company. "
         "Only changing or removing the row stops the routing."

@@ -77,6 +77,11 @@ INTEGRATION_ADMIN = (APP, "integration")
 CUSTOMER_ADMIN = (APP, "customer")
 
 
+# The health an integration's connection test leaves when the key, the configuration or the
+# provider failed (integrations_app/connection_tests.py): its last test failed.
+FAILED_TEST = "unhealthy"
+
+
 def active_integrations(queryset):
     """The integrations of ``queryset`` that are active (``IntegrationQuerySet.active``)."""
     return queryset.active()

@@ -79,8 +79,15 @@ class _CoreIntegrationCheck(Check):
 class CompaniesWithoutCalcom(_CoreIntegrationCheck):
     id = "AUD-INT-001"
     kind = CALCOM
-    title = gettext_lazy("Companies without an active Cal.com integration")
+    title = gettext_lazy(
+        "Companies whose booking calendar nobody can check (no active Cal.com connection)"
+    )
     explanation = gettext_lazy(
+        "Cal.com is the booking calendar the phone agent books into. Without an active "
+        "connection in the console nobody can see or test which account and appointment type "
+        "the company books with, and its staff and appointment types cannot be imported."
+    )
+    detail = gettext_lazy(
         "Cal.com is where the gateway books and looks up free slots. The gateway's admin "
         "screens show a company's integrations from the integrations table; without an active "
         "Cal.com integration nobody can see or test which key and event type the company books "
@@ -98,8 +105,15 @@ class CompaniesWithoutCalcom(_CoreIntegrationCheck):
 class CompaniesWithoutRetell(_CoreIntegrationCheck):
     id = "AUD-INT-002"
     kind = RETELL
-    title = gettext_lazy("Companies without an active Retell integration")
+    title = gettext_lazy(
+        "Companies whose phone agent nobody can check (no active Retell connection)"
+    )
     explanation = gettext_lazy(
+        "Retell AI answers the company's calls. Without an active connection in the console "
+        "nobody can see which phone agent answers for the company, or check that its numbers "
+        "reach that agent."
+    )
+    detail = gettext_lazy(
         "Retell AI answers the company's calls. Without an active Retell integration the "
         "gateway's admin screens show no agent for the company, and nobody can check that the "
         "company's numbers are bound to the right agent."
@@ -116,8 +130,13 @@ class RejectedIntegrationRows(Check):
     id = "AUD-INT-003"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = gettext_lazy("Integration rows the gateway's rules reject")
+    title = gettext_lazy("Connections the gateway ignores (malformed entries)")
     explanation = gettext_lazy(
+        "These connection entries are not in the form the gateway expects (for example the "
+        "provider written as a display name): the gateway never finds them, so they do nothing "
+        "for the company's calls and bookings."
+    )
+    detail = gettext_lazy(
         "The gateway's integrations table needs a tenant_id (NOT NULL, a UUID), a provider "
         "given by its lowercase key (calcom, retell, webhook, api, oauth2) and a status it "
         'knows. A row with a display name such as "Cal.com" in provider is never found by the '
@@ -240,8 +259,14 @@ class UnreadableKeys(Check):
     id = "AUD-KEY-001"
     severity = Severity.CRITICAL
     category = Category.CREDENTIALS
-    title = gettext_lazy("Keys the gateway cannot decrypt")
+    title = gettext_lazy("Keys the gateway cannot read: bookings use the wrong account or fail")
     explanation = gettext_lazy(
+        "The company's stored key for the booking calendar or the phone service cannot be read "
+        "with the gateway's own key. The gateway then silently uses the platform's shared key "
+        "instead, or the connection fails: bookings may land in the wrong account or not happen"
+        " at all."
+    )
+    detail = gettext_lazy(
         "The gateway decrypts companies.calcom_api_key and retell_api_key with decrypt() "
         "(serialized) and the integrations' secret columns with decryptString() (raw), under "
         "APP_KEY and then APP_PREVIOUS_KEYS. A value no key opens, or one stored in the other "
@@ -286,8 +311,13 @@ class DivergingCompanyKeys(Check):
     id = "AUD-KEY-002"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = gettext_lazy("A company key that differs between its integration and the company")
+    title = gettext_lazy("The key tested in the console is not the one bookings use")
     explanation = gettext_lazy(
+        "The company has two different keys stored for the same provider: the one the console "
+        "tests and shows, and the one the gateway books with. A successful connection test here"
+        " says nothing about the company's bookings."
+    )
+    detail = gettext_lazy(
         "The gateway's team import reads companies.calcom_api_key and its booking sync "
         "companies.calcom_v2_api_key; the integrations table is read by no runtime path. When "
         "the integration holds another key than the company columns, the key that was tested "
@@ -345,8 +375,13 @@ class SharedKeys(Check):
     id = "AUD-KEY-003"
     severity = Severity.WARNING
     category = Category.CREDENTIALS
-    title = gettext_lazy("One key shared by several companies")
+    title = gettext_lazy("Several companies book through one shared account")
     explanation = gettext_lazy(
+        "These companies hold the same key, so their bookings, appointment types and call data "
+        "land in one provider account, and revoking the key for one company stops the bookings "
+        "of all of them."
+    )
+    detail = gettext_lazy(
         "A key belongs to one company's provider account, and the gateway calls the provider "
         "with the key it finds for the company. When several companies hold the same "
         "key (the same fingerprint), their bookings, event types and call data land in one "

@@ -16,8 +16,13 @@ class CallersWithoutInteraction(Check):
     id = "AUD-CUS-001"
     severity = Severity.INFO
     category = Category.CUSTOMERS
-    title = gettext_lazy("Customers with calls but no interaction recorded")
+    title = gettext_lazy("Returning callers treated as strangers (no contact history)")
     explanation = gettext_lazy(
+        "The agent and the staff see a caller's earlier contacts in the customer history. These"
+        " customers called, but no contact is recorded: on their next call they are treated as "
+        "strangers."
+    )
+    detail = gettext_lazy(
         "The gateway's customer history (customer_interactions) is what its agents and staff "
         "see of a caller: previous contacts, follow-ups, the journey. A customer who called but "
         "has no interaction recorded appears to the next call as a stranger."

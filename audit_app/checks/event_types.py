@@ -103,8 +103,12 @@ class EventTypesWithoutService(_EventTypeCheck):
     id = "AUD-ETY-001"
     severity = Severity.WARNING
     finding_kind = rc.MISSING_SERVICE
-    title = gettext_lazy("Cal.com event types without a service")
+    title = gettext_lazy("Appointment types callers cannot book (no service)")
     explanation = gettext_lazy(
+        "The company offers this appointment type in its booking calendar (Cal.com), but the "
+        "phone agent does not know it: no caller can book it."
+    )
+    detail = gettext_lazy(
         "The gateway books the event types it finds in services (by calcom_event_type_id). An "
         "event type of the company's Cal.com team without a service cannot be booked by a call."
     )
@@ -120,8 +124,12 @@ class ServicesSwitchedOffWrongly(_EventTypeCheck):
     id = "AUD-ETY-003"
     severity = Severity.CRITICAL
     finding_kind = rc.SWITCHED_OFF
-    title = gettext_lazy("Services switched off although their event type exists")
+    title = gettext_lazy("Services callers cannot book because they were switched off by mistake")
     explanation = gettext_lazy(
+        "The gateway's regular sync with the booking calendar switched these services off "
+        "although the calendar still has them: callers cannot book them."
+    )
+    detail = gettext_lazy(
         "Every 30 minutes the gateway's calcom:sync-services reads an empty list and switches off "
         "every service with sync_error 'Event Type not found in Cal.com'. Where Cal.com does list "
         "the event type, the service was switched off by that defect and calls cannot book it."
@@ -138,8 +146,12 @@ class ServicesWithoutEventType(_EventTypeCheck):
     id = "AUD-ETY-002"
     severity = Severity.WARNING
     finding_kind = rc.ORPHAN_SERVICE
-    title = gettext_lazy("Services whose Cal.com event type no longer exists")
+    title = gettext_lazy("Services whose bookings fail (appointment type gone from the calendar)")
     explanation = gettext_lazy(
+        "The phone agent offers this service, but the booking calendar (Cal.com) no longer has "
+        "its appointment type: a caller who chooses it gets no booking."
+    )
+    detail = gettext_lazy(
         "The gateway books a service's calcom_event_type_id. When Cal.com no longer lists that "
         "event type for the company's key and team, a booking for the service fails."
     )
@@ -154,8 +166,13 @@ class ServicesDrifted(_EventTypeCheck):
     id = "AUD-ETY-004"
     severity = Severity.INFO
     finding_kind = rc.DRIFT
-    title = gettext_lazy("Services whose name or duration differ from Cal.com")
+    title = gettext_lazy("Services offered with another name or length than the calendar books")
     explanation = gettext_lazy(
+        "The phone agent tells callers the service's name and length, but the booking calendar "
+        "books its own length: a caller may be told 30 minutes and booked for 60, or the other "
+        "way round."
+    )
+    detail = gettext_lazy(
         "The agent offers a service's name and duration; Cal.com books the event type's length "
         "(lengthInMinutes). The gateway's import reads a field Cal.com v2 no longer sends, so "
         "imported durations may have fallen back to 30 minutes."
@@ -171,8 +188,13 @@ class EventTypesUnderOtherCompany(_EventTypeCheck):
     id = "AUD-ETY-005"
     severity = Severity.WARNING
     finding_kind = rc.OTHER_COMPANY
-    title = gettext_lazy("Event types whose service is filed under another company")
+    title = gettext_lazy("Services filed under the wrong company")
     explanation = gettext_lazy(
+        "A service created automatically from the booking calendar was filed under another "
+        "company: callers of the right company cannot book it, and another company's agent may "
+        "offer it."
+    )
+    detail = gettext_lazy(
         "The gateway's Cal.com EVENT_TYPE.CREATED webhook, without metadata.company_id, files "
         "the new service under the first company of the table: calls of the team's company "
         "cannot book it, and another company's agent may offer it."

@@ -179,8 +179,14 @@ class _InventoryCheck(Check):
 @register
 class EmptyTables(_InventoryCheck):
     id = "AUD-TBL-001"
-    title = gettext_lazy("Empty tables")
+    title = gettext_lazy("Parts of the gateway never used (empty tables)")
     explanation = gettext_lazy(
+        "An empty table is a part of the gateway that has never run for anyone: no appointment "
+        "types or bookings means callers cannot book; no connections means no company's "
+        "provider setup is recorded. Tables the business depends on are critical, those "
+        "operations depend on a warning, the rest information."
+    )
+    detail = gettext_lazy(
         "An empty table is a part of the gateway that has never run for anyone: no "
         "integrations means no company's provider setup is registered, no Cal.com event types "
         "or bookings means calls cannot book, an empty dead-letter queue may mean failed "
@@ -203,8 +209,13 @@ class EmptyTables(_InventoryCheck):
 @register
 class SparseTables(_InventoryCheck):
     id = "AUD-TBL-002"
-    title = gettext_lazy("Sparse tables")
+    title = gettext_lazy("Parts of the gateway barely used (nearly empty tables)")
     explanation = gettext_lazy(
+        "A table with only a handful of entries is a part of the gateway that was hardly used "
+        "or holds test data only (the review found 4 phone numbers for 13 companies): calls and"
+        " bookings depend on it being filled."
+    )
+    detail = gettext_lazy(
         "A table with only a handful of rows is a part of the gateway that has barely been "
         "used or only holds test data (the review: 4 phone numbers for 13 companies, 8 staff "
         "for 9 branches). Rated by the table catalogue like the empty tables."

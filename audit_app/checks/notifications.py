@@ -20,8 +20,13 @@ class MissingTemplates(Check):
     id = "AUD-NTF-001"
     severity = Severity.WARNING
     category = Category.NOTIFICATIONS
-    title = gettext_lazy("Companies without appointment confirmation and reminder templates")
+    title = gettext_lazy("Callers get no booking confirmation or reminder")
     explanation = gettext_lazy(
+        "After a booking the gateway sends the caller a confirmation by e-mail and, a day "
+        "before the appointment, a reminder by text message, each from the company's template. "
+        "These companies have no such template: their callers get neither."
+    )
+    detail = gettext_lazy(
         "After a booking the gateway sends the company's active notification template with key "
         "appointment_confirmation on the e-mail channel, and a day before the appointment the "
         "one with key appointment_reminder_24h by SMS. Without an active template for "

@@ -89,8 +89,12 @@ class RetellNumbersMissingInDatabase(_RetellNumbersCheck):
     id = "AUD-RTN-001"
     severity = Severity.CRITICAL
     kinds = (rr.MISSING_IN_DB,)
-    title = gettext_lazy("Numbers Retell has that the database lacks")
+    title = gettext_lazy("Calls to these numbers are turned away (number unknown to the gateway)")
     explanation = gettext_lazy(
+        "The phone service (Retell) answers calls on these numbers, but the gateway does not "
+        "know which company they belong to: every call is turned away."
+    )
+    detail = gettext_lazy(
         "Retell answers calls to these numbers, but no phone_numbers row routes them: the "
         "gateway's call_inbound path finds no company and rejects the call."
     )
@@ -115,8 +119,12 @@ class DatabaseNumbersMissingInRetell(_RetellNumbersCheck):
     id = "AUD-RTN-002"
     severity = Severity.WARNING
     kinds = (rr.MISSING_IN_RETELL, rr.UNPARSABLE)
-    title = gettext_lazy("Database numbers Retell does not have")
+    title = gettext_lazy("Numbers no call reaches (missing at the phone service)")
     explanation = gettext_lazy(
+        "The gateway would put these numbers through to their company, but the phone service "
+        "(Retell) does not have them: no call on them reaches the company."
+    )
+    detail = gettext_lazy(
         "The gateway routes these numbers to the company, but the company's Retell account "
         "does not have them (or they do not parse as phone numbers): no call reaches them "
         "through Retell."
@@ -148,8 +156,13 @@ class NumbersNotBoundToCompanyAgent(_RetellNumbersCheck):
     severity = Severity.CRITICAL
     kinds = (rr.WRONG_AGENT,)
     fix_id = BIND_FIX
-    title = gettext_lazy("Numbers whose Retell agents do not include the company's agent")
+    title = gettext_lazy("Calls to these numbers are answered by another agent")
     explanation = gettext_lazy(
+        "The phone service hands calls on this number to an agent that is not the company's "
+        "own: callers talk to another agent, and their calls and bookings may be filed under "
+        "another company."
+    )
+    detail = gettext_lazy(
         "Retell hands the number's inbound calls to the agents in its inbound_agents; since "
         "2026-02-18 the gateway files a call under the company of that agent (retell_agents). "
         "When none of them is the company's registered agent, the company's calls go to "

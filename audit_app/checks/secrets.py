@@ -22,8 +22,14 @@ class PlainTextSecretColumns(Check):
     id = "AUD-SEC-001"
     severity = Severity.CRITICAL
     category = Category.SECRETS
-    title = gettext_lazy("Secrets in plain-text columns")
+    title = gettext_lazy(
+        "Keys stored readable: anyone with a database copy can act in the company's name"
+    )
     explanation = gettext_lazy(
+        "These keys are stored without encryption. Anyone with a database export, a backup or "
+        "read access has them and can read and change the company's bookings at the provider."
+    )
+    detail = gettext_lazy(
         "companies.calcom_v2_api_key (read in plain text by the gateway's booking sync), "
         "branches.calcom_api_key and companies.webhook_signing_secret (never read) are not "
         "encrypted: anyone with a database dump, a backup or read access has the key. The "
@@ -76,8 +82,13 @@ class KeysInIntegrationJson(Check):
     id = "AUD-SEC-002"
     severity = Severity.CRITICAL
     category = Category.SECRETS
-    title = gettext_lazy("Key-like values in an integration's credentials or config JSON")
+    title = gettext_lazy("Keys stored readable in a connection's settings")
     explanation = gettext_lazy(
+        "A key was pasted into a connection's settings, where it is stored unencrypted and "
+        "never used: it is exposed to anyone with a database copy and does nothing for calls or"
+        " bookings."
+    )
+    detail = gettext_lazy(
         "integrations.credentials and integrations.config are plain JSON: the gateway only "
         "hides credentials from serialization, it does not encrypt them, and it reads no key "
         "from there. The database review proposed pasting the platform API key into the "

@@ -30,6 +30,14 @@ class PlannedWrite:
     key: str = ""
     before: dict = field(default_factory=dict)
     after: dict = field(default_factory=dict)
+    # The company the write is for, where the fix works company by company (Fix.per_company):
+    # the preview lets the user leave a company out. Shown, not written: not in the digest.
+    company_id: object = None
+    company_name: str = ""
+
+
+# What the digest leaves out: the preview's words and whom a write is for (not what it writes).
+_NOT_DIGESTED = ("description", "company_id", "company_name")
 
 
 @dataclass
@@ -44,13 +52,35 @@ class Plan:
     @property
     def digest(self) -> str:
         """What will be written, and nothing else: the language of the preview does not count."""
-        writes = [{k: v for k, v in asdict(w).items() if k != "description"} for w in self.writes]
+        writes = [
+            {k: v for k, v in asdict(w).items() if k not in _NOT_DIGESTED} for w in self.writes
+        ]
         payload = json.dumps(writes, cls=DjangoJSONEncoder, sort_keys=True, default=str)
         return hashlib.sha256(f"{self.fix.id}:{payload}".encode()).hexdigest()
 
     @property
     def empty(self) -> bool:
         return not self.writes
+
+    @property
+    def companies(self) -> list[tuple[object, str]]:
+        """(id, name) of each company the writes are for, in the plan's order."""
+        seen = {}
+        for write in self.writes:
+            if write.company_id is not None:
+                seen.setdefault(write.company_id, write.company_name)
+        return list(seen.items())
+
+    def only(self, company_ids) -> "Plan":
+        """This plan for the companies ``company_ids`` only (writes for no company stay): what
+        the preview showed of them, row for row, with its own digest."""
+        kept = set(company_ids)
+        return Plan(
+            fix=self.fix,
+            writes=[w for w in self.writes if w.company_id is None or w.company_id in kept],
+            needs_person=list(self.needs_person),
+            context=self.context,
+        )
 
 
 class Fix:
@@ -61,6 +91,9 @@ class Fix:
     title: Promise | str = ""
     description: Promise | str = ""  # what it writes, in one or two sentences
     needs_encrypter: bool = False
+    # Its writes are each for one company (PlannedWrite.company_id) and write() reads only
+    # plan.writes: the preview lets the user leave companies out (Plan.only).
+    per_company: bool = False
 
     def plan(self) -> Plan:
         """Read-only: every write the fix would make now. Never writes."""

@@ -17,6 +17,7 @@ _LIMITS = {"address": 255, "postal_code": 10, "city": 255}
 @register_fix
 class CreateMainBranch(Fix):
     id = "create-main-branch"
+    per_company = True
     check_id = "AUD-BRN-001"
     title = gettext_lazy("Create a main branch for companies without one")
     description = gettext_lazy(
@@ -42,6 +43,8 @@ class CreateMainBranch(Fix):
                     description=_('Branch "%(name)s" for %(company)s')
                     % {"name": MAIN_BRANCH_NAME, "company": company.name},
                     key=f"branch-for-company-{company.pk}",
+                    company_id=company.pk,
+                    company_name=company.name,
                     after=after,
                 )
             )

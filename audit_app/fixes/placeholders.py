@@ -49,6 +49,7 @@ def new_integration(values: dict) -> Integration:
 
 class PlaceholderFix(Fix):
     kind: Kind
+    per_company = True
 
     def plan(self) -> Plan:
         plan = Plan(fix=self)
@@ -65,6 +66,8 @@ class PlaceholderFix(Fix):
                     )
                     % {"provider": self.kind.name, "company": company.name},
                     key=f"{self.kind.provider}-for-company-{company.pk}",
+                    company_id=company.pk,
+                    company_name=company.name,
                     after={
                         "company_id": company.pk,
                         "provider": self.kind.provider,

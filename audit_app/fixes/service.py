@@ -32,6 +32,10 @@ class ReasonRequired(FixError):
     pass
 
 
+class CompaniesRefused(FixError):
+    """The companies to keep are not a choice among the preview's (a changed form)."""
+
+
 class StalePlan(FixError):
     """The data changed since the preview: `plan` is the new preview to show instead."""
 
@@ -62,12 +66,25 @@ def clean_reason(reason) -> str:
 
 
 def apply_fix(
-    *, fix_id: str, digest: str, user=None, source: str = "dashboard", reason: str = ""
+    *,
+    fix_id: str,
+    digest: str,
+    user=None,
+    source: str = "dashboard",
+    reason: str = "",
+    companies=None,
 ) -> FixRecord:
     """Apply what the preview with `digest` showed; else UnknownFix, ReasonRequired,
     NothingToDo or StalePlan, and nothing is written. A fix whose write() returns a message was
     carried out only in part: the record's summary is that message, and so is ``record.partial``
     (empty when the fix was applied in full).
+
+    ``companies``: the ids (as the form sends them, strings) of the companies to apply the
+    plan for, when the fix works company by company (Fix.per_company) and the user left some
+    out in the preview; None applies it for all. ``digest`` is the whole preview's: the data is
+    what the user saw, and what is written is exactly that preview's rows of these companies
+    (Plan.only). A company the preview did not list, or none at all, is refused
+    (CompaniesRefused) and nothing is written.
 
     Everything the fix writes is one operation of the change store (source "fix", the fix's
     id, the user, the reason); the record links to it and counts its rows.
@@ -89,6 +106,8 @@ def apply_fix(
             raise NothingToDo(_("Nothing to do: %(title)s is already done.") % {"title": fix.title})
         if plan.digest != digest:
             raise StalePlan(plan)
+        if companies is not None:
+            plan = _for_companies(fix, plan, companies)
         # None, or a message saying the fix was carried out only in part (a write to an external
         # system that failed half-way: what did happen stays recorded, nothing claims success).
         partial = fix.write(plan)
@@ -116,7 +135,26 @@ def apply_fix(
         return record
 
 
+def _for_companies(fix, plan: Plan, companies) -> Plan:
+    """``plan`` for the chosen companies only; CompaniesRefused unless they are a non-empty
+    choice among the plan's companies (ids compared as the form sends them)."""
+    listed = {str(pk): pk for pk, _name in plan.companies}
+    chosen = {str(pk).strip() for pk in companies}
+    if not fix.per_company or not chosen or not chosen <= set(listed):
+        raise CompaniesRefused(
+            _(
+                "The companies chosen do not match the preview: choose at least one of the "
+                "companies it lists. Nothing was written."
+            )
+        )
+    kept = plan.only(listed[pk] for pk in chosen)
+    if kept.empty:  # every write of the plan is for some company, and one was chosen
+        raise CompaniesRefused(_("Nothing to write for the companies chosen. Nothing was written."))
+    return kept
+
+
 __all__ = [
+    "CompaniesRefused",
     "FixError",
     "NothingToDo",
     "ReasonRequired",

@@ -77,6 +77,7 @@ def _translations(spec: dict) -> dict:
 @register_fix
 class DefaultTemplates(Fix):
     id = "default-templates"
+    per_company = True
     check_id = "AUD-NTF-001"
     title = gettext_lazy("Add the default appointment confirmation and reminder templates")
     description = gettext_lazy(
@@ -118,6 +119,8 @@ class DefaultTemplates(Fix):
                         description=_("Template %(key)s (%(channel)s) for %(company)s")
                         % {"key": spec["key"], "channel": spec["channel"], "company": company.name},
                         key=f"{spec['key']}-{spec['channel']}-for-company-{company.pk}",
+                        company_id=company.pk,
+                        company_name=company.name,
                         after={
                             "company_id": company.pk,
                             **spec,

@@ -97,13 +97,98 @@ class ProviderReport:
         return tuple(check for check in self.checks if not check.ok)
 
 
-class ProviderError(Exception):
-    """A provider call that did not give a usable answer; `message` is safe to show and store."""
+# What a failed call asks the user to check (ProviderError.cause): stable codes.
+ADDRESS = "address"  # the provider's base URL: not found (DNS), nobody listening, a redirect
+NETWORK = "network"  # the way there: a timeout, a reset, a TLS failure, a proxy
+KEY = "key"  # the key: refused (401) or not allowed (403)
+PROVIDER = "provider"  # the provider answered, but not usably (5xx, 429, not JSON)
+CAUSES = (ADDRESS, NETWORK, KEY, PROVIDER)
 
-    def __init__(self, message: str, *, status: int | None = None):
+# How the operating system words a failed name lookup and a refused connection (the
+# exception's own text is never shown: it may quote the request).
+_DNS_WORDS = (
+    "name or service not known",
+    "nodename nor servname",
+    "temporary failure in name resolution",
+    "no address associated",
+    "getaddrinfo",
+    "name resolution",
+    "errno -2",
+    "errno -3",
+    "errno -5",
+)
+_REFUSED_WORDS = ("connection refused", "errno 111", "errno 61", "actively refused")
+_TLS_WORDS = ("ssl", "certificate", "tls")
+
+
+class ProviderError(Exception):
+    """A provider call that did not give a usable answer; `message` is safe to show and store
+    and says what to check; `cause` is one of CAUSES (None: a problem of the answer's data)."""
+
+    def __init__(self, message: str, *, status: int | None = None, cause: str | None = None):
         self.message = message
         self.status = status
+        self.cause = cause
         super().__init__(message)
+
+
+def transport_error(provider: str, host: str, timeout: float, error: Exception) -> ProviderError:
+    """The ProviderError for a call that got no HTTP answer: what failed and what to check."""
+    values = {"provider": provider, "host": host, "seconds": seconds_text(timeout)}
+    if isinstance(error, httpx.TimeoutException):
+        return ProviderError(
+            _(
+                "%(provider)s timed out after %(seconds)s s: check the network between the "
+                "console and %(host)s (firewall, proxy) and whether the provider is up"
+            )
+            % values,
+            cause=NETWORK,
+        )
+    text = str(error).lower()
+    if isinstance(error, httpx.ConnectError) and any(w in text for w in _DNS_WORDS):
+        message = _(
+            "%(provider)s could not be reached (the address %(host)s was not found): check the "
+            "provider's base URL in the settings and the server's name resolution (DNS)"
+        )
+        cause = ADDRESS
+    elif isinstance(error, httpx.ConnectError) and any(w in text for w in _REFUSED_WORDS):
+        message = _(
+            "%(provider)s could not be reached (connection refused by %(host)s): check the "
+            "provider's base URL (host and port) and the firewall"
+        )
+        cause = ADDRESS
+    elif any(w in text for w in _TLS_WORDS):
+        message = _(
+            "%(provider)s could not be reached (the secure connection to %(host)s failed): "
+            "check the provider's base URL and any proxy between the console and the provider"
+        )
+        cause = NETWORK
+    elif isinstance(error, httpx.NetworkError | httpx.ProxyError | httpx.UnsupportedProtocol):
+        message = _(
+            "%(provider)s could not be reached (%(error)s at %(host)s): check the network "
+            "connection (firewall, proxy) and the provider's base URL"
+        )
+        cause = NETWORK
+    else:
+        message = _(
+            "%(provider)s gave no valid answer (%(error)s): check the provider's base URL; if "
+            "it is right, the provider has a problem"
+        )
+        cause = PROVIDER
+    # Only the exception's type is shown: its text may quote the request.
+    return ProviderError(message % {**values, "error": type(error).__name__}, cause=cause)
+
+
+def not_json_error(provider: str, status: int) -> ProviderError:
+    return ProviderError(
+        _(
+            "%(provider)s answered %(status)s, but the answer is not JSON: check that the "
+            "provider's base URL points to its API (not a web page or a proxy's page)"
+        )
+        % {"provider": provider, "status": status},
+        status=status,
+        cause=PROVIDER,
+    )
 
 
 def redact_key(text: str, key: str = "") -> str:
@@ -169,6 +254,17 @@ def scrub(text: str, *secrets: str) -> str:
     for secret in secrets or ("",):
         text = redact_key(text, secret)
     return text
+
+
+def _cause_of_status(status: int, not_found: str | None) -> str | None:
+    """What an HTTP status asks to check (None: a 404 for a configured id, the data's problem)."""
+    if status in (401, 403):
+        return KEY
+    if status == 404:
+        return None if not_found else ADDRESS
+    if 300 <= status < 400:
+        return ADDRESS
+    return PROVIDER
 
 
 def seconds_text(seconds: float) -> str:
@@ -270,40 +366,45 @@ class ProviderClient:
         """
         try:
             response = self._client.get(path, headers=headers)
-        except httpx.TimeoutException:
-            raise ProviderError(
-                _("%(provider)s timed out after %(seconds)s s")
-                % {"provider": self.provider, "seconds": seconds_text(self.timeout)}
-            ) from None
         except httpx.HTTPError as error:
-            # The exception's text may quote the request; only its type is shown.
-            raise ProviderError(
-                _("%(provider)s could not be reached (%(error)s)")
-                % {"provider": self.provider, "error": type(error).__name__}
-            ) from None
+            raise self._transport_error(error) from None
         status = response.status_code
         logger.debug("%s GET %s answered %s", self.provider, path, status)
         if not 200 <= status < 300:
-            raise ProviderError(
-                self._status_message(status, path, response, not_found), status=status
-            )
+            raise self._status_error(status, path, response, not_found)
         try:
             return response.json()
         except ValueError:
-            raise ProviderError(
-                _("%(provider)s answered %(status)s, but the answer is not JSON")
-                % {"provider": self.provider, "status": status},
-                status=status,
-            ) from None
+            raise not_json_error(self.provider, status) from None
+
+    def _transport_error(self, error: Exception) -> ProviderError:
+        return transport_error(
+            self.provider, self._client.base_url.netloc.decode("ascii"), self.timeout, error
+        )
+
+    def _status_error(
+        self, status: int, path: str, response: httpx.Response, not_found: str | None
+    ) -> ProviderError:
+        return ProviderError(
+            self._status_message(status, path, response, not_found),
+            status=status,
+            cause=_cause_of_status(status, not_found),
+        )
 
     def _status_message(
         self, status: int, path: str, response: httpx.Response, not_found: str | None
     ) -> str:
         values = {"provider": self.provider, "status": status, "path": path}
+        check = ""
         if status == 401:
             message = _("%(provider)s answered 401: the API key was refused") % values
+            check = _(
+                "Check the key stored for the integration: mistyped, revoked, or of another "
+                "account."
+            )
         elif status == 403:
             message = _("%(provider)s answered 403: the API key is not allowed to do this") % values
+            check = _("Check the key's permissions at the provider and that it is the company's.")
         elif status == 404 and not_found:
             message = _("%(provider)s answered 404: %(reason)s") % {**values, "reason": not_found}
         elif status == 404:
@@ -316,6 +417,7 @@ class ProviderClient:
             message = (
                 _("%(provider)s answered %(status)s: an error on the provider's side") % values
             )
+            check = _("Try again later; if it persists, check the provider's status page.")
         elif 300 <= status < 400:
             message = (
                 _("%(provider)s answered %(status)s (a redirect): check the provider's base URL")
@@ -323,12 +425,15 @@ class ProviderClient:
             )
         else:
             message = _("%(provider)s answered %(status)s") % values
+            check = _("An unexpected answer: check the provider's base URL.")
         excerpt = self._excerpt(response)
         if excerpt:
             message = _("%(message)s (the provider says: %(excerpt)s)") % {
                 "message": message,
                 "excerpt": excerpt,
             }
+        if check:
+            message = f"{message}. {check}"
         return redact_key(message, self._api_key)
 
     def _excerpt(self, response: httpx.Response) -> str:

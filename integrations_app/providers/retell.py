@@ -29,6 +29,7 @@ from integrations_app.providers.base import (
     ProviderClient,
     ProviderError,
     ProviderReport,
+    not_json_error,
 )
 
 PROVIDER = "Retell AI"
@@ -165,29 +166,14 @@ class RetellClient(ProviderClient):
             response = self._client.request(
                 method, path, content=json.dumps(body), headers={"Content-Type": "application/json"}
             )
-        except httpx.TimeoutException:
-            raise ProviderError(
-                _("%(provider)s timed out after %(seconds)s s")
-                % {"provider": self.provider, "seconds": f"{self.timeout:g}"}
-            ) from None
         except httpx.HTTPError as error:
-            raise ProviderError(
-                _("%(provider)s could not be reached (%(error)s)")
-                % {"provider": self.provider, "error": type(error).__name__}
-            ) from None
+            raise self._transport_error(error) from None
         if not 200 <= response.status_code < 300:
-            raise ProviderError(
-                self._status_message(response.status_code, path, response, None),
-                status=response.status_code,
-            )
+            raise self._status_error(response.status_code, path, response, None)
         try:
             return response.json()
         except ValueError:
-            raise ProviderError(
-                _("%(provider)s answered %(status)s, but the answer is not JSON")
-                % {"provider": self.provider, "status": response.status_code},
-                status=response.status_code,
-            ) from None
+            raise not_json_error(self.provider, response.status_code) from None
 
 
 def _page_of(answer) -> tuple[list, str | None, bool]:

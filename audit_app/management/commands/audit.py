@@ -320,6 +320,9 @@ class Command(BaseCommand):
             write("")
             write(_md(check.explanation))
             write("")
+            if check.detail:
+                write(_("*Technical detail:* %(detail)s") % {"detail": _md(check.detail)})
+                write("")
             if not outcome.available:
                 write(_("Not available: %(reason)s") % {"reason": _md(outcome.unavailable_reason)})
                 continue
