@@ -53,7 +53,7 @@ def test_the_preview_shows_e164_names_and_what_an_update_changes(admin_client, w
         HEADER_EN,
         ["Bäckerei Müller & Söhne", "", "0221 4710 123", "", "", "", ""],  # new
         ["Praxis Dr. Lindenberg", "Pankow", "030 23125-101", "", "", "", "neu"],  # update
-        ["Praxis Dr. Lindenberg", "Mitte", "+49 30 23125101", "", "", "", "doppelt"],  # twice: error
+        ["Praxis Dr. Lindenberg", "Mitte", "+49 30 23125101", "", "", "", "zwei"],  # twice: error
         ["Bäckerei Meier", "", "030 23125109", "", "", "", ""],  # error, a valid number
     ]
     response = upload(admin_client, csv_bytes(rows))
