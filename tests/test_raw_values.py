@@ -124,6 +124,19 @@ def test_an_enum_filter_and_column_show_labels(admin_client, company):
     assert "Trial" in cells(html) and "trial" not in cells(html)
 
 
+def test_the_history_filters_actions_by_capitalised_labels(admin_client, company):
+    company.name = "Umbenannt"
+    services.save_record(instance=company, fields=["name"])
+    html = page(admin_client, changelist_url(Change), "en")
+    assert re.search(r'<a href="\?action__exact=update"[^>]*>\s*Changed\s*</a>', html)
+    assert not re.search(r">\s*changed\s*</a>", html)
+    filtered = page(admin_client, changelist_url(Change) + "?action__exact=delete", "en")
+    assert "Umbenannt" in cells(
+        page(admin_client, changelist_url(Change) + "?action__exact=update")
+    )
+    assert "Umbenannt" not in cells(filtered)
+
+
 def test_a_read_only_record_shows_labels(admin_client, calls):
     html = page(admin_client, admin_url(calls[0]))
     readonly = re.findall(r'<div class="readonly">(.*?)</div>', html, re.S)

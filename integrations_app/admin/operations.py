@@ -137,6 +137,14 @@ class OperationAdmin(ViewOnly, admin.ModelAdmin):
         return TemplateResponse(request, self.change_form_template, context)
 
 
+class CapitalisedChoicesFilter(admin.ChoicesFieldListFilter):
+    """The choices' labels as list labels ("Created", „Angelegt“), the stored value in the URL."""
+
+    def choices(self, changelist):
+        for choice in super().choices(changelist):
+            yield {**choice, "display": capfirst(choice["display"])}
+
+
 @admin.register(Change)
 class ChangeAdmin(ViewOnly, admin.ModelAdmin):
     list_display = ("time", "user", "operation_link", "table_name", "object_link", "action_name")
@@ -146,7 +154,7 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
         "operation__user",
         CompanyFilter,
         TableFilter,
-        "action",
+        ("action", CapitalisedChoicesFilter),
     )
     list_select_related = ("operation", "operation__user")
     search_fields = ("=object_pk", "object_repr")
