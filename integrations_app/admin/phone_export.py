@@ -9,11 +9,12 @@ Only ASCII letters, digits and hyphens, whatever the company is called.
 import re
 import unicodedata
 
-from django.utils import timezone
+from django.utils import timezone, translation
 from django.utils.translation import pgettext
 
 from integrations_app.admin.export import StreamingExportMixin
 from integrations_app.models import Company
+from integrations_app.phone_import.columns import export_headers
 
 COMPANY_PARAM = "company__id__exact"
 _GERMAN_LETTERS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
@@ -85,6 +86,16 @@ class PhoneExportMixin(StreamingExportMixin):
         # on the request, not the admin: one admin object serves every request
         request.export_selected = bool(export_form and "export_items" in export_form.changed_data)
         return super()._do_file_export(file_format, request, queryset, export_form)
+
+    def init_request_context_data(self, request, form):
+        # The export page lists the file's columns by the headers the file will have, in the
+        # user's language (the library lists the resource's keys: "company, branch, …").
+        context = super().init_request_context_data(request, form)
+        language = translation.get_language()
+        context["fields_list"] = [
+            (name, export_headers(keys, language)) for name, keys in context["fields_list"]
+        ]
+        return context
 
     def get_export_filename(self, request, queryset, file_format):
         selected = getattr(request, "export_selected", False)
