@@ -6,7 +6,7 @@ import pytest
 from django.core.management import call_command
 from django.urls import reverse
 
-from tests.test_roles import READ_ONLY, login
+from tests.test_roles import READ_ONLY, SUPPORT, login
 
 IMPORT = "admin:integrations_app_phonenumber_phone_import"
 
@@ -32,6 +32,18 @@ def test_a_refused_page_explains_in_the_users_language(read_only, language, titl
     assert title in text and advice in text
     assert "AskPro Console" in text  # the admin's header, logged-in user links included
     assert "403 Forbidden" not in text
+
+
+def test_the_advice_names_only_the_roles_the_user_lacks(client, db):
+    call_command("setup_roles", stdout=io.StringIO())
+    login(client, SUPPORT)
+    response = client.get(
+        reverse("admin:changelog_operation_changelist"), HTTP_ACCEPT_LANGUAGE="en"
+    )
+    assert response.status_code == 403
+    text = response.content.decode()
+    assert "Your role: Support." in text
+    assert "a role that allows it (Manager)" in text and "(Support" not in text
 
 
 def test_a_missing_page_has_the_console_look(admin_client):
