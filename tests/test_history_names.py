@@ -64,6 +64,7 @@ def test_a_fix_run_and_its_undo_are_named_by_the_fix_title(admin_client, admin_u
         cells = re.findall(r"<td>(.*?)</td>", row, re.S)
         assert cells[2] == name  # the company column
         assert "Name: Hauptfiliale" in cells[4] and f"Firma: {name}" in cells[4]
+        assert "ID:" not in cells[4] and "Kurzname" not in cells[4]  # no key, no empty column
 
     # Undone: the undo is named by what it undid, in the reader's language too.
     apply_undo(op_id=op.pk, digest=plan_undo(op=op).digest, user=admin_user)

@@ -113,10 +113,14 @@ def _shown(step, names: dict) -> dict:
             (column_label(model, column), value_of(model, column, value, keys, names))
             for column, value in values.items()
             if column not in (model.SECRET_COLUMNS if model else {})
-            # a removed row by what it holds, not by its empty columns
-            and (step.kind != REMOVE or value not in (None, ""))
+            # a removed row by what it holds: not its key (the object) nor its empty columns
+            and (step.kind != REMOVE or (value not in (None, "") and column != _pk(model)))
         ],
     }
+
+
+def _pk(model) -> str:
+    return model._meta.pk.attname if model is not None else ""
 
 
 def _int(value) -> int | None:
