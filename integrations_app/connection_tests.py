@@ -361,8 +361,8 @@ def _record(outcomes: list[_Outcome]) -> set:
     One transaction and one operation (source connection_test, named after what it tested:
     ``operation_name``; in the admin, the request's user) for all of them: the rows are locked
     and read once, so that concurrent tests never lose a count, then written by one
-    ``update_rows``. A row removed
-    while its provider was being asked is not written (nor recreated).
+    ``update_rows``. A row removed while its provider was being asked is not written (nor
+    recreated).
     """
     judged = {o.integration.pk: o for o in outcomes if o.report.status != UNKNOWN}
     if not judged:
