@@ -33,8 +33,15 @@ from audit_app.registry import (
     run_check,
 )
 from audit_app.snapshots import row_key
-from integrations_app.admin.history import MODELS_BY_TABLE, column_label, shown_value, table_label
-from integrations_app.models import GATEWAY_MODELS
+from integrations_app.admin.history import (
+    MODELS_BY_TABLE,
+    column_label,
+    foreign_keys,
+    related_names,
+    table_label,
+    value_of,
+)
+from integrations_app.models import GATEWAY_MODELS, Company
 
 # A check may find thousands of rows; the page lists this many and says how many more there are.
 ROWS_SHOWN = 200
@@ -172,18 +179,24 @@ def _tile(key: str, measure, trend=None) -> Tile:
     )
 
 
-def change_columns(before: dict | None, after: dict | None, table: str = "") -> list[dict]:
+def change_columns(
+    before: dict | None, after: dict | None, table: str = "", related: dict | None = None
+) -> list[dict]:
     """Column by column: its label and the value before and after as the history shows them
-    (labels of raw values, yes/no, local times, readable JSON; admin/history.py)."""
+    (labels of raw values, yes/no, local times, readable JSON, a key to another row by that
+    row's name from ``related``: ``related_names``; admin/history.py)."""
     model = MODELS_BY_TABLE.get(table)
+    keys, related = foreign_keys(model), related or {}
     before, after = before or {}, after or {}
     names = [*after, *(n for n in before if n not in after)]
     return [
         {
             "name": name,
             "label": column_label(model, name),
-            "before": shown_value(model, name, before.get(name)) if name in before else "",
-            "after": shown_value(model, name, after.get(name)) if name in after else "",
+            "before": value_of(model, name, before.get(name), keys, related)
+            if name in before
+            else "",
+            "after": value_of(model, name, after.get(name), keys, related) if name in after else "",
             "changed": before.get(name) != after.get(name),
         }
         for name in names
@@ -204,6 +217,7 @@ class WriteRow:
     pk: object
     columns: list[dict]
     url: str = ""  # the row's admin page, once it exists
+    new_label: str = ""  # a row to create: what it is and for whom ("New: Branch of …")
 
 
 def _admin_of_table(table: str) -> tuple[str, str] | None:
@@ -215,6 +229,10 @@ def _admin_of_table(table: str) -> tuple[str, str] | None:
 
 
 def plan_rows(plan: Plan) -> list[WriteRow]:
+    """The preview's rows for people: the rows' companies and other keys by their names (one
+    query per related table for the whole plan, never one per row). Display only: the plan
+    and its digest stay what is written."""
+    related = related_names(plan.writes)
     return [
         WriteRow(
             w.table,
@@ -222,12 +240,25 @@ def plan_rows(plan: Plan) -> list[WriteRow]:
             action_label(w.action),
             table_label(w.table),
             w.description,
-            w.pk if w.pk is not None else w.key,
-            change_columns(w.before, w.after, w.table),
+            w.pk,
+            change_columns(w.before, w.after, w.table, related),
             admin_change_url(_admin_of_table(w.table), w.pk),
+            new_label=_new_row_label(w, related) if w.pk is None else "",
         )
         for w in plan.writes
     ]
+
+
+def _new_row_label(write, related: dict) -> str:
+    """A row the fix creates, for people: "New: Branch of <company>" (not its planning key)."""
+    company = write.company_name
+    company_id = write.company_id if write.company_id is not None else write.after.get("company_id")
+    if not company and company_id is not None:
+        company = related.get((Company, str(company_id)), "")
+    table = table_label(write.table)
+    if company:
+        return _("New: %(table)s of %(company)s") % {"table": table, "company": company}
+    return _("New: %(table)s") % {"table": table}
 
 
 def check_rows(

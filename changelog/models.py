@@ -56,12 +56,12 @@ class Operation(models.Model):
 
     @property
     def display_name(self) -> str:
-        """The name for people: an admin request by its page's model and what it did."""
-        if self.source == Source.ADMIN and self.name.startswith("/"):
-            from changelog.naming import admin_page_label  # resolves URLs: not at import
+        """The name for people, in their language: an admin request by its page's model and
+        what it did, a fix run by its fix's title, an undo by what it undid, a connection
+        test by its integrations (changelog/naming.py); the stored name when none applies."""
+        from changelog.naming import operation_label  # resolves URLs: not at import
 
-            return admin_page_label(self.name) or self.name
-        return self.name
+        return operation_label(self.source, self.name)
 
 
 class Change(models.Model):

@@ -108,7 +108,7 @@ def _write_chunk(job: BackgroundJob, outcomes, *, vanished: int) -> None:
         operation(source=Source.CONNECTION_TEST, user=job.created_by),
         transaction.atomic(using=router.db_for_write(Integration)),
     ):
-        recorded = _record(outcomes, f"background job {job.pk}")
+        recorded = _record(outcomes)
         ConnectionTestOutcome.objects.bulk_create(
             [_outcome_row(job, outcome, recorded) for outcome in outcomes if not _fine(outcome)]
         )

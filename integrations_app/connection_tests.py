@@ -33,6 +33,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from changelog.models import Source
+from changelog.naming import integrations_name
 from changelog.recording import current, operation
 from integrations_app import services
 from integrations_app.crypto.encrypter import Encrypter
@@ -96,20 +97,19 @@ class ConnectionResult:
         return self.status == HEALTHY
 
 
-def test_connection(*, integration: Integration, source: str | None = None) -> ConnectionResult:
+def test_connection(*, integration: Integration) -> ConnectionResult:
     """Test one integration and write its health fields; never raises for a bad key or config.
 
-    ``source`` says who asked (``"admin"``, ``"check_integrations"``): the name of the
-    connection-test operation the write is recorded under. The integration instance gets the
-    new health values too.
+    The write is recorded under a connection-test operation named after the integration (the
+    request's user in the admin). The integration instance gets the new health values too.
     """
     numbers = _company_numbers(
         [integration.company_id] if integration.provider == RETELL.provider else []
     )
-    return _test_all([integration], _encrypter(), numbers, source)[0]
+    return _test_all([integration], _encrypter(), numbers)[0]
 
 
-def test_connections(*, queryset: QuerySet, source: str | None = None) -> list[ConnectionResult]:
+def test_connections(*, queryset: QuerySet) -> list[ConnectionResult]:
     """Test every integration of ``queryset``, in its order, one provider call set each.
 
     A fixed number of queries whatever the number of rows: two reads (the integrations with
@@ -120,7 +120,7 @@ def test_connections(*, queryset: QuerySet, source: str | None = None) -> list[C
     numbers = _company_numbers(
         {i.company_id for i in integrations if i.provider == RETELL.provider and i.company_id}
     )
-    return _test_all(integrations, _encrypter(), numbers, source)
+    return _test_all(integrations, _encrypter(), numbers)
 
 
 # pytest must not collect these when a test module imports them.
@@ -168,10 +168,9 @@ def _test_all(
     integrations: list[Integration],
     encrypter: Encrypter | GatewayKeyError,
     numbers: dict[int, list[str]],
-    source: str | None,
 ) -> list[ConnectionResult]:
     outcomes = judge_all(integrations, encrypter, numbers)
-    recorded = _record(outcomes, source)
+    recorded = _record(outcomes)
     return [_result(outcome, outcome.integration.pk in recorded) for outcome in outcomes]
 
 
@@ -356,13 +355,14 @@ def _e164(normalized: str | None, number: str) -> str:
 # -- the write -------------------------------------------------------------------------------
 
 
-def _record(outcomes: list[_Outcome], source: str | None) -> set:
+def _record(outcomes: list[_Outcome]) -> set:
     """Write the judged outcomes into the health fields; the keys of the rows written.
 
-    One transaction and one operation (source connection_test, named by ``source``; in the
-    admin, the request's user) for all of them: the rows are locked and read once, so that
-    concurrent tests never lose a count, then written by one ``update_rows``. A row removed
-    while its provider was being asked is not written (nor recreated).
+    One transaction and one operation (source connection_test, named after what it tested:
+    ``operation_name``; in the admin, the request's user) for all of them: the rows are locked
+    and read once, so that concurrent tests never lose a count, then written by one
+    ``update_rows``. A row removed while its provider was being asked is not written (nor
+    recreated).
     """
     judged = {o.integration.pk: o for o in outcomes if o.report.status != UNKNOWN}
     if not judged:
@@ -371,7 +371,7 @@ def _record(outcomes: list[_Outcome], source: str | None) -> set:
     with (
         operation(
             source=Source.CONNECTION_TEST,
-            name=source or "test_connection",
+            name=operation_name([o.integration for o in judged.values()]),
             user=ambient.user if ambient is not None else None,
         ),
         transaction.atomic(using=router.db_for_write(Integration)),
@@ -383,6 +383,15 @@ def _record(outcomes: list[_Outcome], source: str | None) -> set:
         for name, value in new_values.items():
             setattr(judged[pk].integration, name, value)
     return set(values)
+
+
+def operation_name(integrations: list[Integration]) -> str:
+    """A test of one integration is named after it ("Cal.com · Praxis Dr. Lindenberg", its
+    company loaded with it), of several by their number, shown in the reader's language
+    ("12 Integrationen": changelog/naming.py)."""
+    if len(integrations) == 1:
+        return str(integrations[0])[:120]
+    return integrations_name(len(integrations))
 
 
 def _health_values(row: Integration, outcome: _Outcome) -> dict:

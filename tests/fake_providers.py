@@ -413,7 +413,7 @@ def run_connection_test(integration, logs):
     from integrations_app import connection_tests
     from integrations_app.models import Integration
 
-    result = connection_tests.test_connection(integration=integration, source="test")
+    result = connection_tests.test_connection(integration=integration)
     row = Integration.objects.get(pk=integration.pk)
     assert_no_secret(
         result.message,

@@ -4,7 +4,7 @@ from io import StringIO
 
 import pytest
 from django.core.management import CommandError, call_command
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from changelog.models import Change, Operation, Source
 from integrations_app.crypto.fingerprint import fingerprint
@@ -78,7 +78,9 @@ def test_all_healthy_exits_zero(fake, world, logs, capsys):
     for row in world["left_out"]:
         assert Integration.objects.get(pk=row.pk).health_status == "unknown"
     operation = Operation.objects.get(source=Source.CONNECTION_TEST)  # one for the whole run
-    assert operation.name == "check_integrations"
+    # Named after what it tested, in the reader's language (the key "integrations:4" stored).
+    with translation.override("de"):
+        assert str(operation) == "Verbindungstest: 4 Integrationen"
     for name in ("first_calcom", "first_retell", "second_calcom", "second_retell"):
         row = Integration.objects.get(pk=world[name].pk)
         assert (row.health_status, row.success_count) == ("healthy", 1)

@@ -196,11 +196,13 @@ def test_the_change_is_recorded_in_the_history_without_the_key(fake, company):
     integration = fp.make_integration(company, "calcom")
     fake.calcom.answer("/v2/me", status=401, json={"message": f"bad key {fp.CAL_CANARY}"})
 
-    connection_tests.test_connection(integration=integration, source="admin")
+    connection_tests.test_connection(integration=integration)
 
     change = Change.objects.filter(table="integrations", object_pk=str(integration.pk)).first()
     assert change.action == Change.Action.UPDATE
-    assert (change.operation.source, change.operation.name) == (Source.CONNECTION_TEST, "admin")
+    # Named after the integration it tested, not after who asked.
+    assert change.operation.source == Source.CONNECTION_TEST
+    assert change.operation.name == str(integration) == f"Cal.com · {company.name}"
     assert (change.before["health_status"], change.after["health_status"]) == (
         "unknown",
         "unhealthy",

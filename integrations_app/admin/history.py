@@ -66,7 +66,7 @@ def shown_value(model, column: str, value) -> str:
     return labels.shown(value, model._meta.db_table, field.column)
 
 
-def _foreign_keys(model) -> dict:
+def foreign_keys(model) -> dict:
     """{column: related gateway model} of ``model``'s keys to other gateway rows."""
     if model is None:
         return {}
@@ -82,7 +82,7 @@ def related_names(changes) -> dict:
     table, however many changes (a company shows as its name, not "3")."""
     wanted = defaultdict(set)
     for change in changes:
-        for column, related in _foreign_keys(MODELS_BY_TABLE.get(change.table)).items():
+        for column, related in foreign_keys(MODELS_BY_TABLE.get(change.table)).items():
             for side in (change.before or {}, change.after or {}):
                 if side.get(column) not in (None, ""):
                     wanted[related].add(side[column])
@@ -94,6 +94,14 @@ def related_names(changes) -> dict:
     return names
 
 
+def value_of(model, column: str, value, keys: dict, names: dict) -> str:
+    """``value`` of ``column`` for people: a key to another gateway row by that row's name
+    (``names`` from ``related_names``, ``keys`` from ``foreign_keys``), else ``shown_value``."""
+    if column in keys and value not in (None, ""):
+        return names.get((keys[column], str(value)), str(value))
+    return shown_value(model, column, value)
+
+
 def _key(model, value):
     try:
         return model._meta.pk.to_python(value)
@@ -103,7 +111,7 @@ def _key(model, value):
 
 def columns_of(change, names=None) -> list[ColumnChange]:
     model = MODELS_BY_TABLE.get(change.table)
-    keys, names = _foreign_keys(model), names or {}
+    keys, names = foreign_keys(model), names or {}
     secrets = model.SECRET_COLUMNS if model is not None else {}
     before, after = change.before or {}, change.after or {}
     shown = []
@@ -122,9 +130,7 @@ def columns_of(change, names=None) -> list[ColumnChange]:
         def value(side, column=column):
             if column not in side:
                 return ""
-            if column in keys and side[column] not in (None, ""):
-                return names.get((keys[column], str(side[column])), str(side[column]))
-            return shown_value(model, column, side[column])
+            return value_of(model, column, side[column], keys, names)
 
         shown.append(ColumnChange(column_label(model, column), value(before), value(after)))
     return shown

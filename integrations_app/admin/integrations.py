@@ -152,9 +152,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
             raise Http404
         if not self.has_test_connection_permission(request, integration):
             raise PermissionDenied
-        self._report(
-            request, [connection_tests.test_connection(integration=integration, source="admin")]
-        )
+        self._report(request, [connection_tests.test_connection(integration=integration)])
         # Back to the page the button was on (the company page's buttons name it), if it is ours.
         back = request.POST.get("next", "")
         if not url_has_allowed_host_and_scheme(
@@ -182,7 +180,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         queryset = queryset.filter(provider__in=connection_tests.TESTABLE_PROVIDERS)
         if queryset.count() > settings.CONNECTION_TEST_SYNC_MAX:
             return test_jobs.start_job(self, request, queryset=queryset)
-        self._report(request, connection_tests.test_connections(queryset=queryset, source="admin"))
+        self._report(request, connection_tests.test_connections(queryset=queryset))
         return None
 
     def _report(self, request, results):

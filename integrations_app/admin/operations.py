@@ -147,7 +147,15 @@ class CapitalisedChoicesFilter(admin.ChoicesFieldListFilter):
 
 @admin.register(Change)
 class ChangeAdmin(ViewOnly, admin.ModelAdmin):
-    list_display = ("time", "user", "operation_link", "table_name", "object_link", "action_name")
+    list_display = (
+        "time",
+        "user",
+        "operation_link",
+        "table_name",
+        "object_link",
+        "company_name",
+        "action_name",
+    )
     list_filter = (
         "operation__source",
         ("operation__started_at", DateFieldListFilter),
@@ -173,6 +181,12 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
         "columns",
     )
     readonly_fields = fields
+
+    def get_queryset(self, request):
+        # The company's name in the same query as the page's rows (a subquery on its key):
+        # no query per row, whatever the page.
+        name = Company.all_objects.filter(pk=OuterRef("company_id")).values("name")[:1]
+        return super().get_queryset(request).annotate(company_label=Subquery(name))
 
     def lookup_allowed(self, lookup, value, request=None):
         # The operation page's "rows written" link filters by the operation.
@@ -210,8 +224,7 @@ class ChangeAdmin(ViewOnly, admin.ModelAdmin):
     def company_name(self, obj):
         if obj.company_id is None:
             return None
-        name = Company.all_objects.filter(pk=obj.company_id).values_list("name", flat=True)
-        return name.first() or obj.company_id
+        return getattr(obj, "company_label", None) or obj.company_id  # a company gone: its key
 
     @admin.display(description=_("Before → after"))
     def columns(self, obj):

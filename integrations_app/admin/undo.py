@@ -9,8 +9,22 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from changelog.models import Operation
-from integrations_app.admin.history import MODELS_BY_TABLE, column_label, shown_value, table_label
-from integrations_app.services.undo import StaleUndo, UndoError, apply_undo, plan_undo
+from integrations_app.admin.history import (
+    MODELS_BY_TABLE,
+    column_label,
+    foreign_keys,
+    related_names,
+    table_label,
+    value_of,
+)
+from integrations_app.models import Company
+from integrations_app.services.undo import (
+    REMOVE,
+    StaleUndo,
+    UndoError,
+    apply_undo,
+    plan_undo,
+)
 
 PERMISSION = "changelog.undo_operation"
 REASON_MAX = 255
@@ -52,10 +66,12 @@ def undo_view(model_admin, request, object_id):
         except UndoError as refusal:
             messages.error(request, error or refusal.message)
             return redirect(page)
+    writes, refused = plan.writes[:SHOWN], plan.refused[:SHOWN]
+    names = _names([*writes, *refused])
     context = {
         **model_admin.admin_site.each_context(request),
-        "writes": [_shown(step) for step in plan.writes[:SHOWN]],
-        "refused": [_shown(step) for step in plan.refused[:SHOWN]],
+        "writes": [_shown(step, names) for step in writes],
+        "refused": [_shown(step, names) for step in refused],
         "title": _("Undo: %(operation)s") % {"operation": op},
         "opts": model_admin.opts,
         "operation": op,
@@ -68,20 +84,43 @@ def undo_view(model_admin, request, object_id):
     return TemplateResponse(request, "admin/changelog/undo.html", context, status=status)
 
 
-def _shown(step) -> dict:
-    """A step for people: the table's and columns' labels, values as the history shows them."""
+def _names(steps) -> dict:
+    """{(model, key): name} of the rows the steps' values point to and of the steps' companies:
+    one query per related table for the whole page, never one per row."""
+    names = related_names(steps)
+    wanted = {s.company_id for s in steps if s.company_id is not None}
+    missing = [pk for pk in wanted if (Company, str(pk)) not in names]
+    if missing:
+        rows = Company._base_manager.filter(pk__in=missing).values_list("pk", "name")
+        names |= {(Company, str(pk)): name for pk, name in rows}
+    return names
+
+
+def _shown(step, names: dict) -> dict:
+    """A step for people: the table's and columns' labels, its company by name, and the values:
+    those it writes back, or for a row it removes, the values the operation had written."""
     model = MODELS_BY_TABLE.get(step.table)
+    keys = foreign_keys(model)
+    values = step.after if step.kind != REMOVE else step.before
+    company = step.company_id
     return {
         "table": table_label(step.table),
         "label": step.label,
+        "company": names.get((Company, str(company)), str(company)) if company else "",
         "kind": step.kind,
         "refused": step.refused,
         "values": [
-            (column_label(model, column), shown_value(model, column, value))
-            for column, value in step.after.items()
+            (column_label(model, column), value_of(model, column, value, keys, names))
+            for column, value in values.items()
             if column not in (model.SECRET_COLUMNS if model else {})
+            # a removed row by what it holds: not its key (the object) nor its empty columns
+            and (step.kind != REMOVE or (value not in (None, "") and column != _pk(model)))
         ],
     }
+
+
+def _pk(model) -> str:
+    return model._meta.pk.attname if model is not None else ""
 
 
 def _int(value) -> int | None:

@@ -21,6 +21,7 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 
 from changelog.models import Operation, Source
+from changelog.naming import undo_name
 from changelog.recording import operation, operation_row
 from changelog.selectors import operation_changes
 from integrations_app.labels import local_time
@@ -287,9 +288,9 @@ def apply_undo(
             raise UndoError(_("Nothing can be undone: every row changed since."))
         if plan.refused and not partial:
             raise UndoError(_("Some rows cannot be undone: confirm undoing the others."))
-        with operation(
-            source=Source.UNDO, name=str(op)[:120], user=user, reason=reason, undo_of=op.pk
-        ):
+        # Named by the undone operation's key (shown by its label: changelog/naming.py).
+        name = undo_name(op.source, op.name)
+        with operation(source=Source.UNDO, name=name, user=user, reason=reason, undo_of=op.pk):
             undo = _claim()
             _write(plan)
         return undo

@@ -7,8 +7,6 @@ from django.utils.translation import gettext as _
 from integrations_app import connection_tests
 from integrations_app.models import Company
 
-NAME = "check_integrations"  # the connection-test operation's name
-
 
 @contextmanager
 def _quiet_service_log(quiet: bool):
@@ -42,7 +40,7 @@ class Command(BaseCommand):
             self._check_company(company)
         queryset = connection_tests.testable_integrations(company_id=company, provider=provider)
         with _quiet_service_log(options["verbosity"] < 2):
-            results = connection_tests.test_connections(queryset=queryset, source=NAME)
+            results = connection_tests.test_connections(queryset=queryset)
         if not results:
             self.stdout.write(_("No active Cal.com or Retell AI integration to test."))
             return
