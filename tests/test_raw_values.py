@@ -274,6 +274,18 @@ def test_a_moment_reads_the_same_in_a_list_a_title_and_the_dashboard(admin_clien
         assert mixed not in listed + title + dashboard
 
 
+def test_a_date_in_an_audit_finding_is_the_local_day_in_the_readers_format(company):
+    from tests import audit_rows
+
+    # 23:30 UTC on 14 January is 00:30 on 15 January in Berlin: the finding names the 15th.
+    late = datetime.datetime(2026, 1, 14, 23, 30, tzinfo=UTC)
+    number = audit_rows.number(company, audit_rows.line(1), deleted_at=late)
+    for language, day in (("de", "15.01.2026"), ("en", "2026-01-15")):
+        with translation.override(language):
+            detail = audit_rows.rows("AUD-PHN-004")[number.pk].detail
+        assert day in detail and "14" not in detail.split(",")[0], detail
+
+
 def test_an_undone_operations_time_is_local(company):
     from integrations_app.services.undo import UndoError, check_undoable
 
