@@ -147,6 +147,9 @@ AUTH_PASSWORD_VALIDATORS = [
 
 LANGUAGES = [("de", _("German")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# One date-time format per language (German 06.12.2026 22:05, English 2026-12-06 22:05) for
+# titles, lists, record pages and the dashboard alike: askpro_console/formats/<lang>/formats.py.
+FORMAT_MODULE_PATH = ["askpro_console.formats"]
 USE_I18N = True
 TIME_ZONE = "Europe/Berlin"
 USE_TZ = True

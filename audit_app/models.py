@@ -5,6 +5,8 @@ from django.db import models
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from integrations_app.labels import local_time
+
 
 class FixRecord(models.Model):
     """One applied fix: who, when, which check, why, and how many rows it created or changed.
@@ -45,7 +47,7 @@ class FixRecord(models.Model):
         permissions = [("apply_fix", _("Can apply audit fixes"))]
 
     def __str__(self) -> str:
-        return f"{self.check_id} {timezone.localtime(self.applied_at):%Y-%m-%d %H:%M}"
+        return f"{self.check_id} {local_time(self.applied_at)}"
 
 
 class FixLock(models.Model):
@@ -100,7 +102,7 @@ class AuditSnapshot(models.Model):
         permissions = [("record_snapshot", _("Can record an audit snapshot"))]
 
     def __str__(self) -> str:
-        return f"{timezone.localtime(self.taken_at):%Y-%m-%d %H:%M}"
+        return local_time(self.taken_at)
 
 
 class ProviderReconciliation(models.Model):

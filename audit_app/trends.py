@@ -15,7 +15,7 @@ from datetime import datetime, timedelta
 
 from django.conf import settings
 from django.utils import timezone
-from django.utils.formats import date_format, number_format
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 from django.utils.safestring import SafeString
 from django.utils.translation import gettext as _
@@ -23,6 +23,7 @@ from django.utils.translation import gettext as _
 from audit_app import snapshots
 from audit_app.models import AuditSnapshot
 from audit_app.registry import Outcome, get_check
+from integrations_app.labels import local_time
 
 DEFAULT_TREND_POINTS = 60
 # The compare page lists this many keys of new and of resolved rows per check.
@@ -55,7 +56,7 @@ def signed(change: float) -> str:
 
 
 def when(moment: datetime) -> str:
-    return date_format(timezone.localtime(moment), "SHORT_DATETIME_FORMAT")
+    return local_time(moment)
 
 
 @dataclass

@@ -30,6 +30,7 @@ from django.utils.translation import ngettext
 
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
+from integrations_app.labels import local_time
 from integrations_app.models import Company, Service
 from integrations_app.providers.base import ProviderError, key_problem
 from integrations_app.providers.calcom import CalcomClient
@@ -307,7 +308,6 @@ def finding_text(finding: dict) -> str:
 
 def company_panel(company_id: int):
     """The company page's section: the last comparison of its event types (one query)."""
-    from django.utils.formats import date_format
     from django.utils.html import format_html, format_html_join
 
     from audit_app.models import ProviderReconciliation
@@ -315,7 +315,7 @@ def company_panel(company_id: int):
     stored = ProviderReconciliation.objects.filter(kind=KIND, company_id=company_id).first()
     if stored is None:
         return _("not compared yet (manage.py reconcile_calcom)")
-    when = date_format(timezone.localtime(stored.checked_at), "SHORT_DATETIME_FORMAT")
+    when = local_time(stored.checked_at)
     if not stored.available:
         return format_html(
             '<span class="askpro-unavailable-text">{}</span>',

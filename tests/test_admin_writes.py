@@ -355,3 +355,23 @@ def test_a_removed_row_keeps_its_history_page(admin_client, world):
     assert page.status_code == 200
     assert number.number in page.text
     assert len(page.context["rows"]) == 1 and page.context["rows"][0]["change"].action == "delete"
+
+
+EMAIL_COLUMNS = {Company: "email", Branch: "notification_email", Staff: "email"}
+
+
+@pytest.mark.parametrize("model", list(EMAIL_COLUMNS), ids=lambda m: m.__name__)
+def test_an_email_column_takes_only_an_email_address(admin_client, world, model):
+    """Walkthrough: a company saved with the e-mail „kein-email“ was accepted (varchar column)."""
+    column = EMAIL_COLUMNS[model]
+    data = add_forms(world["companies"][0], world["branches"][0])[model]
+    before = set(model._base_manager.values_list("pk", flat=True))
+    response = admin_client.post(add_url(model), data | {column: "kein-email"})
+    assert response.status_code == 200  # refused, drawn again
+    errors = response.context["adminform"].form.errors
+    assert errors[column] == ["Bitte gültige E-Mail-Adresse eingeben."]
+    assert not model._base_manager.exclude(pk__in=before).exists()
+    good = admin_client.post(add_url(model), data | {column: "kontakt@praxis.test"})
+    assert good.status_code == 302
+    (row,) = model._base_manager.exclude(pk__in=before)
+    assert getattr(row, column) == "kontakt@praxis.test"

@@ -95,6 +95,33 @@ def test_a_refusal_at_saving_keeps_the_input(gateway_key, admin_client, company,
     assert Integration.objects.count() == 1
 
 
+def test_a_refused_event_type_id_gets_its_own_error_only(gateway_key, admin_client, company):
+    url = f"{ADD_URL}?provider=calcom"
+    refused = admin_client.post(url, typed(company, event_type_id="-5"), HTTP_ACCEPT_LANGUAGE="de")
+    errors = refused.context["adminform"].form.errors["event_type_id"]
+    assert errors == ["Dieser Wert muss größer oder gleich 1 sein."]  # not "… braucht die …-ID"
+    empty = admin_client.post(url, typed(company, event_type_id=""))
+    assert empty.context["adminform"].form.errors["event_type_id"] == [
+        "Cal.com needs the event type id to book."
+    ]
+    assert not Integration.objects.exists()
+
+
+def test_a_refused_form_asks_for_the_typed_key_again(gateway_key, admin_client, company):
+    url = f"{ADD_URL}?provider=calcom"
+    note = "Aus Sicherheitsgründen neu eingeben"
+    german = admin_client.post(url, typed(company, event_type_id="-5"), HTTP_ACCEPT_LANGUAGE="de")
+    assert note in german.text
+    assert CAL_KEY not in german.text and CAL_KEY[-8:] not in german.text
+    english = admin_client.post(url, typed(company, event_type_id="-5"))
+    assert "Enter the key again (it is never sent back to the page)." in english.text
+    assert re.search(r'<input type="password" name="new_api_key"(?![^>]*value=)', english.text)
+    # No key typed: nothing to type again (the missing key has its own error).
+    untyped = admin_client.post(url, typed(company, new_api_key=""), HTTP_ACCEPT_LANGUAGE="de")
+    assert untyped.status_code == 200 and note not in untyped.text
+    assert note not in admin_client.get(url, HTTP_ACCEPT_LANGUAGE="de").text
+
+
 def test_add_another_kind_keeps_the_company(gateway_key, admin_client, company):
     page = admin_client.get(f"{ADD_URL}?provider=calcom&company={company.pk}")
     for provider in ("calcom", "retell", "webhook"):

@@ -191,9 +191,7 @@ def test_the_history_shows_labels_readable_json_and_local_times(admin_client, co
     assert '<th scope="row">Konfiguration</th>' in html
     with translation.override("de"):
         # A time the store holds as text, in the console's one time zone.
-        assert shown_value(Integration, "last_sync_at", MOMENT.isoformat()) == (
-            "15. Januar 2026 04:25"
-        )
+        assert shown_value(Integration, "last_sync_at", MOMENT.isoformat()) == "15.01.2026 04:25"
 
 
 def test_the_change_record_shows_names_not_keys_and_json(admin_client, company):
@@ -236,9 +234,56 @@ def test_a_fix_records_title_and_fields_show_the_same_local_time(admin_client, s
     record = FixRecord.objects.create(check_id="AUD-BRN-001", fix_id="x", summary="s")
     FixRecord.objects.filter(pk=record.pk).update(applied_at=MOMENT)
     record.refresh_from_db()
-    assert str(record) == "AUD-BRN-001 2026-01-15 04:25"
+    with translation.override("de"):
+        assert str(record) == "AUD-BRN-001 15.01.2026 04:25"
     html = page(admin_client, admin_url(record))
     assert "04:25" in html and "03:25" not in html
+
+
+# One format per language for a moment shown to people (walkthrough: ISO in titles, "6. Dezember
+# 2026 22:05" in lists, "05.12.2026 06:00" on the dashboard, "12/05/2026 6 a.m." in English).
+SAME_MOMENT = {"de": "15.01.2026 04:25", "en": "2026-01-15 04:25"}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_a_moment_reads_the_same_in_a_list_a_title_and_the_dashboard(admin_client, language):
+    from audit_app.models import AuditSnapshot
+    from integrations_app.models import PhoneImport
+
+    shown = SAME_MOMENT[language]
+    record = FixRecord.objects.create(check_id="AUD-BRN-001", fix_id="x", summary="s")
+    FixRecord.objects.filter(pk=record.pk).update(applied_at=MOMENT)
+    record.refresh_from_db()
+    AuditSnapshot.objects.create(taken_at=MOMENT, source="command")
+    imported = PhoneImport(file_name="imp1-fixed.csv", imported_at=MOMENT)
+    with translation.override(language):
+        assert str(record) == f"AUD-BRN-001 {shown}"  # the title of the record page
+        assert str(imported) == f"imp1-fixed.csv {shown}"
+        assert labels.local_time(MOMENT) == shown
+        assert labels.local_time(MOMENT, "SHORT_DATETIME_FORMAT") == shown
+    listed = page(admin_client, changelist_url(FixRecord), language)
+    assert f">{shown}</a>" in listed  # the list's column
+    title = page(admin_client, admin_url(record), language)
+    assert f"AUD-BRN-001 {shown}</h2>" in title
+    assert f'<div class="readonly">{shown}</div>' in title  # the record's "applied at" field
+    dashboard = page(admin_client, "/admin/audit_app/fixrecord/dashboard/", language)
+    assert dashboard.count(shown) >= 2  # the snapshot's time and the fix in its history
+    for other in set(SAME_MOMENT.values()) - {shown}:
+        assert other not in listed + title + dashboard
+    for mixed in ("Januar", "January", "Jan.", "a.m.", "01/15/2026", "2026-01-15 04:25:00"):
+        assert mixed not in listed + title + dashboard
+
+
+def test_a_date_in_an_audit_finding_is_the_local_day_in_the_readers_format(company):
+    from tests import audit_rows
+
+    # 23:30 UTC on 14 January is 00:30 on 15 January in Berlin: the finding names the 15th.
+    late = datetime.datetime(2026, 1, 14, 23, 30, tzinfo=UTC)
+    number = audit_rows.number(company, audit_rows.line(1), deleted_at=late)
+    for language, day in (("de", "15.01.2026"), ("en", "2026-01-15")):
+        with translation.override(language):
+            detail = audit_rows.rows("AUD-PHN-004")[number.pk].detail
+        assert day in detail and "14" not in detail.split(",")[0], detail
 
 
 def test_an_undone_operations_time_is_local(company):
@@ -324,7 +369,7 @@ def test_quoted_uses_the_readers_marks():
 
 def test_a_time_shown_in_a_list_is_local(admin_client, calls):
     html = page(admin_client, changelist_url(Call))
-    assert "15. Januar 2026 04:25" in html and "03:25" not in html
+    assert "15.01.2026 04:25" in html and "03:25" not in html
     assert timezone.get_current_timezone_name() == "Europe/Berlin"
 
 

@@ -89,3 +89,12 @@ def test_run_script_never_touches_a_configured_database():
     )
     assert result.returncode == 1
     assert "never touches DATABASE_URL" in result.stderr
+
+
+def test_the_readme_says_how_to_start_the_demo_on_another_address():
+    """Walkthrough: the README named 127.0.0.1:8000 only; run.sh reads PORT."""
+    readme = (support.BASE_DIR / "README.md").read_text()
+    start = readme.split("## ", 2)[1]  # the start section, up to the next heading
+    assert "PORT=127.0.0.1:8001 bash scripts/run.sh" in start
+    script = (support.BASE_DIR / "scripts" / "run.sh").read_text()
+    assert 'runserver "${PORT:-127.0.0.1:8000}"' in script

@@ -23,6 +23,7 @@ from audit_app.checks.common import (
 )
 from audit_app.registry import Affected, Category, Check, Severity, register, shared
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
+from integrations_app.labels import local_time
 from integrations_app.models import Branch, Company, Integration, PhoneNumber, RetellAgent
 
 AGENT_ADMIN = (APP, "retellagent")
@@ -185,7 +186,7 @@ class AgentsOfDeletedCompanies(Check):
                 detail=_("company %(company)s was deleted on %(date)s")
                 % {
                     "company": row["company__name"],
-                    "date": row["company__deleted_at"].date().isoformat(),
+                    "date": local_time(row["company__deleted_at"], "DATE_FORMAT"),
                 },
                 admin=AGENT_ADMIN,
             )

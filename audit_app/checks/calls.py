@@ -15,6 +15,7 @@ from audit_app.checks.common import (
     to_e164,
 )
 from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.labels import local_time
 from integrations_app.models import Company, PhoneNumber
 
 
@@ -173,9 +174,8 @@ class InactiveNumbersStillRouting(Check):
             if not row["is_active"]:
                 marks.append(_("marked inactive"))
             if row["deleted_at"] is not None:
-                marks.append(
-                    _("marked deleted on %(date)s") % {"date": row["deleted_at"].date().isoformat()}
-                )
+                deleted = local_time(row["deleted_at"], "DATE_FORMAT")
+                marks.append(_("marked deleted on %(date)s") % {"date": deleted})
             detail = _("%(marks)s, but the gateway still routes calls to it") % {
                 "marks": ", ".join(str(m) for m in marks)
             }

@@ -6,8 +6,6 @@ safe: never a secret) and ``last_error_at``. Such an integration is a finding of
 does not count towards the integration coverage (audit_app/measures.py).
 """
 
-from django.utils.formats import date_format
-from django.utils.timezone import localtime
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -15,6 +13,7 @@ from audit_app.checks.common import FAILED_TEST, INTEGRATION_ADMIN, active_integ
 from audit_app.checks.credentials import INTEGRATION_OF_LIVE_COMPANY
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.integration_kinds import KINDS
+from integrations_app.labels import local_time
 from integrations_app.models import Integration
 
 
@@ -56,7 +55,7 @@ class FailedConnectionTests(Check):
             company = row["company__name"] or _("no company")
             error = row["last_error"] or _("no message was recorded")
             if row["last_error_at"] is not None:
-                when = date_format(localtime(row["last_error_at"]), "SHORT_DATETIME_FORMAT")
+                when = local_time(row["last_error_at"])
                 error = _("%(error)s (tested %(when)s)") % {"error": error, "when": when}
             found.append(
                 Affected(

@@ -5,6 +5,7 @@ from django.utils.translation import gettext_lazy, ngettext
 
 from audit_app.checks.common import CUSTOMER_ADMIN
 from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.labels import local_time
 from integrations_app.models import Call, Customer, CustomerInteraction
 
 # Customer ids per query of their calls (SQLite binds at most 999 parameters by default).
@@ -96,7 +97,7 @@ class CallersWithoutInteraction(Check):
                 row["call_total"],
             ) % {
                 "count": row["call_total"],
-                "date": first.date().isoformat() if first else "?",
+                "date": local_time(first, "DATE_FORMAT") if first else "?",
             }
             found.append(
                 Affected(

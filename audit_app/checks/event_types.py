@@ -5,8 +5,6 @@ when no company's Cal.com could be read, they are "not available", never "ok"; a
 Cal.com could not be read is listed with the reason.
 """
 
-from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +19,7 @@ from audit_app.registry import (
     shared,
 )
 from integrations_app import reconcile_calcom as rc
+from integrations_app.labels import local_time
 
 SERVICE_ADMIN = (APP, "service")
 FIX_ID = "sync-calcom-services"
@@ -59,7 +58,7 @@ class _EventTypeCheck(Check):
             )
         found = []
         for row in stored:
-            when = date_format(timezone.localtime(row.checked_at), "SHORT_DATETIME_FORMAT")
+            when = local_time(row.checked_at)
             if not row.available:
                 found.append(
                     Affected(

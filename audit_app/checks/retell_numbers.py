@@ -5,7 +5,6 @@ No stored reconciliation: the checks cannot judge (CheckUnavailable). A company 
 could not be read is a row "not available" with the reason, never counted as in sync.
 """
 
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,6 +20,7 @@ from audit_app.registry import (
     shared,
 )
 from integrations_app import reconcile_retell as rr
+from integrations_app.labels import local_time
 
 BIND_FIX = "retell-bind-number"
 
@@ -62,7 +62,7 @@ class _RetellNumbersCheck(Check):
     def find(self) -> list[Affected]:
         found = []
         for result in stored_results():
-            checked = timezone.localtime(result.checked_at).strftime("%Y-%m-%d %H:%M")
+            checked = local_time(result.checked_at)
             if not result.available:
                 found.append(
                     Affected(

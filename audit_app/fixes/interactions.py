@@ -7,13 +7,13 @@ follow semantics.md §4: the enum value `phone_call`, channel `phone`, `interact
 
 from django.db.models import Exists, OuterRef, Subquery
 from django.db.models.functions import Coalesce
-from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
 from audit_app.fixes.common import APP, stamp
 from audit_app.registry import Affected
+from integrations_app.labels import local_time
 from integrations_app.models import Call, Customer, CustomerInteraction
 from integrations_app.services import create_rows
 
@@ -77,7 +77,7 @@ class FirstContactInteractions(Fix):
                     description=_("Phone call of %(customer)s on %(date)s (call %(call)s)")
                     % {
                         "customer": customer.name,
-                        "date": f"{timezone.localtime(moment):%Y-%m-%d %H:%M}",
+                        "date": local_time(moment),
                         "call": call.retell_call_id,
                     },
                     key=key,

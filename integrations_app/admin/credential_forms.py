@@ -160,11 +160,28 @@ class CoreIntegrationForm(forms.ModelForm):
         if not self.instance.pk and not api_key:
             self.add_error("new_api_key", _("Enter the API key."))
         if data.get("is_active", False):
-            if provider == CALCOM.provider and not data.get("event_type_id"):
+            # Only for an empty field: a value the field refused (-5) has its own error.
+            if provider == CALCOM.provider and self._left_empty("event_type_id"):
                 self.add_error("event_type_id", _("Cal.com needs the event type id to book."))
-            if provider == RETELL.provider and not data.get("agent_id"):
+            if provider == RETELL.provider and self._left_empty("agent_id"):
                 self.add_error("agent_id", _("Retell needs the agent id."))
         return data
+
+    def _left_empty(self, name: str) -> bool:
+        return name not in self.errors and not self.cleaned_data.get(name)
+
+    def full_clean(self):
+        super().full_clean()
+        typed_key = self.is_bound and self.data.get(self.add_prefix("new_api_key"))
+        if typed_key and self._errors:
+            # The typed key is never drawn again (secrets stay out of the HTML): say so at it.
+            field = self.fields["new_api_key"]
+            field.help_text = format_html(
+                '<strong class="askpro-key-again">{}</strong> {}',
+                _("Enter the key again (it is never sent back to the page)."),
+                field.help_text,
+            )
+            self["new_api_key"].help_text = field.help_text  # bound before cleaning
 
     def integration_settings(self) -> credentials.IntegrationSettings:
         data = self.cleaned_data

@@ -2,8 +2,9 @@
 
 from django.conf import settings
 from django.db import models
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+
+from integrations_app.labels import local_time
 
 
 class PhoneImport(models.Model):
@@ -51,7 +52,7 @@ class PhoneImport(models.Model):
         ordering = ["-imported_at", "-id"]
 
     def __str__(self) -> str:
-        return f"{self.file_name} {timezone.localtime(self.imported_at):%Y-%m-%d %H:%M}"
+        return f"{self.file_name} {local_time(self.imported_at)}"
 
     def written_changes(self):
         """The store's rows of what this import wrote, in the order it wrote them."""

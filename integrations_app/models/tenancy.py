@@ -30,7 +30,8 @@ class Company(SoftDeleteModel):
     id = UnsignedBigAutoField(primary_key=True)
     name = models.CharField(_("name"), max_length=255)
     slug = models.CharField(_("slug"), max_length=255, null=True, blank=True, unique=True)
-    email = models.CharField(_("e-mail"), max_length=255, null=True, blank=True)
+    # varchar(255) in the gateway; EmailField declares the rule once: forms refuse "kein-email".
+    email = models.EmailField(_("e-mail"), max_length=255, null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=255, null=True, blank=True)
     contact_person = models.CharField(_("contact person"), max_length=255, null=True, blank=True)
     address = TextField(_("address"), null=True, blank=True)
@@ -92,7 +93,7 @@ class Branch(UUIDKeyModel, SoftDeleteModel):
     city = models.CharField(_("city"), max_length=255, null=True, blank=True)
     country = models.CharField(_("country"), max_length=255, default="Deutschland")
     phone_number = models.CharField(_("phone"), max_length=255, null=True, blank=True)
-    notification_email = models.CharField(
+    notification_email = models.EmailField(
         _("notification e-mail"), max_length=255, null=True, blank=True
     )
     retell_agent_id = models.CharField(_("Retell agent id"), max_length=255, null=True, blank=True)
@@ -144,7 +145,7 @@ class Staff(UUIDKeyModel, SoftDeleteModel):
         verbose_name=_("home branch"),
     )
     name = models.CharField(_("name"), max_length=255)
-    email = models.CharField(_("e-mail"), max_length=255, null=True, blank=True)
+    email = models.EmailField(_("e-mail"), max_length=255, null=True, blank=True)
     phone = models.CharField(_("phone"), max_length=255, null=True, blank=True)
     active = models.BooleanField(_("active (legacy column)"), default=True)
     is_active = models.BooleanField(_("active"), default=True)

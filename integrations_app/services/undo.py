@@ -99,7 +99,7 @@ def check_undoable(op: Operation) -> None:
         raise UndoError(
             _("This operation was already undone on %(time)s by %(user)s.")
             % {
-                "time": local_time(undone.started_at, "SHORT_DATETIME_FORMAT"),
+                "time": local_time(undone.started_at),
                 "user": undone.user.get_username() if undone.user else _("system"),
             }
         )
