@@ -2,6 +2,8 @@
 (positive, negative, soft-deleted rows never count), query counts that do not grow, the
 credential checks with the gateway's keys."""
 
+import random
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -700,6 +702,13 @@ def test_the_fast_e164_path_agrees_with_parsing():
             e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
             samples += [e164, e164[:-1], e164 + "1", e164 + "12", e164[:-3]]
     samples += ["+49301234567", "+490301234567", "+4930", "+4915112345678", "+41 44 668 18 00"]
+    digits = random.Random(13)  # and numbers of every length the fast shape takes, at random
+    for code in sorted(common._FAST_COUNTRY_CODES):
+        for length in range(4, 14):
+            for _n in range(40):
+                first = str(digits.randint(1, 9))
+                rest = "".join(str(digits.randint(0, 9)) for _d in range(length - 1))
+                samples.append(f"+{code}{first}{rest}")
     common.to_e164.cache_clear()
     assert len(samples) > 100
     for raw in samples:

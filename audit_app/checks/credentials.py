@@ -24,6 +24,7 @@ from audit_app.registry import (
     Check,
     CheckUnavailable,
     Severity,
+    in_run,
     register,
     shared,
 )
@@ -215,19 +216,31 @@ def _read_integration_key_rows() -> list[dict]:
 def _read(encrypter: Encrypter, payload: str, expected: str) -> tuple[str | None, str | None]:
     """(plaintext, problem): the value as the gateway reads it, or why it cannot. Each stored
     value is decrypted once per audit run: the three key checks read the same ~30,000 values
-    at the gateway's planned size (~25 µs each)."""
-    readings = shared("key-readings", dict)
-    found = readings.get((payload, expected))
+    at the gateway's planned size, opened together by Encrypter.inspect_many (~4x faster than
+    one by one); outside a run, or for a value not stored in the key rows, one by one."""
+    found = _openings(encrypter).get(payload)
     if found is None:
-        found = readings[(payload, expected)] = _decrypt(encrypter, payload, expected)
-    return found
+        found = encrypter.inspect_many([payload])[payload]
+    return _reading(found, expected)
 
 
-def _decrypt(encrypter: Encrypter, payload: str, expected: str) -> tuple[str | None, str | None]:
-    try:
-        found = encrypter.inspect(payload)
-    except DecryptionError as error:
-        return None, error.message
+def _openings(encrypter: Encrypter) -> dict:
+    """What every stored key of the key rows opens to (Encrypter.inspect_many), once per run."""
+    if not in_run():
+        return {}
+    return shared("key-openings", lambda: encrypter.inspect_many(_stored_payloads()))
+
+
+def _stored_payloads():
+    for row in _company_key_rows():
+        yield from (row[column] for column in COMPANY_KEY_COLUMNS if row[column])
+    for row in _integration_key_rows():
+        yield from (row[column] for column in Integration.encrypted_columns() if row[column])
+
+
+def _reading(found, expected: str) -> tuple[str | None, str | None]:
+    if isinstance(found, DecryptionError):
+        return None, found.message
     if found.flavour != expected:
         return None, _(
             "stored with %(stored)s but the gateway reads it as written by %(expected)s"
