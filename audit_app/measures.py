@@ -13,6 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import branch_staffing
 from audit_app.checks.common import active_integrations, number_problem, number_rows
+from audit_app.registry import shared, warm_in_run
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -42,18 +43,7 @@ def _percent(numerator: float, denominator: float) -> float:
 def compute() -> dict[str, Measure]:
     """The measures by key; three queries whatever the data size."""
     # 1. Companies: with an active integration, a phone number, a live branch.
-    companies = Company.objects.annotate(
-        has_integration=Exists(
-            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
-        ),
-        has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
-        has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
-    ).aggregate(
-        total=Count("pk"),
-        with_integration=Count("pk", filter=Q(has_integration=True)),
-        with_number=Count("pk", filter=Q(has_number=True)),
-        with_branch=Count("pk", filter=Q(has_branch=True)),
-    )
+    companies = company_coverage()
     total = companies["total"]
 
     # 2. Numbers the gateway can match AND book on, per live company (decided in Python, on
@@ -61,13 +51,13 @@ def compute() -> dict[str, Measure]:
     routable = set()
     for row in number_rows():
         if (
-            row["company__name"] is not None  # a company that exists (and is live)
-            and row["branch__name"] is not None  # a branch that exists
-            and row["branch__deleted_at"] is None
-            and row["branch__company_id"] == row["company_id"]
-            and number_problem(row["number"], row["number_normalized"]) is None
+            row.company__name is not None  # a company that exists (and is live)
+            and row.branch__name is not None  # a branch that exists
+            and row.branch__deleted_at is None
+            and row.branch__company_id == row.company_id
+            and number_problem(row.number, row.number_normalized) is None
         ):
-            routable.add(row["company_id"])
+            routable.add(row.company_id)
 
     # 3. Live staff on live branches of live companies (AUD-BRN-002's counts, same run).
     staffing = branch_staffing()
@@ -89,6 +79,30 @@ def compute() -> dict[str, Measure]:
         "staff_per_branch": (staff, branches, staff_percent if branches else 0.0),
     }
     return {key: _measure(key, *figures[key]) for key in TEXTS}
+
+
+def company_coverage() -> dict[str, int]:
+    """The live companies, and those with an active integration, a phone number, a live branch
+    (one query); once per audit run, started by run_all beside the checks (warm_in_run)."""
+    return shared("company-coverage", _company_coverage)
+
+
+def _company_coverage() -> dict[str, int]:
+    return Company.objects.annotate(
+        has_integration=Exists(
+            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
+        ),
+        has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
+        has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
+    ).aggregate(
+        total=Count("pk"),
+        with_integration=Count("pk", filter=Q(has_integration=True)),
+        with_number=Count("pk", filter=Q(has_number=True)),
+        with_branch=Count("pk", filter=Q(has_branch=True)),
+    )
+
+
+warm_in_run(company_coverage)
 
 
 # Each measure's label and what it counts, by key (the order of the tiles).

@@ -213,15 +213,20 @@ def _read_integration_key_rows() -> list[dict]:
     )
 
 
-def _read(encrypter: Encrypter, payload: str, expected: str) -> tuple[str | None, str | None]:
-    """(plaintext, problem): the value as the gateway reads it, or why it cannot. Each stored
-    value is decrypted once per audit run: the three key checks read the same ~30,000 values
-    at the gateway's planned size, opened together by Encrypter.inspect_many (~4x faster than
-    one by one); outside a run, or for a value not stored in the key rows, one by one."""
-    found = _openings(encrypter).get(payload)
-    if found is None:
-        found = encrypter.inspect_many([payload])[payload]
-    return _reading(found, expected)
+def _reader(encrypter: Encrypter):
+    """read(payload, expected) -> (plaintext, problem): the value as the gateway reads it, or
+    why it cannot. Each stored value is decrypted once per audit run: the three key checks read
+    the same ~30,000 values at the gateway's planned size, opened together by
+    Encrypter.inspect_many (~4x faster than one by one); outside a run one by one."""
+    openings = _openings(encrypter)
+
+    def read(payload: str, expected: str) -> tuple[str | None, str | None]:
+        found = openings.get(payload)
+        if found is None:
+            found = encrypter.inspect_many([payload])[payload]
+        return _reading(found, expected)
+
+    return read
 
 
 def _openings(encrypter: Encrypter) -> dict:
@@ -268,27 +273,25 @@ class UnreadableKeys(Check):
     )
 
     def find(self) -> list[Affected]:
-        encrypter = gateway_encrypter()
+        read = _reader(gateway_encrypter())
         found = []
         for row in _company_key_rows():
-            if problems := _unreadable(
-                encrypter, row, "companies", COMPANY_KEY_COLUMNS, SERIALIZED
-            ):
+            if problems := _unreadable(read, row, "companies", COMPANY_KEY_COLUMNS, SERIALIZED):
                 found.append(company_row(row, problems))
         for row in _integration_key_rows():
             if problems := _unreadable(
-                encrypter, row, "integrations", Integration.encrypted_columns(), RAW
+                read, row, "integrations", Integration.encrypted_columns(), RAW
             ):
                 found.append(_integration_row(row, problems))
         return found
 
 
-def _unreadable(encrypter, row: dict, table: str, columns, flavour) -> str:
+def _unreadable(read, row: dict, table: str, columns, flavour) -> str:
     """What no key opens in the row's secret columns ("table.column: problem; ..."), or ""."""
     problems = []
     for column in columns:
         if row[column]:
-            _value, problem = _read(encrypter, row[column], flavour)
+            _value, problem = read(row[column], flavour)
             if problem:
                 problems.append(f"{table}.{column}: {problem}")
     return "; ".join(problems)
@@ -312,13 +315,13 @@ class DivergingCompanyKeys(Check):
     )
 
     def find(self) -> list[Affected]:
-        encrypter = gateway_encrypter()
+        read = _reader(gateway_encrypter())
         company_keys = {}
         for row in _company_key_rows():
             keys = {}
             for column in COMPANY_KEY_COLUMNS:
                 if row[column]:
-                    value, _problem = _read(encrypter, row[column], SERIALIZED)
+                    value, _problem = read(row[column], SERIALIZED)
                     if value:
                         keys[f"companies.{column}"] = value
             if row["calcom_v2_api_key"]:
@@ -335,7 +338,7 @@ class DivergingCompanyKeys(Check):
                 continue
             if row["company_id"] not in company_keys:
                 continue
-            value, _problem = _read(encrypter, row["api_key"], RAW)
+            value, _problem = read(row["api_key"], RAW)
             if not value:
                 continue  # AUD-KEY-001
             _company, keys = company_keys[row["company_id"]]
@@ -372,12 +375,12 @@ class SharedKeys(Check):
     )
 
     def find(self) -> list[Affected]:
-        encrypter = gateway_encrypter()
+        read = _reader(gateway_encrypter())
         holders = defaultdict(dict)  # key -> {company_id: (name, [columns])}
         for row in _company_key_rows():
             for column in COMPANY_KEY_COLUMNS:
                 if row[column]:
-                    value, _problem = _read(encrypter, row[column], SERIALIZED)
+                    value, _problem = read(row[column], SERIALIZED)
                     if value:
                         _hold(holders, value, row["id"], row["name"], f"companies.{column}")
             if row["calcom_v2_api_key"]:
@@ -393,7 +396,7 @@ class SharedKeys(Check):
                 continue
             for column in Integration.encrypted_columns():
                 if row[column]:
-                    value, _problem = _read(encrypter, row[column], RAW)
+                    value, _problem = read(row[column], RAW)
                     if value:
                         _hold(
                             holders, value, row["company_id"], row["company__name"],
