@@ -39,6 +39,8 @@ from integrations_app.models.integrations import counts_as_active
 INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
 # The companies columns the gateway reads with decrypt() (serialized flavour).
 COMPANY_KEY_COLUMNS = Company.encrypted_columns(SERIALIZED)
+# The integrations columns the gateway reads with decryptString() (raw flavour).
+INTEGRATION_KEY_COLUMNS = Integration.encrypted_columns()
 FLAVOUR_FUNCTIONS = {SERIALIZED: "encrypt()", RAW: "encryptString()"}
 
 
@@ -194,7 +196,7 @@ def _integration_key_rows() -> list[dict]:
 
 def _read_integration_key_rows() -> list[dict]:
     having = Q()
-    for column in Integration.encrypted_columns():
+    for column in INTEGRATION_KEY_COLUMNS:
         having |= Q(**{f"{column}__gt": ""})
     return list(
         Integration.objects.filter(INTEGRATION_OF_LIVE_COMPANY)
@@ -208,7 +210,7 @@ def _read_integration_key_rows() -> list[dict]:
             "company__name",
             "is_active",
             "status",
-            *Integration.encrypted_columns(),
+            *INTEGRATION_KEY_COLUMNS,
         )
     )
 
@@ -240,7 +242,7 @@ def _stored_payloads():
     for row in _company_key_rows():
         yield from (row[column] for column in COMPANY_KEY_COLUMNS if row[column])
     for row in _integration_key_rows():
-        yield from (row[column] for column in Integration.encrypted_columns() if row[column])
+        yield from (row[column] for column in INTEGRATION_KEY_COLUMNS if row[column])
 
 
 def _reading(found, expected: str) -> tuple[str | None, str | None]:
@@ -279,9 +281,7 @@ class UnreadableKeys(Check):
             if problems := _unreadable(read, row, "companies", COMPANY_KEY_COLUMNS, SERIALIZED):
                 found.append(company_row(row, problems))
         for row in _integration_key_rows():
-            if problems := _unreadable(
-                read, row, "integrations", Integration.encrypted_columns(), RAW
-            ):
+            if problems := _unreadable(read, row, "integrations", INTEGRATION_KEY_COLUMNS, RAW):
                 found.append(_integration_row(row, problems))
         return found
 
@@ -394,7 +394,7 @@ class SharedKeys(Check):
         for row in _integration_key_rows():
             if row["company_id"] is None or row["company__name"] is None:
                 continue
-            for column in Integration.encrypted_columns():
+            for column in INTEGRATION_KEY_COLUMNS:
                 if row[column]:
                     value, _problem = read(row[column], RAW)
                     if value:
