@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import branch_staffing
-from audit_app.checks.common import active_integrations, number_problem, number_rows
+from audit_app.checks.common import active_integrations, number_rows
 from audit_app.registry import shared, warm_in_run
 from integrations_app.models import (
     Appointment,
@@ -55,7 +55,7 @@ def compute() -> dict[str, Measure]:
             and row.branch__name is not None  # a branch that exists
             and row.branch__deleted_at is None
             and row.branch__company_id == row.company_id
-            and number_problem(row.number, row.number_normalized) is None
+            and row.problem is None
         ):
             routable.add(row.company_id)
 

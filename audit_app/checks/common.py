@@ -177,10 +177,29 @@ def _read_number_rows() -> list["NumberRow"]:
                     branch_company,
                     companies.get(branch_company, unknown_company)[0],
                     branch_deleted,
+                    *number_facts(values[1], values[2]),
                 )
-            )  # fmt: skip
+            )
         )
     return rows
+
+
+def number_facts(number: str | None, normalized: str | None) -> tuple:
+    """(e164, problem, forms): to_e164(number), number_problem(number, normalized) and
+    routing_forms(number, normalized) (as a tuple), with one parse and without filling their
+    caches: number_rows() keeps them with each row, read once per audit run."""
+    e164 = to_e164.__wrapped__(number)
+    if not (normalized or "").strip():
+        problem = "empty"
+    elif not is_e164(normalized):
+        problem = "not_e164"
+    elif e164 is None:
+        problem = "unparsable"
+    elif normalized != e164:
+        problem = "differs"
+    else:
+        problem = None
+    return e164, problem, tuple(phone.routing_forms(number, normalized))
 
 
 NUMBER_COLUMNS = (
@@ -199,10 +218,14 @@ class NumberRow(
             "branch__company_id",
             "branch__company__name",
             "branch__deleted_at",
+            "e164",
+            "problem",
+            "forms",
         ),
-    )  # fmt: skip
+    )
 ):
-    """A number as number_rows() keeps it: read like values()' dict (row["number"])."""
+    """A number as number_rows() keeps it: read like values()' dict (row["number"]), with
+    its number_facts() (row.e164, row.problem, row.forms)."""
 
     __slots__ = ()
 

@@ -91,7 +91,7 @@ class Encrypter:
             try:
                 fields = _fields(payload)
             except DecryptionError as error:
-                found[payload] = error
+                found[payload] = DecryptionError(error.reason)  # no traceback (and its frames)
                 continue
             signed = (fields["iv"] + fields["value"]).encode("utf-8")
             for index, key in enumerate(self._keys):
@@ -108,7 +108,7 @@ class Encrypter:
                 try:
                     found[payload] = _inspected(_cbc_decrypt(blocks.update, fields), index)
                 except DecryptionError as error:
-                    found[payload] = error
+                    found[payload] = DecryptionError(error.reason)
         return found
 
     # -- the payload ------------------------------------------------------------------------
