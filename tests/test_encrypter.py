@@ -295,8 +295,8 @@ def test_fingerprints_are_keyed_by_the_consoles_secret_key(settings):
 
 
 def test_inspect_many_gives_what_inspect_gives_for_every_payload():
-    """The audit opens every stored key at once (one AES-ECB context per key, CBC chained by
-    hand): each payload maps to what inspect() returns, or to the error it raises."""
+    """The audit opens every stored key at once: each payload maps to what inspect() returns,
+    or to the error it raises."""
     current, old = Encrypter(KEY), Encrypter(OLD_KEY)
     both = Encrypter(KEY, [OLD_KEY])
     iv_b64, odd_b64 = b64(os.urandom(16)), b64(os.urandom(20))

@@ -219,9 +219,9 @@ def _read_integration_key_rows() -> list[dict]:
 
 def _opened(rows, columns) -> list[dict]:
     """The rows with each stored value of ``columns`` replaced by what it opens to: the
-    Decrypted value or the DecryptionError (Encrypter.inspect_many: all at once, each distinct
-    value once, ~4x faster than one by one). The stored payloads are not kept (~300 bytes
-    each, ~30,000 at the gateway's planned size)."""
+    Decrypted value or the DecryptionError (Encrypter.inspect_many: each distinct value
+    once). The stored payloads are not kept (~300 bytes each, ~30,000 at the gateway's
+    planned size)."""
     encrypter = gateway_encrypter()
     rows = list(rows)
     openings = encrypter.inspect_many(row[c] for row in rows for c in columns if row[c])

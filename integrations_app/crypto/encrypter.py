@@ -78,37 +78,17 @@ class Encrypter:
 
     @sensitive_variables()
     def inspect_many(self, payloads) -> dict[str, "Decrypted | DecryptionError"]:
-        """inspect() of many payloads at once: each distinct payload mapped to what inspect()
-        returns, or to the DecryptionError it raises; the same results, about four times faster
-        (the audit opens ~30,000 stored values): the MAC by hmac.digest, and the AES of all
-        values under one key through a single ECB context (CBC decryption is each block's ECB
-        decryption XOR the previous ciphertext block), instead of a new cipher per value."""
+        """inspect() of many payloads (the audit opens every stored key at once): each distinct
+        payload mapped to what inspect() returns, or to the DecryptionError it raises (a new
+        one, without the traceback that would keep this frame and its payloads alive)."""
         found: dict = {}
-        opened = [[] for _key in self._keys]  # per key: (payload, fields) its MAC matched
         for payload in payloads:
             if payload in found:
                 continue
             try:
-                fields = _fields(payload)
+                found[payload] = self.inspect(payload)
             except DecryptionError as error:
-                found[payload] = DecryptionError(error.reason)  # no traceback (and its frames)
-                continue
-            signed = (fields["iv"] + fields["value"]).encode("utf-8")
-            for index, key in enumerate(self._keys):
-                if hmac.compare_digest(hmac.digest(key, signed, "sha256").hex(), fields["mac"]):
-                    opened[index].append((payload, fields))
-                    break
-            else:
-                found[payload] = DecryptionError("mac_mismatch")
-        for index, items in enumerate(opened):
-            if not items:
-                continue
-            blocks = Cipher(algorithms.AES(self._keys[index]), modes.ECB()).decryptor()  # noqa: S305
-            for payload, fields in items:
-                try:
-                    found[payload] = _inspected(_cbc_decrypt(blocks.update, fields), index)
-                except DecryptionError as error:
-                    found[payload] = DecryptionError(error.reason)
+                found[payload] = DecryptionError(error.reason)
         return found
 
     # -- the payload ------------------------------------------------------------------------
@@ -187,22 +167,6 @@ def _aes_decrypt(key: bytes, fields: dict) -> bytes:
         return unpadder.update(padded) + unpadder.finalize()
     except ValueError:
         raise DecryptionError("bad_padding") from None
-
-
-def _cbc_decrypt(decrypt_blocks, fields: dict) -> bytes:
-    """_aes_decrypt() through an AES-ECB context's update (shared by many values of one key):
-    the same plaintext, the same errors."""
-    ciphertext = fields["ciphertext"]
-    if not ciphertext or len(ciphertext) % 16:
-        raise DecryptionError("bad_padding")
-    chained = fields["iv_bytes"] + ciphertext[:-16]  # the block before each block
-    padded = (
-        int.from_bytes(decrypt_blocks(ciphertext), "big") ^ int.from_bytes(chained, "big")
-    ).to_bytes(len(ciphertext), "big")
-    pad = padded[-1]
-    if not 1 <= pad <= 16 or padded[-pad:] != bytes((pad,)) * pad:  # PKCS#7, as the unpadder
-        raise DecryptionError("bad_padding")
-    return padded[:-pad]
 
 
 def _inspected(plaintext: bytes, key_index: int) -> Decrypted:
