@@ -273,7 +273,8 @@ def parallel_allowed() -> bool:
 
 # Threads of a parallel run, this one included: each has a connection of its own, so one
 # thread's query runs on the server while another decrypts or parses (the GIL is released while
-# a query waits). Three measured best on 2 cores (bench/README.md, "Audit at scale, third round").
+# a query waits). 2, 3 and 4 measured alike on the shared 2-core machine; 3 keeps the long
+# query, the Python work and one more query going at once (bench/README.md, third round).
 PARALLEL_THREADS = 3
 
 
@@ -284,17 +285,17 @@ def run_all(row_limit: int | None = None, count_all: bool = False) -> list[Outco
 
     Where parallel_allowed(), the checks (and the shared reads registered by warm_in_run) are
     taken from one queue by PARALLEL_THREADS threads, each on its own connection: the
-    server-bound ones (one long query, e.g. AUD-CUS-001 over a million calls) first. The
-    outcomes are the same, in the same order."""
+    server-bound ones (one long query, e.g. AUD-CUS-001 over a million calls) first, then the
+    warm_in_run reads. The outcomes are the same, in the same order."""
     checks = all_checks()
     with audit_run():
         if not parallel_allowed():
             return [run_check(check, row_limit, count_all) for check in checks]
         work: queue.SimpleQueue = queue.SimpleQueue()
-        for check in sorted(checks, key=lambda c: not c.server_bound):
-            work.put(check)
-        for compute in _WARM:
-            work.put(compute)
+        # the long queries first, then the measures' reads (queries too), then the rest
+        server = [check for check in checks if check.server_bound]
+        for item in [*server, *_WARM, *(check for check in checks if not check.server_bound)]:
+            work.put(item)
         done: dict[str, Outcome] = {}
         failed: list[BaseException] = []
         language = translation.get_language()
