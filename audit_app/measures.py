@@ -13,7 +13,6 @@ from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import branch_staffing
 from audit_app.checks.common import active_integrations, number_rows
-from audit_app.registry import shared, warm_in_run
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -43,7 +42,18 @@ def _percent(numerator: float, denominator: float) -> float:
 def compute() -> dict[str, Measure]:
     """The measures by key; three queries whatever the data size."""
     # 1. Companies: with an active integration, a phone number, a live branch.
-    companies = company_coverage()
+    companies = Company.objects.annotate(
+        has_integration=Exists(
+            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
+        ),
+        has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
+        has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
+    ).aggregate(
+        total=Count("pk"),
+        with_integration=Count("pk", filter=Q(has_integration=True)),
+        with_number=Count("pk", filter=Q(has_number=True)),
+        with_branch=Count("pk", filter=Q(has_branch=True)),
+    )
     total = companies["total"]
 
     # 2. Numbers the gateway can match AND book on, per live company (decided in Python, on
@@ -55,7 +65,7 @@ def compute() -> dict[str, Measure]:
             and row.branch__name is not None  # a branch that exists
             and row.branch__deleted_at is None
             and row.branch__company_id == row.company_id
-            and row.problem is None
+            and row.problem is None  # number_problem(), computed with the row
         ):
             routable.add(row.company_id)
 
@@ -79,30 +89,6 @@ def compute() -> dict[str, Measure]:
         "staff_per_branch": (staff, branches, staff_percent if branches else 0.0),
     }
     return {key: _measure(key, *figures[key]) for key in TEXTS}
-
-
-def company_coverage() -> dict[str, int]:
-    """The live companies, and those with an active integration, a phone number, a live branch
-    (one query); once per audit run, started by run_all beside the checks (warm_in_run)."""
-    return shared("company-coverage", _company_coverage)
-
-
-def _company_coverage() -> dict[str, int]:
-    return Company.objects.annotate(
-        has_integration=Exists(
-            active_integrations(Integration.objects.filter(company=OuterRef("pk")))
-        ),
-        has_number=Exists(PhoneNumber.objects.filter(company=OuterRef("pk"))),
-        has_branch=Exists(Branch.objects.filter(company=OuterRef("pk"))),
-    ).aggregate(
-        total=Count("pk"),
-        with_integration=Count("pk", filter=Q(has_integration=True)),
-        with_number=Count("pk", filter=Q(has_number=True)),
-        with_branch=Count("pk", filter=Q(has_branch=True)),
-    )
-
-
-warm_in_run(company_coverage)
 
 
 # Each measure's label and what it counts, by key (the order of the tiles).

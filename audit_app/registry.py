@@ -242,17 +242,6 @@ def shared(key, compute: Callable):
     return entry.get(compute)
 
 
-# Shared reads that are not a check's (the measures'): run_all starts them beside the checks.
-_WARM: list[Callable] = []
-
-
-def warm_in_run(compute: Callable) -> Callable:
-    """Register a shared read (a function that calls shared()) for run_all to start beside the
-    checks when it runs them in parallel; without parallelism it is made where first used."""
-    _WARM.append(compute)
-    return compute
-
-
 def run_check(check: Check, row_limit: int | None = None, count_all: bool = False) -> Outcome:
     try:
         return check.run(row_limit, count_all)
@@ -283,19 +272,16 @@ def run_all(row_limit: int | None = None, count_all: bool = False) -> list[Outco
     many (Outcome.partial): the paged checks, and with ``count_all`` every check (but the
     inventory); None keeps every row of every check (snapshots, exports).
 
-    Where parallel_allowed(), the checks (and the shared reads registered by warm_in_run) are
-    taken from one queue by PARALLEL_THREADS threads, each on its own connection: the
-    server-bound ones (one long query, e.g. AUD-CUS-001 over a million calls) first, then the
-    warm_in_run reads. The outcomes are the same, in the same order."""
+    Where parallel_allowed(), the checks are taken from one queue by PARALLEL_THREADS threads,
+    each on its own connection: the server-bound ones (one long query, e.g. AUD-CUS-001 over a
+    million calls) first. The outcomes are the same, in the same order."""
     checks = all_checks()
     with audit_run():
         if not parallel_allowed():
             return [run_check(check, row_limit, count_all) for check in checks]
         work: queue.SimpleQueue = queue.SimpleQueue()
-        # the long queries first, then the measures' reads (queries too), then the rest
-        server = [check for check in checks if check.server_bound]
-        for item in [*server, *_WARM, *(check for check in checks if not check.server_bound)]:
-            work.put(item)
+        for check in sorted(checks, key=lambda c: not c.server_bound):  # the long queries first
+            work.put(check)
         done: dict[str, Outcome] = {}
         failed: list[BaseException] = []
         language = translation.get_language()
@@ -317,7 +303,7 @@ def run_all(row_limit: int | None = None, count_all: bool = False) -> list[Outco
 
 
 def _work(work, done, failed, limits: tuple, language, own_connection: bool) -> None:
-    """Take checks (or shared reads) from ``work`` until it is empty."""
+    """Take checks from ``work`` until it is empty."""
     try:
         with translation.override(language):  # the active language is per thread
             while not failed:
@@ -325,10 +311,7 @@ def _work(work, done, failed, limits: tuple, language, own_connection: bool) -> 
                     item = work.get_nowait()
                 except queue.Empty:
                     return
-                if isinstance(item, Check):
-                    done[item.id] = run_check(item, *limits)
-                else:
-                    item()
+                done[item.id] = run_check(item, *limits)
     except BaseException as error:  # raised in the caller's thread
         failed.append(error)
     finally:
