@@ -302,9 +302,9 @@ AUDIT_SPARSE_ROWS = 10
 AUDIT_DASHBOARD_LIVE_ROWS = 100_000
 try:
     AUDIT_MIN_STAFF_PER_BRANCH = int(_env.number("AUDIT_MIN_STAFF_PER_BRANCH", 2))
-    # The audit runs its server-bound checks (one long query each) on a second database
-    # connection while the others decrypt and parse (MySQL/MariaDB, outside a transaction;
-    # audit_app.registry.run_all).
+    # The audit runs its checks in three threads, each on its own database connection, so one
+    # thread's queries run while another decrypts and parses (MySQL/MariaDB, outside a
+    # transaction; audit_app.registry.run_all).
     AUDIT_PARALLEL_QUERIES = _env.boolean("AUDIT_PARALLEL_QUERIES", default=True)
 except ConfigError as error:
     fail(BASE_DIR, error)

@@ -12,7 +12,7 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import branch_staffing
-from audit_app.checks.common import FAILED_TEST, active_integrations, number_problem, number_rows
+from audit_app.checks.common import FAILED_TEST, active_integrations, number_rows
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -64,13 +64,13 @@ def compute() -> dict[str, Measure]:
     routable = set()
     for row in number_rows():
         if (
-            row["company__name"] is not None  # a company that exists (and is live)
-            and row["branch__name"] is not None  # a branch that exists
-            and row["branch__deleted_at"] is None
-            and row["branch__company_id"] == row["company_id"]
-            and number_problem(row["number"], row["number_normalized"]) is None
+            row.company__name is not None  # a company that exists (and is live)
+            and row.branch__name is not None  # a branch that exists
+            and row.branch__deleted_at is None
+            and row.branch__company_id == row.company_id
+            and row.problem is None  # number_problem(), computed with the row
         ):
-            routable.add(row["company_id"])
+            routable.add(row.company_id)
 
     # 3. Live staff on live branches of live companies (AUD-BRN-002's counts, same run).
     staffing = branch_staffing()

@@ -170,7 +170,7 @@ def collect() -> list[Family]:
     started = time.monotonic()
     families = [
         *_measure_families(),
-        *_check_families(run_all(row_limit=0)),
+        *_check_families(run_all(row_limit=0, count_all=True)),
         *_snapshot_families(),
         *_integration_families(),
     ]

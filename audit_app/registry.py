@@ -8,8 +8,9 @@ read this one registry.
 """
 
 import contextvars
-from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
+import queue
+import threading
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -121,24 +122,47 @@ class Check:
     server_bound: bool = False
 
     def find(self) -> list[Affected]:
-        raise NotImplementedError
+        """Every affected row, in the check's order. A check implements find() or each()."""
+        return list(self.each())
+
+    def each(self) -> Iterator[Affected]:
+        """The affected rows one by one, in find()'s order: a check that yields them lets an
+        audit count them without keeping them all (run(row_limit, count_all=True))."""
+        return iter(self.find())
 
     def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
         """The number of affected rows and rows [offset, offset + limit) in find()'s order."""
-        rows = list(self.find())
-        return len(rows), rows[offset : offset + limit]
+        return _count_and_keep(self.each(), offset, limit)
 
     def severity_of(self, row: Affected) -> Severity:
         """The severity of one affected row; the inventory rates each table by its class."""
         return self.severity
 
-    def run(self, row_limit: int | None = None) -> Outcome:
+    @property
+    def rates_rows(self) -> bool:
+        """Whether each row has its own severity (the inventory): all its rows are kept."""
+        return type(self).severity_of is not Check.severity_of
+
+    def run(self, row_limit: int | None = None, count_all: bool = False) -> Outcome:
         """All affected rows; a paged check run with ``row_limit``: the count and the first
-        ``row_limit`` rows only (the others on demand, via count_and_page())."""
-        if self.paged and row_limit is not None:
+        ``row_limit`` rows only (the others on demand, via count_and_page()). ``count_all``:
+        every check run with ``row_limit`` counts its rows and keeps the first ``row_limit``
+        (the audit command's JSON and text, the metrics); the inventory keeps every row."""
+        if row_limit is not None and (self.paged or (count_all and not self.rates_rows)):
             total, rows = self.count_and_page(max(0, row_limit))
             return Outcome(check=self, rows=rows, total=total)
-        return Outcome(check=self, rows=list(self.find()))
+        return Outcome(check=self, rows=list(self.each()))
+
+
+def _count_and_keep(rows: Iterator[Affected], offset: int, limit: int) -> tuple[int, list]:
+    """How many ``rows`` there are, and rows [offset, offset + limit) of them; the others are
+    counted and dropped as they come."""
+    kept, total, end = [], 0, offset + limit
+    for row in rows:
+        if offset <= total < end:
+            kept.append(row)
+        total += 1
+    return total, kept
 
 
 class CheckUnavailable(Exception):
@@ -189,36 +213,50 @@ def in_run() -> bool:
     return _RUN.get() is not None
 
 
+class _Shared:
+    """One shared read of a run: computed by the first thread that asks, the others wait."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.done = False
+        self.value = None
+
+    def get(self, compute: Callable):
+        with self.lock:
+            if not self.done:
+                self.value = compute()
+                self.done = True
+        return self.value
+
+
+_SHARED_LOCK = threading.Lock()
+
+
 def shared(key, compute: Callable):
-    """``compute()`` once per audit run (see audit_run()); the result must not be changed."""
+    """``compute()`` once per audit run (see audit_run()); the result must not be changed.
+    Thread-safe: run_all's threads share the run, and a read asked for by two of them at once
+    is made once (the second waits for it)."""
     cache = _RUN.get()
     if cache is None:
         return compute()
-    if key not in cache:
-        cache[key] = compute()
-    return cache[key]
+    with _SHARED_LOCK:
+        entry = cache.get(key)
+        if entry is None:
+            entry = cache[key] = _Shared()
+    return entry.get(compute)
 
 
-def run_check(check: Check, row_limit: int | None = None) -> Outcome:
+def run_check(check: Check, row_limit: int | None = None, count_all: bool = False) -> Outcome:
     try:
-        return check.run(row_limit)
+        return check.run(row_limit, count_all)
     except CheckUnavailable as reason:
         return Outcome(check=check, available=False, unavailable_reason=str(reason))
 
 
-def _in_own_connection(check: Check, row_limit: int | None, language: str | None) -> Outcome:
-    try:
-        # The active language is per thread: the texts in the caller's.
-        with translation.override(language):
-            return run_check(check, row_limit)
-    finally:
-        connections.close_all()  # this thread's connection, not the caller's
-
-
 def parallel_allowed() -> bool:
-    """A server-bound check may run on a second connection only where that connection sees the
-    same data: MySQL/MariaDB (SQLite's file is locked, an in-memory one is private) and outside
-    a transaction (another connection would not see this one's uncommitted rows, as in tests)."""
+    """Other connections may run checks only where they see the same data: MySQL/MariaDB
+    (SQLite's file is locked, an in-memory one is private) and outside a transaction (another
+    connection would not see this one's uncommitted rows, as in tests)."""
     return (
         getattr(settings, "AUDIT_PARALLEL_QUERIES", True)
         and connection.vendor == "mysql"
@@ -226,29 +264,63 @@ def parallel_allowed() -> bool:
     )
 
 
-def run_all(row_limit: int | None = None) -> list[Outcome]:
-    """Every check's outcome. ``row_limit``: paged checks count their rows and load only this
-    many (Outcome.partial); None loads every row of every check (snapshots, exports).
+# Threads of a parallel run, this one included: each has a connection of its own, so one
+# thread's query runs on the server while another decrypts or parses (the GIL is released while
+# a query waits). 2, 3 and 4 measured alike on the shared 2-core machine; 3 keeps the long
+# query, the Python work and one more query going at once (bench/README.md, third round).
+PARALLEL_THREADS = 3
 
-    Server-bound checks (one long query, e.g. AUD-CUS-001 over a million calls) run on a
-    connection of their own while this thread runs the others, whose time is mostly Python
-    (decrypting keys, parsing numbers): on the gateway's size that halves the wall time."""
+
+def run_all(row_limit: int | None = None, count_all: bool = False) -> list[Outcome]:
+    """Every check's outcome. ``row_limit``: checks count all their rows and keep only this
+    many (Outcome.partial): the paged checks, and with ``count_all`` every check (but the
+    inventory); None keeps every row of every check (snapshots, exports).
+
+    Where parallel_allowed(), the checks are taken from one queue by PARALLEL_THREADS threads,
+    each on its own connection: the server-bound ones (one long query, e.g. AUD-CUS-001 over a
+    million calls) first. The outcomes are the same, in the same order."""
     checks = all_checks()
     with audit_run():
         if not parallel_allowed():
-            return [run_check(check, row_limit) for check in checks]
-        apart = [check for check in checks if check.server_bound]
+            return [run_check(check, row_limit, count_all) for check in checks]
+        work: queue.SimpleQueue = queue.SimpleQueue()
+        for check in sorted(checks, key=lambda c: not c.server_bound):  # the long queries first
+            work.put(check)
+        done: dict[str, Outcome] = {}
+        failed: list[BaseException] = []
         language = translation.get_language()
-        with ThreadPoolExecutor(max_workers=max(1, len(apart))) as pool:
-            futures = {
-                check.id: pool.submit(_in_own_connection, check, row_limit, language)
-                for check in apart
-            }
-            done = {
-                check.id: run_check(check, row_limit) for check in checks if check.id not in futures
-            }
-            done.update({check_id: future.result() for check_id, future in futures.items()})
+        threads = [
+            threading.Thread(
+                target=contextvars.copy_context().run,
+                args=(_work, work, done, failed, (row_limit, count_all), language, True),
+            )
+            for _n in range(PARALLEL_THREADS - 1)
+        ]
+        for thread in threads:
+            thread.start()
+        _work(work, done, failed, (row_limit, count_all), language, own_connection=False)
+        for thread in threads:
+            thread.join()
+        if failed:
+            raise failed[0]
     return [done[check.id] for check in checks]
+
+
+def _work(work, done, failed, limits: tuple, language, own_connection: bool) -> None:
+    """Take checks from ``work`` until it is empty."""
+    try:
+        with translation.override(language):  # the active language is per thread
+            while not failed:
+                try:
+                    item = work.get_nowait()
+                except queue.Empty:
+                    return
+                done[item.id] = run_check(item, *limits)
+    except BaseException as error:  # raised in the caller's thread
+        failed.append(error)
+    finally:
+        if own_connection:
+            connections.close_all()  # this thread's connection, not the caller's
 
 
 def _load() -> None:

@@ -2,6 +2,8 @@
 (positive, negative, soft-deleted rows never count), query counts that do not grow, the
 credential checks with the gateway's keys."""
 
+import random
+
 import pytest
 from django.core.management import call_command
 from django.db import connection
@@ -674,6 +676,10 @@ def test_cached_number_rules_agree_with_the_gateways(number, normalized):
 
     assert common.number_problem(number, normalized) == phone.number_problem(number, normalized)
     assert common.to_e164(number) == phone.to_e164(number)
+    # number_rows() keeps these with each row, computed once, without the caches
+    e164, problem, row_forms = common.number_facts(number, normalized)
+    assert (e164, problem) == (phone.to_e164(number), phone.number_problem(number, normalized))
+    assert set(row_forms) == phone.routing_forms(number, normalized)
     forms = common.routing_forms(number, normalized)
     assert forms == phone.routing_forms(number, normalized)
     forms.add("+1")  # the caller's own set: the cache is untouched
@@ -704,6 +710,13 @@ def test_the_fast_e164_path_agrees_with_parsing():
             e164 = phonenumbers.format_number(example, phonenumbers.PhoneNumberFormat.E164)
             samples += [e164, e164[:-1], e164 + "1", e164 + "12", e164[:-3]]
     samples += ["+49301234567", "+490301234567", "+4930", "+4915112345678", "+41 44 668 18 00"]
+    digits = random.Random(13)  # and numbers of every length the fast shape takes, at random
+    for code in sorted(common._FAST_COUNTRY_CODES):
+        for length in range(4, 14):
+            for _n in range(40):
+                first = str(digits.randint(1, 9))
+                rest = "".join(str(digits.randint(0, 9)) for _d in range(length - 1))
+                samples.append(f"+{code}{first}{rest}")
     common.to_e164.cache_clear()
     assert len(samples) > 100
     for raw in samples:

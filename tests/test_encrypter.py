@@ -292,3 +292,38 @@ def test_fingerprints_are_keyed_by_the_consoles_secret_key(settings):
     first = fingerprint(SECRET)
     settings.SECRET_KEY = "another-secret-key-for-this-test-only-0123456789"
     assert fingerprint(SECRET) != first
+
+
+def test_inspect_many_gives_what_inspect_gives_for_every_payload():
+    """The audit opens every stored key at once: each payload maps to what inspect() returns,
+    or to the error it raises."""
+    current, old = Encrypter(KEY), Encrypter(OLD_KEY)
+    both = Encrypter(KEY, [OLD_KEY])
+    iv_b64, odd_b64 = b64(os.urandom(16)), b64(os.urandom(20))
+    odd_mac = hmac.new(KEY, (iv_b64 + odd_b64).encode(), hashlib.sha256).hexdigest()
+    payloads = [
+        current.encrypt(SECRET), current.encrypt_string(SECRET), old.encrypt(SECRET),
+        old.encrypt_string("x" * 16), current.encrypt_string(""), current.encrypt("é" * 40),
+        Encrypter(os.urandom(32)).encrypt(SECRET),  # no key opens it
+        sealed(b"A" * 15 + b"\x00", pad=False), sealed(b"A" * 14 + b"\x01\x02", pad=False),
+        sealed(b"\x10" * 15 + b"\x11", pad=False), sealed(b"\xff\xfe\xfd"), sealed(b"i:5;"),
+        sealed(b's:9:"abc";'), sealed(b"x" * 32), sealed(b"y" * 31 + b"\x01", pad=False),
+        payload_of({"iv": iv_b64, "value": odd_b64, "mac": odd_mac, "tag": ""}),
+        "not base64!", b64(b"not json"), payload_of({"iv": "AAAA", "value": "", "mac": ""}),
+        current.encrypt(SECRET) + "\n",
+    ]  # fmt: skip
+    many = both.inspect_many(payloads + payloads[:3])  # repeated payloads: opened once
+    assert set(many) == set(payloads)
+    kinds = set()
+    for payload in payloads:
+        try:
+            expected = both.inspect(payload)
+        except DecryptionError as error:
+            assert isinstance(many[payload], DecryptionError)
+            assert many[payload].reason == error.reason
+            kinds.add(error.reason)
+        else:
+            assert many[payload] == expected
+            kinds.add((expected.flavour, expected.key_index))
+    assert {("serialized", 0), ("raw", 0), ("serialized", 1), ("raw", 1)} <= kinds
+    assert {"mac_mismatch", "bad_padding", "not_text", "not_base64", "not_json"} <= kinds

@@ -293,7 +293,7 @@ class NumbersNotInE164(Check):
         found = []
         for row in number_rows():
             # The §3a paths compare number OR phone_number: either in E.164 is found.
-            if not is_e164(row["number"]) and not is_e164(row["phone_number"]):
+            if not is_e164(row.number) and not is_e164(row.phone_number):
                 detail = _("number %(number)s is not in E.164 form (+ and digits only)") % {
                     "number": row["number"]
                 }

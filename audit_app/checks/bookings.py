@@ -42,7 +42,7 @@ class NumbersWithoutBranch(Check):
         return [
             number_row(row, _("branch_id is empty"))
             for row in number_rows()
-            if row["branch_id"] is None
+            if row.branch_id is None
         ]
 
 
@@ -66,13 +66,13 @@ class NumbersWithWrongBranch(Check):
     def find(self) -> list[Affected]:
         found = []
         for row in number_rows():
-            if row["branch_id"] is None:
+            if row.branch_id is None:
                 continue  # AUD-PHN-005
-            if row["branch__name"] is None:
+            if row.branch__name is None:
                 detail = _("branch %(branch)s does not exist") % {"branch": row["branch_id"]}
-            elif row["branch__deleted_at"] is not None:
+            elif row.branch__deleted_at is not None:
                 detail = _("branch %(branch)s is deleted") % {"branch": row["branch__name"]}
-            elif row["branch__company_id"] != row["company_id"]:
+            elif row.branch__company_id != row.company_id:
                 detail = _("branch %(branch)s belongs to another company (%(company)s)") % {
                     "branch": row["branch__name"],
                     "company": row["branch__company__name"],

@@ -8,10 +8,8 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
     company_row,
-    number_problem,
     number_row,
     number_rows,
-    routing_forms,
     to_e164,
 )
 from audit_app.registry import Affected, Category, Check, Severity, register
@@ -81,7 +79,7 @@ class UnmatchableNumbers(Check):
     def find(self) -> list[Affected]:
         found = []
         for row in number_rows():
-            problem = number_problem(row["number"], row["number_normalized"])
+            problem = row.problem
             if problem:
                 detail = PROBLEMS[problem] % {
                     "number": row["number"],
@@ -116,8 +114,8 @@ class DuplicateNumbers(Check):
     def find(self) -> list[Affected]:
         by_form = defaultdict(list)
         for row in number_rows():
-            forms = routing_forms(row["number"], row["number_normalized"])
-            e164 = to_e164(row["number"])
+            forms = set(row.forms)
+            e164 = row.e164
             if e164:
                 forms.add(e164)  # the same line, even if it is not routed in this form yet
             for form in forms:
@@ -128,9 +126,9 @@ class DuplicateNumbers(Check):
             if len(group) < 2:
                 continue
             for row in group:
-                if row["id"] in seen:
+                if row.id in seen:
                     continue
-                seen.add(row["id"])
+                seen.add(row.id)
                 others = ", ".join(
                     f"{o['number']} ({o['company__name'] or '—'})" for o in group if o is not row
                 )
@@ -166,9 +164,9 @@ class InactiveNumbersStillRouting(Check):
     def find(self) -> list[Affected]:
         found = []
         for row in number_rows():
-            if row["is_active"] and row["deleted_at"] is None:
+            if row.is_active and row.deleted_at is None:
                 continue
-            if not routing_forms(row["number"], row["number_normalized"]):
+            if not row.forms:
                 continue  # the gateway cannot match it anyway (AUD-PHN-002)
             marks = []
             if not row["is_active"]:

@@ -11,6 +11,7 @@ import hashlib
 import hmac
 import json
 import os
+import re
 from dataclasses import dataclass
 
 from cryptography.hazmat.primitives import padding
@@ -73,9 +74,22 @@ class Encrypter:
     def inspect(self, payload: str) -> Decrypted:
         """Decrypt whatever flavour is stored and tell which flavour and which key it was."""
         plaintext, key_index = self._decrypt(payload)
-        if php_string.is_serialized_string(plaintext):
-            return Decrypted(php_string.unserialize(plaintext), SERIALIZED, key_index)
-        return Decrypted(_text(plaintext), RAW, key_index)
+        return _inspected(plaintext, key_index)
+
+    @sensitive_variables()
+    def inspect_many(self, payloads) -> dict[str, "Decrypted | DecryptionError"]:
+        """inspect() of many payloads (the audit opens every stored key at once): each distinct
+        payload mapped to what inspect() returns, or to the DecryptionError it raises (a new
+        one, without the traceback that would keep this frame and its payloads alive)."""
+        found: dict = {}
+        for payload in payloads:
+            if payload in found:
+                continue
+            try:
+                found[payload] = self.inspect(payload)
+            except DecryptionError as error:
+                found[payload] = DecryptionError(error.reason)
+        return found
 
     # -- the payload ------------------------------------------------------------------------
 
@@ -106,15 +120,26 @@ def _mac(key: bytes, iv_b64: str, value_b64: str) -> str:
     return hmac.new(key, (iv_b64 + value_b64).encode("utf-8"), hashlib.sha256).hexdigest()
 
 
+# The payload as Laravel (and the console) writes it, parsed without the JSON decoder.
+_LARAVEL_JSON = re.compile(
+    rb'\{"iv":"([A-Za-z0-9+/=]*)","value":"([A-Za-z0-9+/=]*)","mac":"([0-9a-f]*)","tag":""\}'
+)
+
+
 def _fields(payload: str) -> dict:
     try:
         raw = base64.b64decode((payload or "").strip(), validate=True)
     except (binascii.Error, ValueError):
         raise DecryptionError("not_base64") from None
-    try:
-        data = json.loads(raw)
-    except (UnicodeDecodeError, ValueError):
-        raise DecryptionError("not_json") from None
+    shaped = _LARAVEL_JSON.fullmatch(raw)
+    if shaped:  # what json.loads makes of it: no escape can occur in these characters
+        iv, value, mac = (part.decode("ascii") for part in shaped.groups())
+        data = {"iv": iv, "value": value, "mac": mac, "tag": ""}
+    else:
+        try:
+            data = json.loads(raw)
+        except (UnicodeDecodeError, ValueError):
+            raise DecryptionError("not_json") from None
     if not isinstance(data, dict) or not all(
         isinstance(data.get(name), str) for name in ("iv", "value", "mac")
     ):
@@ -142,6 +167,12 @@ def _aes_decrypt(key: bytes, fields: dict) -> bytes:
         return unpadder.update(padded) + unpadder.finalize()
     except ValueError:
         raise DecryptionError("bad_padding") from None
+
+
+def _inspected(plaintext: bytes, key_index: int) -> Decrypted:
+    if php_string.is_serialized_string(plaintext):
+        return Decrypted(php_string.unserialize(plaintext), SERIALIZED, key_index)
+    return Decrypted(_text(plaintext), RAW, key_index)
 
 
 def _text(plaintext: bytes) -> str:

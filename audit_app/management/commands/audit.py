@@ -128,7 +128,7 @@ class Command(BaseCommand):
         # every affected row's key, so --record loads them all.
         # One audit run: the checks, measures and row counts share their reads.
         with audit_run():
-            outcomes = run_all(None if options["record"] else limit)
+            outcomes = run_all(None if options["record"] else limit, count_all=True)
             document = report.build(outcomes, row_limit=limit)
             alerted = self.record(outcomes, notify=options["notify"]) if options["record"] else None
         if options["format"] == "json":
