@@ -171,14 +171,32 @@ def audit(runs: int) -> dict:
     return {"rows": [judged(row, AUDIT_TARGET)]}
 
 
+def ensure_snapshot() -> str | None:
+    """At the gateway's size the dashboard shows the latest audit snapshot (the scheduled
+    audit's): a freshly built database has none yet, so one is recorded first, as the
+    scheduled audit would (console tables only; the gateway's are read)."""
+    import django
+
+    django.setup()
+    from django.core.management import call_command
+
+    from audit_app import snapshots
+
+    if snapshots.latest() is not None:
+        return None
+    call_command("audit", "--record", stdout=open(os.devnull, "w"))  # noqa: SIM115
+    return "no audit snapshot in the database: one recorded first (audit --record)"
+
+
 def dashboard(runs: int) -> dict:
+    note = ensure_snapshot()
     results = fresh_runs("dashboard-once", runs)
     bad = [r["status"] for r in results if r["status"] != 200]
     row = figure(
         "readiness dashboard (GET, rendered)", [r["seconds"] for r in results],
         queries=max(r["queries"] for r in results), status=bad[0] if bad else 200,
     )  # fmt: skip
-    return {"rows": [judged(row, DASHBOARD_TARGET)]}
+    return {"rows": [judged(row, DASHBOARD_TARGET)], "notes": [note] if note else []}
 
 
 # --- every gateway changelist and one change page per model -------------------------------------
