@@ -88,7 +88,7 @@ INSTALLED_APPS = [
     "csp",
     "import_export",
     "django_tasks",
-    "django_tasks_db",
+    "askpro_console.task_results.TaskResultsConfig",  # django_tasks_db, named in German
     "changelog",
     "integrations_app",
     "audit_app",

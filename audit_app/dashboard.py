@@ -12,6 +12,7 @@ from django.contrib.admin.utils import quote
 from django.db import connection
 from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
+from django.utils.text import capfirst
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -97,6 +98,17 @@ class CheckRow:
         return self.outcome.check.category == Category.INVENTORY
 
     @property
+    def tables(self) -> list[tuple[AffectedRow, str, Severity]]:
+        """An inventory check's tables, each with its label and severity: the check's one
+        place on the page (its group), not a second list elsewhere."""
+        if not self.is_inventory:
+            return []
+        severity_of = self.outcome.check.severity_of
+        return [
+            (row, tables_label(row.affected.table), severity_of(row.affected)) for row in self.rows
+        ]
+
+    @property
     def state(self) -> str:
         if not self.outcome.available:
             return "unavailable"
@@ -147,6 +159,12 @@ class Tile:
         if self.percent >= 100:
             return "good"
         return "fair" if self.percent >= 50 else "poor"
+
+
+def tables_label(table: str) -> str:
+    """A gateway table by its model's plural name ("Phone numbers"), an unknown one as it is."""
+    model = MODELS_BY_TABLE.get(table)
+    return capfirst(str(model._meta.verbose_name_plural)) if model is not None else table
 
 
 def _tile(key: str, measure, trend=None) -> Tile:
@@ -367,22 +385,14 @@ def dashboard_data(*, new_since=None) -> dict:
     return {
         "tiles": [_tile(key, measure, trend.trends.get(key)) for key, measure in computed.items()],
         "snapshots": trend,
-        # (table, rows, estimated): on MySQL/MariaDB a big table's size is InnoDB's estimate.
-        "row_counts": [(table, count, table in estimated) for table, count in row_counts.items()],
-        "groups": list(groups.values()),
-        # The inventory lists every empty or sparse table (at most one row per table).
-        "inventory": [
-            {
-                "check": outcome.check,
-                "outcome": outcome,
-                "rows": [
-                    (row, outcome.check.severity_of(row.affected))
-                    for row in affected_rows(outcome.rows, None)
-                ],
-            }
-            for outcome in outcomes
-            if outcome.check.category == Category.INVENTORY
+        # (table, its label, rows, estimated): on MySQL/MariaDB a big table's size is
+        # InnoDB's estimate.
+        "row_counts": [
+            (table, tables_label(table), count, table in estimated)
+            for table, count in row_counts.items()
         ],
+        # The table inventory's checks list their tables in their group (CheckRow.tables).
+        "groups": list(groups.values()),
         "history": history,
         # The snapshot whose counts the page shows (None: the audit ran for this page).
         "from_snapshot": snapshot,

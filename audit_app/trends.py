@@ -83,13 +83,13 @@ class Change:
     def text(self) -> str:
         value = signed(self.points)
         if self.kind == "previous":
-            return _("%(change)s pp since the previous snapshot (%(date)s)") % {
+            return _("%(change)s percentage points since the previous snapshot (%(date)s)") % {
                 "change": value,
                 "date": when(self.since),
             }
         if self.kind == "7d":
-            return _("%(change)s pp in 7 days") % {"change": value}
-        return _("%(change)s pp in 30 days") % {"change": value}
+            return _("%(change)s percentage points in 7 days") % {"change": value}
+        return _("%(change)s percentage points in 30 days") % {"change": value}
 
     @property
     def plain(self) -> str:
@@ -354,9 +354,11 @@ class CheckComparison:
 
 
 def snapshot_choices() -> list[dict]:
-    """The newest snapshots for the select boxes: one query, no measures, no rows."""
+    """The newest snapshots for the select boxes: one query, no measures, no rows; each
+    named by its date and source label, as the dashboard names it ("demo data")."""
+    sources = dict(AuditSnapshot.SOURCES)
     return [
-        {"id": pk, "label": f"{when(taken_at)} ({source})"}
+        {"id": pk, "label": f"{when(taken_at)} ({sources.get(source, source)})"}
         for pk, taken_at, source in AuditSnapshot.objects.order_by("-taken_at", "-id").values_list(
             "id", "taken_at", "source"
         )[:CHOICES_SHOWN]

@@ -76,7 +76,33 @@ SOURCES = {
 }
 LANGUAGES = {"de": _("German"), "en": _("English")}
 
+# companies.industry: a free varchar(50); the values the gateway's onboarding writes.
+INDUSTRIES = {
+    "healthcare": _("Healthcare"),
+    "dental": _("Dental practice"),
+    "veterinary": _("Veterinary practice"),
+    "beauty": _("Beauty and cosmetics"),
+    "wellness": _("Wellness"),
+    "fitness": _("Fitness"),
+    "legal": _("Legal services"),
+    "finance": _("Finance and tax"),
+    "automotive": _("Automotive"),
+    "education": _("Education"),
+    "retail": _("Retail"),
+    "other": pgettext_lazy("industry", "Other"),
+}
+# companies.country: ISO 3166 codes (branches.country holds the country's name as typed).
+COUNTRIES = {"DE": _("Germany"), "AT": _("Austria"), "CH": _("Switzerland")}
+# Where a phone-number import came from (integrations_app_phoneimport.source).
+IMPORT_SOURCES = {
+    "admin": _("Import page"),
+    "import_export": _("Import page"),
+    "command:import_phone_numbers": _("Command import_phone_numbers"),
+}
+
 VALUES: dict[tuple[str, str], Mapping[str, object]] = {
+    ("companies", "industry"): INDUSTRIES,
+    ("companies", "country"): COUNTRIES,
     ("companies", "billing_status"): {
         **ACTIVE,
         "trial": _("Trial"),
@@ -170,6 +196,17 @@ VALUES: dict[tuple[str, str], Mapping[str, object]] = {
     # The console's own: where a fix was applied from, a connection test's provider.
     ("audit_app_fixrecord", "source"): {"dashboard": _("Dashboard"), "command": _("Command")},
     ("integrations_app_connectiontestoutcome", "provider"): PROVIDERS,
+    ("integrations_app_phoneimport", "source"): IMPORT_SOURCES,
+}
+
+# The keys of a JSON column as people read them (integrations.config: integration_kinds.py).
+KEYS: dict[tuple[str, str], Mapping[str, object]] = {
+    ("integrations", "config"): {
+        "event_type_id": _("Event type ID"),
+        "team_slug": _("Team slug"),
+        "team_id": _("Team ID"),
+        "agent_id": _("Agent ID"),
+    },
 }
 
 # Columns the gateway names without a label of their own (secrets the console never shows,
@@ -227,12 +264,14 @@ def local_time(value: datetime.datetime, format_name: str = "DATETIME_FORMAT") -
     return date_format(value, format_name)
 
 
-def readable(value) -> str:
-    """A JSON object or list as text people read (``key: value, key: value``), not a repr."""
+def readable(value, keys: Mapping[str, object] | None = None) -> str:
+    """A JSON object or list as text people read (``key: value, key: value``), not a repr;
+    ``keys``: the labels of the object's keys (KEYS), a key without one as it is."""
     if isinstance(value, Mapping):
         if not value:
             return EMPTY
-        return ", ".join(f"{key}: {_nested(item)}" for key, item in value.items())
+        keys = keys or {}
+        return ", ".join(f"{keys.get(key, key)}: {_nested(item)}" for key, item in value.items())
     if isinstance(value, list | tuple):
         return ", ".join(_nested(item) for item in value) if value else EMPTY
     return shown(value)
@@ -257,7 +296,7 @@ def shown(value, table: str = "", column: str = "") -> str:
     if isinstance(value, datetime.datetime):
         return local_time(value)
     if isinstance(value, Mapping | list | tuple):
-        return readable(value)
+        return readable(value, KEYS.get((table, column)))
     return str(localize(value))
 
 

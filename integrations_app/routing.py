@@ -517,7 +517,18 @@ def _verdict(paths: list[PathResult]) -> tuple[bool, str, set[str]]:
         elif any(p.outcome == NO_BRANCH for p in paths):
             message = _("The number has no branch: every booking on this line fails.")
         else:
-            message = _("A path lands on the default company: the call is filed under company 1.")
+            default = next(
+                (
+                    company_text(p.company_id, p.company_name)
+                    for p in paths
+                    if p.outcome == DEFAULT_COMPANY
+                ),
+                "?",
+            )
+            message = _(
+                "A path lands on the default company %(company)s (RETELL_DEFAULT_COMPANY_ID): "
+                "the call is filed there."
+            ) % {"company": default}
         return False, message, not_definite | _minority(paths)
     if len(companies) > 1:
         return False, _("The paths disagree on the company."), _minority(paths)
@@ -534,8 +545,17 @@ def _first_problem(paths: list[PathResult]) -> tuple[str, PathResult] | None:
     return None
 
 
+def company_text(company_id, name: str) -> str:
+    """A company as people know it: its name; by its id only when it has none (a company
+    that does not exist)."""
+    return name or _("company %(id)s") % {"id": company_id}
+
+
 def _problem_verdict(problem: str, result: PathResult) -> str:
-    company = {"company": result.company_id, "name": result.company_name}
+    company = {
+        "company": result.company_id,
+        "name": company_text(result.company_id, result.company_name),
+    }
     branch = {"branch": result.branch_name or result.branch_id}
     if problem == NO_COMPANY:
         return _("The number has no company: the call is filed under no company.")
@@ -547,7 +567,7 @@ def _problem_verdict(problem: str, result: PathResult) -> str:
     if problem == COMPANY_DELETED:
         return (
             _(
-                "The call lands on company %(company)s %(name)s, which is deleted (soft delete): "
+                "The call lands on %(name)s, a company that is deleted (soft delete): "
                 "nothing works on it."
             )
             % company

@@ -110,7 +110,7 @@ def _retell(encrypter, company) -> KeyUse:
             "Retell key %(problem)s; it would not be used anyway."
         ) % {"problem": problem}
     detail = _("%(code)s · environment variable %(env)s; column %(column)s only displayed") % {
-        "code": "Retell clients", "env": RETELL_ENV, "column": "companies.retell_api_key",
+        "code": _("every Retell client"), "env": RETELL_ENV, "column": "companies.retell_api_key",
     }  # fmt: skip
     return KeyUse(_("Phone calls and the agents on Retell"), effect, PLATFORM_KEY, None, detail)
 

@@ -512,7 +512,7 @@ def test_inventory_empty_and_sparse_by_class(settings):
     sparse = {row.table: row for row in r.outcome("AUD-TBL-002").rows}
     empty = {row.table: row for row in r.outcome("AUD-TBL-001").rows}
     assert "companies" in sparse and "companies" not in empty
-    assert "1 rows" in sparse["companies"].detail
+    assert "1 row (" in sparse["companies"].detail
     assert "branches" not in sparse and "branches" not in empty  # 3 rows: not sparse
     check = get_check("AUD-TBL-002")
     assert check.severity_of(sparse["companies"]) == Severity.CRITICAL

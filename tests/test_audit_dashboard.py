@@ -1,6 +1,7 @@
 """The readiness dashboard: staff only, German by default, the review's figures, fixed queries."""
 
 import re
+from datetime import timedelta
 from io import StringIO
 
 import pytest
@@ -9,7 +10,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils import timezone, translation
 
+from audit_app import snapshots
 from audit_app.registry import CheckUnavailable, all_checks, get_check, run_all
 from integrations_app.models import Branch, Company
 from tests import admin_rows
@@ -68,7 +71,7 @@ def test_dashboard_opens_for_staff_in_german_by_default(admin_client):
         assert f'id="check-{check.id}"' in page
     for severity in ("critical", "warning", "info"):
         assert f'id="severity-{severity}"' in page
-    for section in ("measures", "row-counts", "inventory", "history"):
+    for section in ("measures", "row-counts", "history"):
         assert f'id="{section}"' in page
 
 
@@ -110,7 +113,7 @@ def test_demo_data_shows_the_reviews_figures(admin_client, demo):
     german = admin_client.get(DASHBOARD).text
     assert '<rect width="30.8" height="1">' in german
     # The business tables' row counts, as in the review.
-    counts = {table: rows for table, rows, _estimated in response.context["row_counts"]}
+    counts = {table: rows for table, _label, rows, _estimated in response.context["row_counts"]}
     assert counts["companies"] == 13
     assert counts["integrations"] == 0
     assert counts["phone_numbers"] == 4
@@ -151,15 +154,29 @@ def test_checks_are_grouped_by_severity_with_counts(admin_client, demo):
 def test_the_inventory_is_listed_once_under_its_worst_class(admin_client, demo):
     page = english(admin_client, DASHBOARD).text
     # integrations is business-critical (critical), customer_interactions operations-critical:
-    # the check is listed once, under critical; the inventory below rates each table.
+    # the check is listed once, under critical, and its block rates each table.
     critical = check_block(page, "AUD-TBL-001")
     assert critical in page.split('id="severity-critical"', 1)[1].split('id="severity-warning"')[0]
     assert 'id="check-AUD-TBL-001-' not in page
-    section = page.split('id="inventory"', 1)[1].split('id="history"', 1)[0]
-    assert re.search(r'class="askpro-inventory-critical"><td><code>integrations</code>', section)
+    assert re.search(r'class="askpro-inventory-critical" data-table="integrations"><td>', critical)
     assert re.search(
-        r'class="askpro-inventory-warning"><td><code>customer_interactions</code>', section
+        r'class="askpro-inventory-warning" data-table="customer_interactions"><td>', critical
     )
+
+
+def test_the_table_checks_list_their_tables_in_one_place(admin_client, demo):
+    """The walkthrough found AUD-TBL-001/002 in their severity group and again in a table
+    inventory below: the tables are listed once, in the check's own block."""
+    page = admin_client.get(DASHBOARD).text
+    assert 'id="inventory"' not in page
+    assert "Tabellenübersicht" not in page
+    for check_id in ("AUD-TBL-001", "AUD-TBL-002"):
+        assert page.count(f"<code>{check_id}</code>") == 1, check_id
+    assert page.count('data-table="integrations"') == 1
+    block = check_block(page, "AUD-TBL-001")
+    # The tables by their names, not the database's.
+    assert "<td>Integrationen</td>" in block
+    assert "<code>integrations</code>" not in page
 
 
 def test_a_check_that_cannot_judge_is_shown_as_not_available(admin_client, monkeypatch):
@@ -179,15 +196,65 @@ def test_a_check_that_cannot_judge_is_shown_as_not_available(admin_client, monke
 
 def test_the_table_inventory_names_the_class(admin_client, demo):
     response = english(admin_client, DASHBOARD)
-    inventory = {item["check"].id: item for item in response.context["inventory"]}
-    assert set(inventory) >= {"AUD-TBL-001"}
-    empty = [row for row, _severity in inventory["AUD-TBL-001"]["rows"]]
-    assert any(row.affected.label == "integrations" for row in empty)
-    section = response.text.split('id="inventory"', 1)[1].split('id="history"', 1)[0]
-    assert "integrations" in section
-    integrations_row = next(r for r in empty if r.affected.label == "integrations")
-    assert integrations_row.affected.detail
-    assert integrations_row.affected.detail in section
+    parts = {part.check.id: part for g in response.context["groups"] for part in g.checks}
+    tables = {row.affected.table: row for row, _label, _severity in parts["AUD-TBL-001"].tables}
+    assert "integrations" in tables
+    assert tables["integrations"].affected.detail
+    assert tables["integrations"].affected.detail in check_block(response.text, "AUD-TBL-001")
+
+
+def test_one_sparse_table_row_is_singular(settings):
+    from audit_app.checks.inventory import SparseTables
+
+    settings.AUDIT_SPARSE_ROWS = 10
+    with translation.override("de"):
+        assert SparseTables().describe(1, "geschäftskritisch") == (
+            "geschäftskritisch: 1 Zeile (weniger als 10)"
+        )
+        assert SparseTables().describe(2, "geschäftskritisch") == (
+            "geschäftskritisch: 2 Zeilen (weniger als 10)"
+        )
+    with translation.override("en"):
+        assert SparseTables().describe(1, "business-critical") == (
+            "business-critical: 1 row (fewer than 10)"
+        )
+
+
+def test_the_business_tables_are_named_by_their_labels(admin_client, demo):
+    page = admin_client.get(DASHBOARD).text
+    counts = page.split('id="row-counts"', 1)[1].split('id="checks"', 1)[0]
+    for label in ("Firmen", "Filialen", "Telefonnummern", "Integrationen"):
+        assert f"<td>{label}</td>" in counts
+    assert "<code>phone_numbers</code>" not in counts
+    assert "companies</" not in counts
+
+
+def test_trends_say_percentage_points(admin_client, demo):
+    snapshots.record(taken_at=timezone.now() - timedelta(days=1))
+    german = admin_client.get(DASHBOARD).text
+    assert "Prozentpunkte seit dem vorigen Snapshot" in german
+    assert " Pp " not in german
+    assert "percentage points since the previous snapshot" in english(admin_client, DASHBOARD).text
+
+
+def test_the_compare_page_names_the_source_as_the_dashboard_does(admin_client):
+    snapshots.record(source="demo", taken_at=timezone.now() - timedelta(days=1))
+    snapshots.record(source="demo")
+    dashboard = admin_client.get(DASHBOARD).text
+    compare = admin_client.get(reverse("admin:audit_app_compare")).text
+    assert "(Demodaten)." in dashboard
+    assert "(Demodaten)</option>" in compare
+    assert "(demo)" not in compare
+
+
+def test_the_links_at_the_top_are_items_of_their_own(admin_client):
+    page = admin_client.get(DASHBOARD).text
+    links = page.split('id="dashboard-links"', 1)[1].split("</ul>", 1)[0]
+    assert links.count("<li") == 3
+    assert 'href="#history"' in links and 'id="export-all"' in links
+    assert 'id="reconcile-link"' in links
+    summary = page.split('class="askpro-summary-line"', 1)[1].split("</p>", 1)[0]
+    assert "<a " not in summary
 
 
 def measure_queries(client) -> int:

@@ -116,7 +116,7 @@ def test_the_dashboard_charts_a_month_of_snapshots_and_the_live_value(admin_clie
     seven = next(s for s in reversed(made) if s.taken_at <= timezone.now() - timedelta(days=7))
     assert changes["7d"] == f"{live - seven.measures['phone_coverage']['percent']:.1f}"
     assert changes["30d"] == f"{live - 10.0:.1f}"
-    assert "\u221253,5 pp" in block or "\u221253,5 Pp" in block
+    assert "\u221253,5 Prozentpunkte" in block
 
 
 def test_the_chart_keeps_the_newest_points_only(admin_client, settings):

@@ -196,3 +196,36 @@ def test_the_test_button_returns_to_the_company_page(fake, admin_client, praxis)
     # A "next" that leaves the console is not followed: the integration's page instead.
     response = admin_client.post(url, {"next": "https://example.org/"}, **EN)
     assert response.url == admin_url(calcom)
+
+
+@pytest.mark.parametrize(
+    ("headers", "texts", "wrong"),
+    [
+        (
+            DE,
+            ("2</strong> Filialen", "1</strong> Telefonnummer<", "1</strong> Mitarbeiter<"),
+            "1</strong> Telefonnummern",
+        ),
+        (
+            EN,
+            ("2</strong> branches", "1</strong> phone number<", "1</strong> staff member<"),
+            "1</strong> phone numbers",
+        ),
+    ],
+)
+def test_the_counts_are_singular_for_one(admin_client, praxis, headers, texts, wrong):
+    company, _calcom = praxis
+    rows = hub(admin_client.get(admin_url(company), **headers).content.decode())
+    rows = rows[rows.index('id="company-rows"') :]
+    for text in texts:
+        assert text in rows, text
+    assert wrong not in rows
+
+
+def test_the_key_panel_names_the_retell_clients_in_german(admin_client, praxis):
+    company, _calcom = praxis
+    page = admin_client.get(admin_url(company), **DE).content.decode()
+    assert "Retell clients" not in page
+    assert "jeder Retell-Client · Umgebungsvariable RETELLAI_API_KEY" in page
+    english = admin_client.get(admin_url(company), **EN).content.decode()
+    assert "every Retell client · environment variable RETELLAI_API_KEY" in english

@@ -141,7 +141,8 @@ def test_key_like_provider_texts_are_scrubbed_before_they_are_stored(fake, logs,
 
 def test_redaction_leaves_ordinary_provider_text_alone():
     for text in (
-        "Cal.com answered 404 for /v2/teams/900/event-types: check the provider's base URL",
+        "Cal.com answered 404 for /v2/teams/900/event-types: check the base URL in the "
+        "environment variable CALCOM_API_BASE_URL",
         "event type 4711 not found; agent agent_test_0001 is unknown",
         "Retell answered 404: agent oBeDLoLOeuAbiuaMFXRtDOLriTJ5tSxD not found for this key",
     ):

@@ -573,3 +573,21 @@ def test_a_number_another_writer_changed_after_the_check_stops_the_import(world,
     assert row.description is None  # the whole transaction, the form's save in it, rolled back
     assert not PhoneNumber.objects.filter(number="+493023125151").exists()
     assert not PhoneImport.objects.exists()
+
+
+def test_the_not_e164_warning_says_empty_for_an_empty_stored_value():
+    """The walkthrough read „gespeichert (normalisiert: „“)“: an empty value reads „leer“."""
+    from django.utils import translation
+
+    from integrations_app.phone_import.unchanged import _not_e164
+
+    row = {"number": "+49 30 23125 104", "number_normalized": None}
+    with translation.override("de"):
+        text = _not_e164(row, "+493023125104")
+        assert "ist als „+49 30 23125 104“ gespeichert (normalisiert: leer)" in text
+        assert "„“" not in text
+        assert "(normalisiert: „+493023125104“)" in _not_e164(
+            {"number": "030 23125104", "number_normalized": "+493023125104"}, "+493023125104"
+        )
+    with translation.override("en"):
+        assert "stored as “+49 30 23125 104” (normalised: empty)" in _not_e164(row, "+4930")

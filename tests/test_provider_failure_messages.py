@@ -41,7 +41,8 @@ def test_an_address_that_does_not_resolve_says_check_the_base_url_and_dns():
         error = failure(client.me)
     assert error.cause == base.ADDRESS
     assert "the address askpro-nowhere.invalid was not found" in error.message
-    assert "base URL" in error.message and "(DNS)" in error.message
+    assert "base URL in the environment variable CALCOM_API_BASE_URL" in error.message
+    assert "(DNS)" in error.message and "in the settings" not in error.message
     assert "ConnectError" not in error.message
 
 
@@ -51,7 +52,10 @@ def test_nobody_listening_says_check_host_port_and_firewall():
         error = failure(client.me)
     assert error.cause == base.ADDRESS
     assert f"connection refused by 127.0.0.1:{port}" in error.message
-    assert "base URL (host and port) and the firewall" in error.message
+    assert (
+        "base URL in the environment variable CALCOM_API_BASE_URL (host and port) and the "
+        "firewall" in error.message
+    )
 
 
 def test_a_timeout_says_check_the_network(fake):
@@ -69,7 +73,12 @@ def test_a_timeout_says_check_the_network(fake):
         (401, base.KEY, "Check the key stored for the integration"),
         (403, base.KEY, "Check the key's permissions at the provider"),
         (500, base.PROVIDER, "check the provider's status page"),
-        (418, base.PROVIDER, "An unexpected answer: check the provider's base URL"),
+        (
+            418,
+            base.PROVIDER,
+            "An unexpected answer: check the base URL in the environment variable "
+            "CALCOM_API_BASE_URL.",
+        ),
     ],
 )
 def test_an_http_failure_names_what_to_check(fake, status, cause, advice):
@@ -87,7 +96,10 @@ def test_an_answer_that_is_not_json_says_check_the_base_url(fake):
     with RetellClient(api_key=fp.RETELL_CANARY) as client:
         error = failure(lambda: client.get_json(f"/get-agent/{fp.AGENT_ID}"))
     assert error.cause == base.PROVIDER
-    assert "not JSON: check that the provider's base URL points to its API" in error.message
+    assert (
+        "not JSON: check that the base URL in the environment variable RETELL_API_BASE_URL "
+        "points to the provider's API" in error.message
+    )
 
 
 def test_the_connection_test_stores_what_to_check(fake, logs, settings):
@@ -97,7 +109,7 @@ def test_the_connection_test_stores_what_to_check(fake, logs, settings):
     assert result.status == "unhealthy"
     # The stable check names stay; the message says what to check.
     assert [check.name for check in result.checks] == ["me"]
-    assert "check the provider's base URL (host and port)" in row.last_error
+    assert "environment variable CALCOM_API_BASE_URL (host and port)" in row.last_error
     fake.calcom.answer(ME_PATH, status=401, json={"status": "error"})
     settings.CALCOM_API_BASE_URL = fake.calcom.url + "/v2"
     result, row = fp.run_connection_test(integration, logs)
@@ -114,4 +126,8 @@ def test_the_advice_is_in_german_too():
     ):
         error = failure(client.me)
     assert f"Verbindung von 127.0.0.1:{port} abgelehnt" in error.message
-    assert "Prüfen Sie die Basis-URL des Anbieters (Host und Port)" in error.message
+    assert (
+        "Prüfen Sie die Basis-URL in der Umgebungsvariablen CALCOM_API_BASE_URL (Host und Port)"
+        in error.message
+    )
+    assert "in den Einstellungen" not in error.message

@@ -202,4 +202,7 @@ def test_wrong_base_url_answers_404_for_me(fake, integration, logs):
         integration, logs
     )  # the fake answers 404 for every unknown path
 
-    assert result.message.startswith("Cal.com answered 404 for /me: check the provider's base URL")
+    assert result.message.startswith(
+        "Cal.com answered 404 for /me: check the base URL in the environment variable "
+        "CALCOM_API_BASE_URL"
+    )

@@ -186,7 +186,8 @@ def test_the_history_shows_labels_readable_json_and_local_times(admin_client, co
     services.save_record(instance=integration, fields=["status", "config"])
     html = page(admin_client, admin_url(integration, "history"))
     assert "Aktiv</del> → <ins>Ausgesetzt" in html
-    assert "<ins>event_type_id: 456, team: a</ins>" in html
+    # The keys the console writes by their labels; another key as it is.
+    assert "<ins>Ereignistyp-ID: 456, team: a</ins>" in html
     assert "{&quot;" not in html and "{'" not in html
     assert '<th scope="row">Konfiguration</th>' in html
     with translation.override("de"):
@@ -383,3 +384,50 @@ def test_an_interactions_title_names_its_type_and_its_local_day(company):
         assert str(interaction) == "Anruf 15.01.2026"
     with translation.override("en"):
         assert str(interaction).startswith("Phone call ")
+
+
+def test_a_companys_industry_and_country_and_the_config_keys_have_labels(admin_client, company):
+    """The walkthrough read „Branche healthcare“, „Land DE“ and „event_type_id: 4210001, …“."""
+    with operation(source=Source.COMMAND, name="test"):
+        company.industry, company.country = "healthcare", "AT"
+        services.save_record(instance=company, fields=["industry", "country"])
+        services.save_record(
+            instance=Integration(
+                company=company,
+                name="Cal.com",
+                type="calendar",
+                provider="calcom",
+                status="active",
+                config={"event_type_id": 4210001, "team_slug": "praxis", "team_id": None},
+            )
+        )
+    html = page(admin_client, admin_url(company, "history"))
+    assert "<ins>Gesundheitswesen</ins>" in html
+    assert "<del>Deutschland</del> → <ins>Österreich</ins>" in html
+    assert "healthcare" not in html
+    change = Change.objects.filter(table="integrations", action="create").latest("pk")
+    html = page(admin_client, admin_url(change))
+    assert "Ereignistyp-ID: 4210001, Team-Slug: praxis, Team-ID: —" in html
+    assert "event_type_id" not in html
+    with translation.override("en"):
+        assert labels.shown("DE", "companies", "country") == "Germany"
+        assert labels.shown("beauty", "companies", "industry") == "Beauty and cosmetics"
+        assert labels.shown("bakery", "companies", "industry") == "bakery"  # not declared
+
+
+def test_the_import_records_name_their_source(admin_client):
+    from integrations_app.models import PhoneImport
+
+    PhoneImport.objects.create(file_name="numbers.csv", checksum="0" * 64, outcome="imported")
+    PhoneImport.objects.create(
+        file_name="cli.csv",
+        checksum="1" * 64,
+        outcome="imported",
+        source="command:import_phone_numbers",
+    )
+    html = page(admin_client, changelist_url(PhoneImport))
+    rows = cells(html)
+    assert "Importseite" in rows and "Befehl import_phone_numbers" in rows
+    assert "admin" not in rows
+    record = PhoneImport.objects.get(file_name="numbers.csv")
+    assert "Importseite" in page(admin_client, admin_url(record))

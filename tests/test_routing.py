@@ -117,6 +117,9 @@ def test_match_via_number_normalized_only_is_found_by_call_inbound_alone(world):
         assert found[key].steps[-1].rows[0].company_name == "Standardfirma"
     assert not route.agree
     assert route.disagreeing == {"call_started", "call_ended"}
+    assert "landet bei der Standardfirma Standardfirma (RETELL_DEFAULT_COMPANY_ID)" in str(
+        route.verdict
+    )
 
 
 def test_match_via_number_normalized_without_plus(world):
@@ -265,7 +268,7 @@ def test_a_number_of_a_soft_deleted_company_is_not_definite(world, english):
     assert all(p.problems == ["company_deleted"] for p in route.paths)
     assert not route.agree and route.disagreeing == set(routing.PATHS)
     assert str(route.verdict) == (
-        f"The call lands on company {gone.pk} Alte Praxis, which is deleted (soft delete): "
+        "The call lands on Alte Praxis, a company that is deleted (soft delete): "
         "nothing works on it."
     )
 
@@ -281,7 +284,7 @@ def test_an_agent_registered_to_a_deleted_company_is_not_definite(world, english
         assert landing(found[key]) == ("routed", gone.pk, None)
         assert found[key].problems == ["company_deleted"] and not found[key].definite
     assert not route.agree and route.disagreeing == {"call_started", "call_ended"}
-    assert "which is deleted (soft delete)" in str(route.verdict)
+    assert "a company that is deleted (soft delete)" in str(route.verdict)
 
 
 def test_an_agent_of_the_same_deleted_company_still_is_not_definite(world, english):
@@ -411,7 +414,7 @@ def test_command_exits_1_on_a_deleted_company_or_branch(world, english):
     number(world["praxis"], E164, world["mitte"])
     code, out = run(E164, "--agent", "agent_alt")
     assert code == 1
-    assert "which is deleted (soft delete)" in out and "All paths agree." not in out
+    assert "a company that is deleted (soft delete)" in out and "All paths agree." not in out
     code, out = run(E164, "--agent", "agent_unknown")
     assert code == 0
     closed = r.branch(world["praxis"], "Geschlossen", deleted_at=GONE)
@@ -491,7 +494,7 @@ def test_page_shows_a_deleted_company_in_red(admin_client, world):
     html = html.content.decode()
     assert "askpro-route-verdict askpro-route-disagree" in html
     assert "All paths agree." not in html
-    assert f"company {gone.pk} Alte Praxis, which is deleted (soft delete)" in html
+    assert "lands on Alte Praxis, a company that is deleted (soft delete)" in html
     assert "the company is deleted (soft delete)" in html
 
 
@@ -541,3 +544,16 @@ def test_page_query_count_is_fixed(admin_client, world, django_assert_max_num_qu
 
 
 PAGE_QUERIES = 4  # session, user, numbers, agent (the default company only when needed)
+
+
+def test_page_names_companies_by_their_names_not_their_ids(admin_client, world):
+    """The walkthrough read „Firma 2 Salon Haarmonie“ and „… oder bei Firma 1 landet“."""
+    number(world["praxis"], E164, world["mitte"])
+    html = admin_client.get(reverse(PAGE), {"number": E164}).content.decode()
+    content = html.split('id="content-main"', 1)[1]
+    praxis = world["praxis"]
+    assert f"Firma {praxis.pk} {praxis.name}" not in content
+    assert f"Firma {praxis.pk}" not in content
+    assert praxis.name in content
+    assert "Firma 1" not in content
+    assert "bei der Standardfirma (RETELL_DEFAULT_COMPANY_ID) landet" in content

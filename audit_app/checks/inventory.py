@@ -11,7 +11,7 @@ of tables. The console's own tables are left out.
 from django.conf import settings
 from django.db import connection
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit_app.registry import Affected, Category, Check, Severity, in_run, register, shared
 from integrations_app.models import GATEWAY_MODELS
@@ -228,7 +228,11 @@ class SparseTables(_InventoryCheck):
         return 0 < count < settings.AUDIT_SPARSE_ROWS
 
     def describe(self, count: int, label) -> str:
-        return _("%(class)s: %(count)d rows (fewer than %(threshold)d)") % {
+        return ngettext(
+            "%(class)s: %(count)d row (fewer than %(threshold)d)",
+            "%(class)s: %(count)d rows (fewer than %(threshold)d)",
+            count,
+        ) % {
             "class": label,
             "count": count,
             "threshold": settings.AUDIT_SPARSE_ROWS,

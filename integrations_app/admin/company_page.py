@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from django.urls import reverse
 from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import pgettext_lazy
+from django.utils.translation import npgettext, pgettext_lazy
 
 from integrations_app import roles
 from integrations_app.admin.credential_forms import stored_key_state
@@ -162,22 +162,28 @@ def integrations(company, user) -> tuple[list[IntegrationLine], list[SetUpLine]]
     return lines, missing
 
 
+# What the counts count, singular and plural ("1 phone number", "2 phone numbers").
+COUNTED = (
+    (Branch, "branch_count", lambda n: npgettext("count", "branch", "branches", n)),
+    (
+        PhoneNumber,
+        "phone_number_count",
+        lambda n: npgettext("count", "phone number", "phone numbers", n),
+    ),
+    (Staff, "staff_count", lambda n: npgettext("count", "staff member", "staff members", n)),
+)
+
+
 def counts(company) -> list[CountLink]:
     """Branches, numbers and staff: the counts the company row carries, each linked to its
     list filtered for the company (no query)."""
     query = urlencode({"company__id__exact": company.pk})
-    return [
-        CountLink(
-            str(model._meta.verbose_name_plural),
-            getattr(company, attribute, 0) or 0,
-            reverse(f"admin:integrations_app_{model._meta.model_name}_changelist") + "?" + query,
-        )
-        for model, attribute in (
-            (Branch, "branch_count"),
-            (PhoneNumber, "phone_number_count"),
-            (Staff, "staff_count"),
-        )
-    ]
+    lines = []
+    for model, attribute, label in COUNTED:
+        count = getattr(company, attribute, 0) or 0
+        url = reverse(f"admin:integrations_app_{model._meta.model_name}_changelist")
+        lines.append(CountLink(label(count), count, f"{url}?{query}"))
+    return lines
 
 
 def context(request, company) -> dict:

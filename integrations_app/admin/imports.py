@@ -13,13 +13,15 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations_app.admin.base import ViewOnly
 from integrations_app.admin.history import change_rows
+from integrations_app.admin.labelled import LabelledValues
 from integrations_app.models import PhoneImport, PhoneNumber
 
 ROWS_PER_PAGE = 100
 
 
 @admin.register(PhoneImport)
-class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
+class PhoneImportAdmin(LabelledValues, ViewOnly, admin.ModelAdmin):
+    # LabelledValues: the source by its label (labels.IMPORT_SOURCES), in the list and filter.
     list_display = (
         "imported_at",
         "file_name",
@@ -40,7 +42,7 @@ class PhoneImportAdmin(ViewOnly, admin.ModelAdmin):
     fields = (
         "imported_at",
         "imported_by",
-        "source",
+        "source_label",
         "file_name",
         "checksum",
         "region",

@@ -12,7 +12,9 @@ empty (empty keeps the database's value), the number one the row claims.
 """
 
 from django.utils.translation import gettext as _
+from django.utils.translation import pgettext
 
+from integrations_app.labels import quoted
 from integrations_app.phone import ROUTING_COLUMNS
 from integrations_app.phone_import.columns import parse_boolean, parse_type
 from integrations_app.phone_import.errors import RowError
@@ -88,12 +90,17 @@ def as_unchanged(result, row: dict, column) -> None:
     result.primary_given = False  # it sets nothing: other rows' primary numbers are checked
 
 
+def _stored(value) -> str:
+    """A stored routing value in quotation marks, or "empty" for none (not „“)."""
+    return quoted(value) if value else pgettext("stored value", "empty")
+
+
 def _not_e164(row: dict, e164: str | None) -> str:
     return _(
-        "The number is stored as “%(number)s” (normalised: “%(normalized)s”), not as %(e164)s "
+        "The number is stored as %(number)s (normalised: %(normalized)s), not as %(e164)s "
         "in every routing column: the import leaves it as it is."
     ) % {
-        "number": row["number"] or "",
-        "normalized": row["number_normalized"] or "",
+        "number": _stored(row["number"]),
+        "normalized": _stored(row["number_normalized"]),
         "e164": e164 or "",
     }

@@ -132,9 +132,17 @@ class ProviderError(Exception):
         super().__init__(message)
 
 
-def transport_error(provider: str, host: str, timeout: float, error: Exception) -> ProviderError:
-    """The ProviderError for a call that got no HTTP answer: what failed and what to check."""
-    values = {"provider": provider, "host": host, "seconds": seconds_text(timeout)}
+def transport_error(
+    provider: str, host: str, timeout: float, error: Exception, setting: str
+) -> ProviderError:
+    """The ProviderError for a call that got no HTTP answer: what failed and what to check
+    (``setting``: the environment variable of the provider's base URL, settings.py)."""
+    values = {
+        "provider": provider,
+        "host": host,
+        "seconds": seconds_text(timeout),
+        "setting": setting,
+    }
     if isinstance(error, httpx.TimeoutException):
         return ProviderError(
             _(
@@ -148,44 +156,48 @@ def transport_error(provider: str, host: str, timeout: float, error: Exception) 
     if isinstance(error, httpx.ConnectError) and any(w in text for w in _DNS_WORDS):
         message = _(
             "%(provider)s could not be reached (the address %(host)s was not found): check the "
-            "provider's base URL in the settings and the server's name resolution (DNS)"
+            "base URL in the environment variable %(setting)s and the server's name "
+            "resolution (DNS)"
         )
         cause = ADDRESS
     elif isinstance(error, httpx.ConnectError) and any(w in text for w in _REFUSED_WORDS):
         message = _(
             "%(provider)s could not be reached (connection refused by %(host)s): check the "
-            "provider's base URL (host and port) and the firewall"
+            "base URL in the environment variable %(setting)s (host and port) and the firewall"
         )
         cause = ADDRESS
     elif any(w in text for w in _TLS_WORDS):
         message = _(
             "%(provider)s could not be reached (the secure connection to %(host)s failed): "
-            "check the provider's base URL and any proxy between the console and the provider"
+            "check the base URL in the environment variable %(setting)s and any proxy between "
+            "the console and the provider"
         )
         cause = NETWORK
     elif isinstance(error, httpx.NetworkError | httpx.ProxyError | httpx.UnsupportedProtocol):
         message = _(
             "%(provider)s could not be reached (%(error)s at %(host)s): check the network "
-            "connection (firewall, proxy) and the provider's base URL"
+            "connection (firewall, proxy) and the base URL in the environment variable "
+            "%(setting)s"
         )
         cause = NETWORK
     else:
         message = _(
-            "%(provider)s gave no valid answer (%(error)s): check the provider's base URL; if "
-            "it is right, the provider has a problem"
+            "%(provider)s gave no valid answer (%(error)s): check the base URL in the "
+            "environment variable %(setting)s; if it is right, the provider has a problem"
         )
         cause = PROVIDER
     # Only the exception's type is shown: its text may quote the request.
     return ProviderError(message % {**values, "error": type(error).__name__}, cause=cause)
 
 
-def not_json_error(provider: str, status: int) -> ProviderError:
+def not_json_error(provider: str, status: int, setting: str) -> ProviderError:
     return ProviderError(
         _(
             "%(provider)s answered %(status)s, but the answer is not JSON: check that the "
-            "provider's base URL points to its API (not a web page or a proxy's page)"
+            "base URL in the environment variable %(setting)s points to the provider's API "
+            "(not a web page or a proxy's page)"
         )
-        % {"provider": provider, "status": status},
+        % {"provider": provider, "status": status, "setting": setting},
         status=status,
         cause=PROVIDER,
     )
@@ -312,6 +324,9 @@ class ProviderClient:
     """
 
     provider = ""  # the name shown in messages, e.g. "Cal.com"
+    # The environment variable of the provider's base URL (askpro_console/settings.py), named
+    # where a failure asks to check the address.
+    base_url_setting = ""
 
     def __init_subclass__(cls, **kwargs):
         super().__init_subclass__(**kwargs)
@@ -375,12 +390,11 @@ class ProviderClient:
         try:
             return response.json()
         except ValueError:
-            raise not_json_error(self.provider, status) from None
+            raise not_json_error(self.provider, status, self.base_url_setting) from None
 
     def _transport_error(self, error: Exception) -> ProviderError:
-        return transport_error(
-            self.provider, self._client.base_url.netloc.decode("ascii"), self.timeout, error
-        )
+        host = self._client.base_url.netloc.decode("ascii")
+        return transport_error(self.provider, host, self.timeout, error, self.base_url_setting)
 
     def _status_error(
         self, status: int, path: str, response: httpx.Response, not_found: str | None
@@ -394,7 +408,12 @@ class ProviderClient:
     def _status_message(
         self, status: int, path: str, response: httpx.Response, not_found: str | None
     ) -> str:
-        values = {"provider": self.provider, "status": status, "path": path}
+        values = {
+            "provider": self.provider,
+            "status": status,
+            "path": path,
+            "setting": self.base_url_setting,
+        }
         check = ""
         if status == 401:
             message = _("%(provider)s answered 401: the API key was refused") % values
@@ -409,7 +428,11 @@ class ProviderClient:
             message = _("%(provider)s answered 404: %(reason)s") % {**values, "reason": not_found}
         elif status == 404:
             message = (
-                _("%(provider)s answered 404 for %(path)s: check the provider's base URL") % values
+                _(
+                    "%(provider)s answered 404 for %(path)s: check the base URL in the "
+                    "environment variable %(setting)s"
+                )
+                % values
             )
         elif status == 429:
             message = _("%(provider)s answered 429: too many requests, try again later") % values
@@ -420,12 +443,21 @@ class ProviderClient:
             check = _("Try again later; if it persists, check the provider's status page.")
         elif 300 <= status < 400:
             message = (
-                _("%(provider)s answered %(status)s (a redirect): check the provider's base URL")
+                _(
+                    "%(provider)s answered %(status)s (a redirect): check the base URL in the "
+                    "environment variable %(setting)s"
+                )
                 % values
             )
         else:
             message = _("%(provider)s answered %(status)s") % values
-            check = _("An unexpected answer: check the provider's base URL.")
+            check = (
+                _(
+                    "An unexpected answer: check the base URL in the environment variable "
+                    "%(setting)s."
+                )
+                % values
+            )
         excerpt = self._excerpt(response)
         if excerpt:
             message = _("%(message)s (the provider says: %(excerpt)s)") % {

@@ -31,6 +31,7 @@ _LIST_KEYS = {"status", "data", "pagination"}
 
 class CalcomClient(ProviderClient):
     provider = PROVIDER
+    base_url_setting = "CALCOM_API_BASE_URL"
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout: float | None = None):
         super().__init__(

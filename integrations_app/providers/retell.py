@@ -78,6 +78,7 @@ def bind_request(number: str, agent_id: str) -> dict:
 
 class RetellClient(ProviderClient):
     provider = PROVIDER
+    base_url_setting = "RETELL_API_BASE_URL"
 
     def __init__(self, *, api_key: str, base_url: str | None = None, timeout: float | None = None):
         super().__init__(
@@ -173,7 +174,9 @@ class RetellClient(ProviderClient):
         try:
             return response.json()
         except ValueError:
-            raise not_json_error(self.provider, response.status_code) from None
+            raise not_json_error(
+                self.provider, response.status_code, self.base_url_setting
+            ) from None
 
 
 def _page_of(answer) -> tuple[list, str | None, bool]:
