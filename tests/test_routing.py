@@ -9,6 +9,7 @@ import pytest
 from django.contrib.auth.models import Permission
 from django.core.management import CommandError, call_command
 from django.urls import reverse
+from django.utils import translation
 
 from integrations_app import routing
 from integrations_app.models import PhoneNumber, RetellAgent
@@ -107,7 +108,8 @@ def test_match_via_number_normalized_only_is_found_by_call_inbound_alone(world):
     """`number` not E.164: call_inbound finds it, the agent-first paths (plain equality with
     `number`/`phone_number`) do not and land on company 1 (§3a)."""
     row = number(world["praxis"], NATIONAL, world["mitte"], normalized=E164, phone_number=None)
-    route = routing.explain(E164)
+    with translation.override("de"):  # the verdict is said in the language active here
+        route = routing.explain(E164)
     found = paths(route)
     assert [x.id for x in found["call_inbound"].steps[1].rows] == [row.pk]
     assert landing(found["call_inbound"]) == ("routed", world["praxis"].pk, world["mitte"].pk)
