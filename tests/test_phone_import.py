@@ -192,7 +192,7 @@ def test_every_error_at_once_with_spreadsheet_row_numbers(world):
     assert "belongs to another company" in messages[(8, "Filiale")]
     assert "not a valid phone number" in messages[(9, "Nummer")]
     assert "belongs to another company (Andere AG)" in messages[(11, "Nummer")]
-    assert "use direct or hotline" in messages[(12, "Typ")]
+    assert "use direct/Durchwahl or hotline" in messages[(12, "Typ")]  # columns.TYPE_NAMES
     assert "ja/nein" in messages[(12, "Primär")]
     assert "also row 14" in messages[(13, "Nummer")]
     assert "2 primary numbers" in messages[(15, "Primär")]

@@ -3,6 +3,7 @@
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -72,8 +73,9 @@ def written_boolean(value, language: str | None) -> str:
     return yes if value else no
 
 
-def type_words(language: str | None) -> str:
-    """The accepted words of each type, the user's language's first: "Durchwahl/direct, Hotline"."""
+def type_words(language: str | None) -> list[str]:
+    """The accepted words of each type, the user's language's first: "Durchwahl/direct",
+    "Hotline"."""
     shown = []
     for english, german in TYPE_NAMES.values():
         words = (german, english) if is_german(language) else (english, german)
@@ -81,12 +83,17 @@ def type_words(language: str | None) -> str:
         for word in words:
             distinct.setdefault(word.casefold(), word)  # "Hotline" once, not "Hotline/hotline"
         shown.append("/".join(distinct.values()))
-    return ", ".join(shown)
+    return shown
 
 
-def boolean_words() -> str:
-    """The accepted words for yes and no, in pairs: "1/0, ja/nein, yes/no, true/false"."""
-    return ", ".join(f"{yes}/{no}" for yes, no in BOOLEAN_PAIRS)
+def boolean_words() -> list[str]:
+    """The accepted words for yes and no, in pairs: "1/0", "ja/nein", "yes/no", "true/false"."""
+    return [f"{yes}/{no}" for yes, no in BOOLEAN_PAIRS]
+
+
+def either(words) -> str:
+    """Words as a choice in the user's language: "a, b or c" ("a, b oder c")."""
+    return str(get_text_list(list(words), gettext_lazy("or")))
 
 
 def export_headers(keys, language: str) -> list[str]:
