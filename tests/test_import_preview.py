@@ -225,7 +225,8 @@ def test_an_xlsx_preview_shows_only_the_columns_the_import_reads(admin_client, w
     assert response.context["headers"] == ["company", "number", "description"]
     assert [len(row["cells"]) for row in response.context["rows"]] == [3, 3]
     table = response.content.decode().split('id="import-rows"')[1].split("</table>")[0]
-    assert table.count('<th class="import-cell">') == 3
+    assert table.count('<li class="import-cell">') == 2 * 3  # each row's cells, by header
+    assert table.count('<span class="import-header">description:</span>') == 2
     assert set(statuses(response).values()) == {"new"}, response.context["errors"]
     assert "not read" not in table
     assert by_row(response)[2]["branch"] == "Köln Süd"  # the company's only branch
