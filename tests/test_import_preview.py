@@ -225,7 +225,8 @@ def test_an_xlsx_preview_shows_only_the_columns_the_import_reads(admin_client, w
     assert response.context["headers"] == ["company", "number", "description"]
     assert [len(row["cells"]) for row in response.context["rows"]] == [3, 3]
     table = response.content.decode().split('id="import-rows"')[1].split("</table>")[0]
-    assert table.count('<th class="import-cell">') == 3
+    assert table.count('<li class="import-cell">') == 2 * 3  # each row's cells, by header
+    assert table.count('<span class="import-header">description:</span>') == 2
     assert set(statuses(response).values()) == {"new"}, response.context["errors"]
     assert "not read" not in table
     assert by_row(response)[2]["branch"] == "Köln Süd"  # the company's only branch
@@ -242,3 +243,42 @@ def test_confirm_still_writes_only_what_the_preview_showed(admin_client, world, 
     assert refused.status_code == 200 and not PhoneImport.objects.exists()
     change = by_row(refused)[2]["changes"]
     assert ("description", "anders", "neu") in [(c.field, c.before, c.after) for c in change]
+
+
+@pytest.mark.parametrize(
+    "language, said",
+    [
+        ("de", ["Typ/type (Durchwahl/direct oder Hotline)",
+                "Aktiv/active (1/0, ja/nein, yes/no oder true/false)",
+                "CSV (getrennt durch Semikolon, Komma oder Tabulator; "
+                "UTF-8, UTF-16, UTF-32 oder Windows-1252)"]),
+        ("en", ["type/Typ (direct/Durchwahl or hotline)",
+                "active/Aktiv (1/0, ja/nein, yes/no or true/false)",
+                "CSV (separated by semicolon, comma or tab; UTF-8, UTF-16, UTF-32 or "
+                "Windows-1252)"]),
+    ],
+)  # fmt: skip
+def test_the_upload_page_says_what_the_reader_reads_and_it_does(
+    admin_client,
+    world,  # noqa: F811
+    language,
+    said,
+):
+    page = admin_client.get(reverse(UPLOAD), HTTP_ACCEPT_LANGUAGE=language).content.decode()
+    for text in said:
+        assert text in " ".join(page.split()), text
+    # what the page names is read: tab-separated UTF-16 (Excel's "Unicode text"), the German
+    # words, and the English ones
+    rows = [
+        HEADER_DE,
+        ["Praxis Dr. Lindenberg", "Mitte", "030 23125180", "Hotline", "ja", "nein", ""],
+        ["Praxis Dr. Lindenberg", "Mitte", "030 23125181", "direct", "no", "yes", ""],
+    ]
+    data = csv_bytes(rows, delimiter="\t", encoding="utf-16")
+    response = upload(admin_client, data, name="unicode.txt")
+    assert statuses(response) == {2: "new", 3: "new"}, response.context["errors"]
+    assert confirm(admin_client, response).status_code == 302
+    written = PhoneNumber.objects.order_by("number")
+    assert [(n.type, n.is_primary, n.is_active) for n in written] == [
+        ("hotline", True, False), ("direct", False, True)
+    ]  # fmt: skip

@@ -176,3 +176,23 @@ def test_only_the_end_of_a_number_reads_an_index_from_its_start(admin_client):
     select = scan.split(" FROM ")[0]
     assert select.count(",") == 0 and '"id"' in select.replace("`", '"'), scan
     assert f"LIMIT {number_search.MAX_KEYS + 1}" in scan
+
+
+def test_the_list_shows_the_label_and_a_differing_e164_form_in_the_number_s_cell(
+    admin_client, world
+):
+    """Six columns fit beside the filters at 1280 px (the browser test measures it): the label
+    and number_normalized, when it is not the number, are under the number, not columns."""
+    response = admin_client.get(changelist_url(PhoneNumber), HTTP_ACCEPT_LANGUAGE="de")
+    page = response.content.decode()
+    heads = page.split('id="result_list"')[1].split("</thead>")[0]
+    assert heads.count("<th ") == 7  # the checkbox, number, company, branch, type, active, primary
+    assert "column-label" not in heads and "column-number_normalized" not in heads
+    rows = {
+        row.split("</th>")[0]: row for row in page.split('<th class="field-number_column">')[1:]
+    }
+    sonne = next(row for key, row in rows.items() if SONNE in key)
+    assert '<span class="askpro-number-label">Empfang</span>' in sonne
+    assert "askpro-number-gap" not in sonne  # stored in E.164: nothing more to say
+    stored = next(row for key, row in rows.items() if "+49 89 1234567" in key)
+    assert '<span class="askpro-number-gap">Nummer (E.164): 49891234567</span>' in stored

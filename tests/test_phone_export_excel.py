@@ -18,7 +18,7 @@ from django.utils import timezone, translation
 from changelog.models import Change, Operation
 from integrations_app.models import PhoneImport, PhoneNumber
 from integrations_app.phone_import import import_phone_numbers, preview_phone_numbers
-from integrations_app.phone_import.columns import map_headers
+from integrations_app.phone_import.columns import map_headers, parse_boolean, parse_type
 from tests import audit_rows as r
 from tests.phone_import_files import csv_bytes
 
@@ -61,7 +61,7 @@ def test_german_export_is_semicolons_utf8_with_bom_and_german_headers(admin_clie
     cells = list(csv.reader(io.StringIO(text, newline=""), delimiter=";"))
     assert cells == [
         GERMAN,
-        ["Mühlbach Gärten", "Köln Süd", "'+492214710123", "direct", "0", "1",
+        ["Mühlbach Gärten", "Köln Süd", "'+492214710123", "Durchwahl", "nein", "ja",
          "Laden; „Süd“, 1. OG"],
     ]  # fmt: skip
     assert set(map_headers(cells[0])) == {
@@ -73,6 +73,42 @@ def test_german_export_is_semicolons_utf8_with_bom_and_german_headers(admin_clie
         "active",
         "description",
     }  # fmt: skip the importer knows every German header
+
+
+WORDS = {  # type, primary, active of a hotline that is primary and inactive, and of the default
+    "de": (["Hotline", "ja", "nein"], ["Durchwahl", "nein", "ja"]),
+    "en": (["hotline", "yes", "no"], ["direct", "no", "yes"]),
+}
+
+
+@pytest.mark.parametrize("language", ["de", "en"])
+def test_type_and_flags_are_words_of_the_user_s_language_the_import_reads(admin_client, language):
+    company = r.company("Praxis Worte")
+    branch = r.branch(company, "Mitte")
+    r.number(company, "+493023125301", branch, type="hotline", is_primary=True, is_active=False)
+    r.number(company, "+493023125302", branch)
+    url = reverse(EXPORT)
+    response = admin_client.post(url, {"format": CSV, "resource": "0"},
+                                 HTTP_ACCEPT_LANGUAGE=language)  # fmt: skip
+    # the rows are streamed after the view returned: in the language of the request still
+    with translation.override("en" if language == "de" else "de"):
+        data = b"".join(response.streaming_content)
+    delimiter = ";" if language == "de" else ","
+    cells = list(csv.reader(io.StringIO(data.decode("utf-8-sig")), delimiter=delimiter))
+    assert [row[3:6] for row in cells[1:]] == list(WORDS[language])
+    for kind, primary, active in WORDS[language]:  # each word is one the import reads
+        assert parse_type(kind) in ("hotline", "direct")
+        assert parse_boolean(primary) is not None and parse_boolean(active) is not None
+    plan = preview_phone_numbers(data=data)
+    assert plan.counts == {"new": 0, "update": 0, "unchanged": 2, "error": 0}, plan.errors
+    # the words edited: the import writes exactly that change
+    hotline, _yes, no = WORDS[language][0]
+    cells[2][3], cells[2][5] = hotline, no
+    edited = csv_bytes(cells, delimiter=delimiter, bom=True)
+    result = import_phone_numbers(data=edited, file_name="worte.csv")
+    assert result.written and result.plan.counts["update"] == 1, result.plan.errors
+    changed = PhoneNumber.objects.get(number="+493023125302")
+    assert (changed.type, changed.is_primary, changed.is_active) == ("hotline", False, False)
 
 
 def test_english_export_is_commas_utf8_with_bom_and_english_headers(admin_client, muehlbach):
@@ -285,3 +321,24 @@ def test_a_number_normalised_without_its_plus_exports_in_e164_and_imports_unchan
     plan = preview_phone_numbers(data=data)
     assert plan.counts == {"new": 0, "update": 0, "unchanged": 1, "error": 0}
     assert [(w.row, w.column) for w in plan.iter_warnings()] == [(2, "Nummer")]
+
+
+@pytest.mark.parametrize(
+    "language, choices, said",
+    [
+        ("de", ["CSV (Excel, Semikolon)", "Excel (.xlsx)"], "liest den Apostroph wieder"),
+        ("en", ["CSV (Excel, commas)", "Excel (.xlsx)"], "reads the apostrophe off again"),
+    ],
+)
+def test_the_export_page_names_the_formats_chooses_csv_and_says_why_the_apostrophe(
+    admin_client, language, choices, said
+):
+    response = admin_client.get(reverse(EXPORT), HTTP_ACCEPT_LANGUAGE=language)
+    page = response.content.decode()
+    field = response.context["form"]["format"]
+    assert [label for _value, label in field.field.choices] == choices  # no "---"
+    assert 'value="0" selected' in page  # CSV, the first
+    assert said in page.replace("&#x27;", "'")
+    # the page's default submits a CSV at once
+    data, response = export(admin_client, language, fmt=str(field.value()))
+    assert filename(response).endswith(".csv")

@@ -192,7 +192,7 @@ def test_every_error_at_once_with_spreadsheet_row_numbers(world):
     assert "belongs to another company" in messages[(8, "Filiale")]
     assert "not a valid phone number" in messages[(9, "Nummer")]
     assert "belongs to another company (Andere AG)" in messages[(11, "Nummer")]
-    assert "use direct or hotline" in messages[(12, "Typ")]
+    assert "use direct/Durchwahl or hotline" in messages[(12, "Typ")]  # columns.TYPE_NAMES
     assert "ja/nein" in messages[(12, "Primär")]
     assert "also row 14" in messages[(13, "Nummer")]
     assert "2 primary numbers" in messages[(15, "Primär")]
@@ -395,6 +395,26 @@ def test_error_csv_beside_the_original_rows_with_formulas_neutralised(world):
     for bad in ("=1", "+1", "-1", "@1", "\t1", "\r1"):
         assert neutralise(bad) == "'" + bad
     assert neutralise("030 1") == "030 1" and neutralise(None) == ""
+
+
+def test_error_csv_keeps_every_row_at_its_place_in_the_file(world):
+    data = csv_bytes(
+        [["company", "branch", "number", "description"],
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125170", "gut"],     # 2
+         ["Bäckerei Meier", "", "030 23125171", "Firma falsch"],        # 3 an error
+         [],                                                            # 4 an empty line
+         ["Praxis Dr. Lindenberg", "Mitte", "030 23125172", "gut"],     # 5
+         ["Praxis Dr. Lindenberg", "Mitte", "12", "Nummer falsch"]],    # 6 an error
+    )  # fmt: skip
+    plan = preview_phone_numbers(data=data)
+    assert [(e.row, e.column) for e in plan.errors] == [(3, "company"), (6, "number")]
+    lines = list(csv.reader(io.StringIO(error_csv(plan).decode("utf-8-sig"), newline="")))
+    # line n of the errors CSV is row n of the file, as the preview and the errors name it
+    assert [line[4] if line else "" for line in lines[1:]] == ["2", "3", "", "5", "6"]
+    assert [line[3] for line in lines if line][1:] == [
+        "gut", "Firma falsch", "gut", "Nummer falsch",
+    ]  # fmt: skip
+    assert [line[5] for line in lines if line][1:] == ["", "company", "", "number"]
 
 
 @pytest.mark.parametrize(

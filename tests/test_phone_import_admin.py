@@ -107,14 +107,14 @@ def test_the_errors_download_as_a_neutralised_csv_beside_the_rows(admin_client, 
     text = response.content.decode("utf-8-sig")
     lines = list(csv.reader(io.StringIO(text), delimiter=";"))
     assert lines[0] == [*HEADER_DE, "row", "column", "error"]
-    # every row of the file, those with errors first (nothing was written: the corrected
-    # file is the whole import)
+    # every row of the file, in the file's order (nothing was written: the corrected file is
+    # the whole import; row n of it is row n of the original)
     assert [line[7:9] for line in lines[1:]] == [
-        ["4", "Filiale"], ["5", "Nummer"], ["6", "Firma"], ["2", ""], ["3", ""]
+        ["2", ""], ["3", ""], ["4", "Filiale"], ["5", "Nummer"], ["6", "Firma"]
     ]  # fmt: skip
-    assert lines[2][2] == "12" and lines[2][0] == "Praxis Dr. Lindenberg"
-    assert lines[3][6] == "'@SUM(A1)" and all(line[9] for line in lines[1:4])
-    assert lines[4][6] == "'=HYPERLINK(1)" and not lines[4][9]
+    assert lines[4][2] == "12" and lines[4][0] == "Praxis Dr. Lindenberg"
+    assert lines[5][6] == "'@SUM(A1)" and all(line[9] for line in lines[3:6])
+    assert lines[1][6] == "'=HYPERLINK(1)" and not lines[1][9] and not lines[2][9]
     assert all(not cell.startswith(("=", "+", "-", "@")) for line in lines for cell in line)
 
 
@@ -228,8 +228,9 @@ def test_export_csv_has_the_import_columns_neutralised(admin_client, dangerous):
                                    "'\tTab"}  # fmt: skip
     hyperlink = by_description['\'=HYPERLINK("http://evil.example","x")']
     # E.164 numbers start with "+": they are neutralised too, and read back by the import
+    # type, primary and active as English words the import reads back (columns.py)
     assert hyperlink[:6] == ["Bäckerei Müller & Söhne", "Köln Süd", "'+492214710123", "direct",
-                             "1", "1"]  # fmt: skip
+                             "yes", "yes"]  # fmt: skip
 
 
 def test_export_xlsx_is_neutralised(admin_client, dangerous):

@@ -10,9 +10,11 @@ import re
 import unicodedata
 
 from django.utils import timezone, translation
-from django.utils.translation import pgettext
+from django.utils.html import escape
+from django.utils.translation import gettext, pgettext
+from import_export.forms import ExportForm
 
-from integrations_app.admin.export import StreamingExportMixin
+from integrations_app.admin.export import StreamingExportMixin, csv_delimiter
 from integrations_app.models import Company
 from integrations_app.phone_import.columns import export_headers
 
@@ -79,8 +81,40 @@ def export_filename(params, extension: str, *, selected: bool = False) -> str:
     return "-".join(parts) + "." + extension
 
 
+def format_label(file_format) -> str:
+    """A format as the export page offers it: what the file is for, in the user's language."""
+    if file_format().is_binary():
+        return gettext("Excel (.xlsx)")
+    if csv_delimiter() == ";":
+        return gettext("CSV (Excel, semicolons)")
+    return gettext("CSV (Excel, commas)")
+
+
+class PhoneExportForm(ExportForm):
+    """The library's export form with the formats named for people ("CSV (Excel, semicolons)",
+    not "csv"), the first (CSV) chosen, and why the numbers begin with an apostrophe."""
+
+    def _init_formats(self, formats):
+        super()._init_formats(formats)
+        field = self.fields["format"]
+        field.choices = [(str(i), format_label(f)) for i, f in enumerate(formats)]  # no "---"
+        field.initial = "0"
+        # the library's template prints the help text unescaped ("|safe")
+        field.help_text = escape(
+            gettext(
+                "Cells beginning with +, =, - or @ (every number: '+4930…) are written with an "
+                "apostrophe in front: a spreadsheet then shows them as text and runs no formula, "
+                "and Excel keeps the + of a number. The import reads the apostrophe off again: the "
+                "file can be edited and imported as it is."
+            )
+        )
+
+
 class PhoneExportMixin(StreamingExportMixin):
     """The streamed export (export.py) with a file name that says what it holds."""
+
+    def get_export_form_class(self):
+        return PhoneExportForm
 
     def _do_file_export(self, file_format, request, queryset, export_form=None):
         # on the request, not the admin: one admin object serves every request

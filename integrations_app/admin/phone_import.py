@@ -21,7 +21,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
-from django.utils.translation import gettext
+from django.utils.translation import get_language, gettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -29,6 +29,7 @@ from integrations_app.admin.import_jobs import PhoneImportJobMixin
 from integrations_app.admin.import_template import PhoneImportTemplateMixin
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
 from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
+from integrations_app.phone_import.help import column_words, file_help
 from integrations_app.phone_import.preview import preview_rows, visible_headers
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.service import reason_required_message
@@ -47,13 +48,7 @@ STATUS_LABELS = {
 
 
 class PhoneImportForm(forms.Form):
-    file = forms.FileField(
-        label=_("File"),
-        help_text=_(
-            "CSV (comma or semicolon, UTF-8 or Windows-1252) or Excel (.xlsx); the header is "
-            "the first row."
-        ),
-    )
+    file = forms.FileField(label=_("File"))
     region = forms.CharField(
         label=_("Default region"),
         initial="DE",
@@ -69,6 +64,7 @@ class PhoneImportForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["file"].help_text = file_help()
         if settings.CHANGE_REASON_REQUIRED:
             self.fields["reason"].required = True
             self.fields["reason"].error_messages["required"] = reason_required_message()
@@ -182,6 +178,7 @@ class PhoneImportAdminMixin(PhoneImportTemplateMixin, PhoneImportJobMixin):
             form=form,
             max_rows=settings.PHONE_IMPORT_MAX_ROWS,
             template_urls=self.template_urls(),
+            words=column_words(get_language()),
         )
         return TemplateResponse(request, self.import_upload_template, context)
 

@@ -3,6 +3,7 @@
 import unicodedata
 from dataclasses import dataclass
 
+from django.utils.text import get_text_list
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -40,20 +41,65 @@ REPORT_COLUMNS = (
 )
 _IGNORED = {header for column in REPORT_COLUMNS for header in column.headers}
 
-TRUE_WORDS = {"1", "ja", "yes", "true"}
-FALSE_WORDS = {"0", "nein", "no", "false"}
-# Accepted spellings of the database enum `type` (the value is the key).
-TYPE_WORDS = {
-    "direct": "direct",
-    "durchwahl": "direct",
-    "hotline": "hotline",
+# Yes and no as a file writes them, as (yes, no) pairs: the import reads each word in any case;
+# an export and a template write the German pair (ja/nein) or the English one (yes/no).
+BOOLEAN_PAIRS = (("1", "0"), ("ja", "nein"), ("yes", "no"), ("true", "false"))
+_WRITTEN_BOOLEANS = {"de": BOOLEAN_PAIRS[1], "en": BOOLEAN_PAIRS[2]}
+TRUE_WORDS = {yes for yes, _no in BOOLEAN_PAIRS}
+FALSE_WORDS = {no for _yes, no in BOOLEAN_PAIRS}
+# The database enum `type` (the key) as a file writes it, in English and German: the import reads
+# both words in any case, an export and a template write the one of the user's language.
+TYPE_NAMES = {
+    "direct": ("direct", "Durchwahl"),
+    "hotline": ("hotline", "Hotline"),
 }
+TYPE_WORDS = {word.casefold(): value for value, words in TYPE_NAMES.items() for word in words}
+
+
+def is_german(language: str | None) -> bool:
+    return (language or "").lower().startswith("de")
+
+
+def written_type(value, language: str | None) -> str:
+    """The word a file writes for a type: "Durchwahl" in German, "direct" in English; a value
+    the gateway does not know as it is stored (the import finds it so, unchanged.py)."""
+    words = TYPE_NAMES.get(value)
+    return words[1 if is_german(language) else 0] if words else (value or "")
+
+
+def written_boolean(value, language: str | None) -> str:
+    """The word a file writes for yes or no: "ja"/"nein" in German, "yes"/"no" in English."""
+    yes, no = _WRITTEN_BOOLEANS["de" if is_german(language) else "en"]
+    return yes if value else no
+
+
+def type_words(language: str | None) -> list[str]:
+    """The accepted words of each type, the user's language's first: "Durchwahl/direct",
+    "Hotline"."""
+    shown = []
+    for english, german in TYPE_NAMES.values():
+        words = (german, english) if is_german(language) else (english, german)
+        distinct = {}
+        for word in words:
+            distinct.setdefault(word.casefold(), word)  # "Hotline" once, not "Hotline/hotline"
+        shown.append("/".join(distinct.values()))
+    return shown
+
+
+def boolean_words() -> list[str]:
+    """The accepted words for yes and no, in pairs: "1/0", "ja/nein", "yes/no", "true/false"."""
+    return [f"{yes}/{no}" for yes, no in BOOLEAN_PAIRS]
+
+
+def either(words) -> str:
+    """Words as a choice in the user's language: "a, b or c" ("a, b oder c")."""
+    return str(get_text_list(list(words), gettext_lazy("or")))
 
 
 def export_headers(keys, language: str) -> list[str]:
     """The header an export writes for each column key: German (the second accepted header,
     capitalised: "Primär") when ``language`` is German, else English; the import reads both."""
-    german = (language or "").lower().startswith("de")
+    german = is_german(language)
     return [BY_KEY[k].headers[1].capitalize() if german else BY_KEY[k].headers[0] for k in keys]
 
 
@@ -64,7 +110,7 @@ def accepted_headers() -> str:
 def header_names(language: str) -> list[str]:
     """Every column's header as a template writes it: German ("Firma", "Primär") for a German
     language code, English ("company") for any other."""
-    german = (language or "").lower().startswith("de")
+    german = is_german(language)
     return [c.headers[1].capitalize() if german else c.headers[0] for c in COLUMNS]
 
 

@@ -1,7 +1,8 @@
 """What an import will write, row by row, as a person reads it in the preview.
 
 For each row: the cells of the columns the import reads (not the empty columns an xlsx sheet
-pads its rows with), the number in E.164 as it will be written, the company and branch by
+pads its rows with), each with its header (the page folds them away but for a row with
+errors), the number in E.164 as it will be written, the company and branch by
 name, and for an update each field that changes, before → after. The names come from the
 database as the plan checked it (``ImportPlan.names``, loaded once): no query per row.
 """
@@ -28,6 +29,7 @@ class Change:
 def preview_rows(plan: ImportPlan, results: list[RowResult]) -> list[dict]:
     """The rows of one page of the preview (``results``), ready for the template."""
     positions = plan.table.read_positions
+    headers = visible_headers(plan)
     cells_of = plan.cells(result.row for result in results)
     # A row with errors writes nothing; its number in E.164 is still shown when it is valid.
     numbers = plan.store.numbers(result.row for result in results if result.after is None)
@@ -36,11 +38,13 @@ def preview_rows(plan: ImportPlan, results: list[RowResult]) -> list[dict]:
     for result in results:
         cells = cells_of.get(result.row, [])
         after = result.values()
+        shown = [cells[p] if p < len(cells) else "" for p in positions]
         rows.append(
             {
                 "row": result.row,
                 "status": result.status,
-                "cells": [cells[p] if p < len(cells) else "" for p in positions],
+                "cells": shown,
+                "named_cells": list(zip(headers, shown, strict=True)),  # (header, cell)
                 "number": after["number"] if after else numbers.get(result.row, ""),
                 "company": names.company(after["company_id"]) if after else "",
                 "branch": names.branch(after["branch_id"]) if after else "",

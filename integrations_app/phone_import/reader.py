@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from integrations_app.phone_import import limits
 from integrations_app.phone_import.columns import map_headers
@@ -34,7 +35,13 @@ from integrations_app.phone_import.spool import RowSpool
 from integrations_app.phone_import.text import csv_encoding
 
 _ZIP = b"PK\x03\x04"
-_DELIMITERS = (";", ",", "\t")
+# The separators a CSV's header line is searched for, as the upload page names them.
+DELIMITER_NAMES = {
+    ";": gettext_lazy("semicolon"),
+    ",": gettext_lazy("comma"),
+    "\t": gettext_lazy("tab"),
+}
+_DELIMITERS = tuple(DELIMITER_NAMES)
 EMPTY_ROWS_ALLOWED = 10_000  # beyond twice the row limit
 XLSX_MAX_COLUMNS = WIDTH
 _HEAD = 64 * 1024  # bytes decoded at a time; the header line is within the first of them

@@ -1,8 +1,9 @@
 """The phone-number columns as a django-import-export ``Resource``: export and import.
 
 The same columns as an import file (columns.py), so an export can be edited and imported
-again: company and branch by name, the number in E.164, primary and active as 1/0, the header
-in the user's language (English or German, both read by the import). Every
+again: company and branch by name, the number in E.164, the type, primary and active as words
+of the user's language ("Durchwahl", "ja"/"nein"; "direct", "yes"/"no": the words the import
+reads, columns.py), the header in the user's language too (English or German). Every
 exported cell is neutralised against formula injection (error_report.neutralise), in CSV
 and XLSX alike.
 
@@ -22,7 +23,7 @@ from import_export.results import RowResult as LibraryRowResult
 from integrations_app.models import Branch, Company, PhoneNumber
 from integrations_app.phone import routing_forms, to_e164
 from integrations_app.phone_import import service
-from integrations_app.phone_import.columns import export_headers
+from integrations_app.phone_import.columns import export_headers, written_boolean, written_type
 from integrations_app.phone_import.error_report import neutralise
 from integrations_app.phone_import.errors import ImportFileError
 from integrations_app.phone_import.reader import table_from_rows
@@ -35,10 +36,6 @@ IMPORT_TYPES = {
     UNCHANGED: LibraryRowResult.IMPORT_TYPE_SKIP,
     ERROR: LibraryRowResult.IMPORT_TYPE_INVALID,
 }
-
-
-def _flag(value) -> str:
-    return "1" if value else "0"
 
 
 class PhoneNumberResource(resources.ModelResource):
@@ -55,6 +52,12 @@ class PhoneNumberResource(resources.ModelResource):
         fields = ("company", "branch", "number", "type", "primary", "active", "description")
         export_order = fields
 
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        # The user's language when the export starts: a streamed file's rows are written after
+        # the view has returned, when the request's language may no longer be active.
+        self.language = translation.get_language()
+
     def before_export(self, queryset, **kwargs):
         """Names that the import could not tell apart are exported as ids (two queries)."""
         super().before_export(queryset, **kwargs)
@@ -70,7 +73,7 @@ class PhoneNumberResource(resources.ModelResource):
     def get_export_headers(self, selected_fields=None):
         """The header in the user's language (German: "Firma", "Filiale", …; columns.py)."""
         keys = super().get_export_headers(selected_fields=selected_fields)
-        return export_headers(keys, translation.get_language())
+        return export_headers(keys, self.language)
 
     def dehydrate_company(self, obj) -> str:
         company = obj.company
@@ -93,11 +96,14 @@ class PhoneNumberResource(resources.ModelResource):
         routed = next(iter(routing_forms(None, obj.number_normalized)), None)
         return routed or to_e164(obj.number) or obj.number or obj.number_normalized or ""
 
+    def dehydrate_type(self, obj) -> str:
+        return written_type(obj.type, self.language)
+
     def dehydrate_primary(self, obj) -> str:
-        return _flag(obj.is_primary)
+        return written_boolean(obj.is_primary, self.language)
 
     def dehydrate_active(self, obj) -> str:
-        return _flag(obj.is_active)
+        return written_boolean(obj.is_active, self.language)
 
     def export_field(self, field, instance, **kwargs):
         """Every cell as text a spreadsheet shows and never runs (=, +, -, @, tab, CR)."""

@@ -11,18 +11,19 @@ import io
 
 from openpyxl import Workbook
 
-from integrations_app.phone_import.columns import header_names
+from integrations_app.phone_import.columns import header_names, written_boolean, written_type
 
 FORMATS = ("csv", "xlsx")
 CONTENT_TYPES = {
     "csv": "text/csv; charset=utf-8",
     "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
 }
-# In the order of columns.COLUMNS: company, branch, number, type, primary, active, description.
+# In the order of columns.COLUMNS: company, branch, number, (type, primary, active: the words an
+# export writes), description.
 EXAMPLES = {
-    "de": ["Beispiel GmbH", "Hauptfiliale", "030 23125000", "Durchwahl", "nein", "ja",
+    "de": ["Beispiel GmbH", "Hauptfiliale", "030 23125000",
            "Beispielzeile: durch Ihre Nummern ersetzen"],
-    "en": ["Example Ltd", "Main branch", "030 23125000", "direct", "no", "yes",
+    "en": ["Example Ltd", "Main branch", "030 23125000",
            "Example row: replace it with your numbers"],
 }  # fmt: skip
 
@@ -33,7 +34,10 @@ def language_of(code: str) -> str:
 
 def template_rows(language: str) -> list[list[str]]:
     language = language_of(language)
-    return [header_names(language), EXAMPLES[language]]
+    company, branch, number, description = EXAMPLES[language]
+    words = [written_type("direct", language), written_boolean(False, language),
+             written_boolean(True, language)]  # fmt: skip
+    return [header_names(language), [company, branch, number, *words, description]]
 
 
 def template_file(kind: str, language: str) -> bytes:

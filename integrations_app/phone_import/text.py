@@ -24,6 +24,8 @@ _BOMS = (
     (codecs.BOM_UTF16_LE, "utf-16", "UTF-16"),
     (codecs.BOM_UTF16_BE, "utf-16", "UTF-16"),
 )
+# Without a BOM: UTF-8 if it decodes, else this code page (what Excel saves "CSV" in).
+_CODE_PAGE = ("cp1252", "Windows-1252")
 _HEAD = 4096  # bytes looked at to tell text from binary
 _CHUNK = 64 * 1024
 
@@ -49,8 +51,8 @@ def csv_encoding(data: bytes) -> str:
             )
     elif _decodes(data, "utf-8"):
         encoding = "utf-8"
-    elif _decodes(data, "cp1252"):
-        encoding = "cp1252"
+    elif _decodes(data, _CODE_PAGE[0]):
+        encoding = _CODE_PAGE[0]
     else:
         raise ImportFileError(
             _("The file is neither UTF-8 nor Windows-1252 text: save it as CSV (UTF-8)."),
@@ -62,6 +64,13 @@ def csv_encoding(data: bytes) -> str:
     if len(CONTROL.findall(head)) > max(1, len(head) // 20):
         raise not_a_table()
     return encoding
+
+
+def encodings_read() -> list[str]:
+    """The names of the encodings a CSV is read in: "UTF-8", "UTF-16", "UTF-32", "Windows-1252"
+    (the upload page says so, from here)."""
+    unicode = sorted({"UTF-8", *(name for _bom, _codec, name in _BOMS)}, key=lambda n: int(n[4:]))
+    return [*unicode, _CODE_PAGE[1]]
 
 
 def not_a_table() -> ImportFileError:

@@ -15,11 +15,19 @@ from itertools import islice
 from operator import itemgetter
 
 import phonenumbers
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
 from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits
 from integrations_app.phone_import import lookups
-from integrations_app.phone_import.columns import BY_KEY, parse_boolean, parse_type
+from integrations_app.phone_import.columns import (
+    BY_KEY,
+    boolean_words,
+    either,
+    parse_boolean,
+    parse_type,
+    type_words,
+)
 from integrations_app.phone_import.errors import FORMULA_STARTS, RowError, shown
 from integrations_app.phone_import.reader import Table
 from integrations_app.phone_import.store import RowStore
@@ -507,8 +515,8 @@ def _unquoted(cell: str) -> str:
 
 
 def _yes_no() -> str:
-    return _("use 1/0, ja/nein, yes/no or true/false")
+    return _("use %(words)s") % {"words": either(boolean_words())}
 
 
 def _type_hint() -> str:
-    return _("use direct or hotline")
+    return _("use %(words)s") % {"words": either(type_words(get_language()))}

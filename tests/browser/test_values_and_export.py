@@ -46,7 +46,7 @@ def test_labels_local_times_and_an_export_for_german_excel(browsing):
     b.open("/admin/integrations_app/phonenumber/export/", "export")
     listed = page.locator("#content").inner_text()
     assert "Firma, Filiale, Nummer" in listed and "company" not in listed, listed
-    page.select_option("select[name=format]", index=1)  # CSV, the first format
+    page.select_option("select[name=format]", value="0")  # CSV, the first format (chosen)
     with page.expect_download() as download:
         page.locator("form:has(select[name=format]) [type=submit]").first.click()
     name = download.value.suggested_filename
