@@ -8,6 +8,7 @@ from io import StringIO
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
+from django.db import connection
 from django.urls import reverse
 
 from askpro_console.config import DEMO_GATEWAY_KEY_FILE, Settings
@@ -20,7 +21,11 @@ CAL_KEY = "cal_live_demo_0123456789abcdef"
 
 @pytest.fixture
 def fresh_var(tmp_path, settings, monkeypatch):
-    """A project whose var/ is empty, started as the embedded demo without GATEWAY_APP_KEY."""
+    """A project whose var/ is empty, started as the embedded demo without GATEWAY_APP_KEY.
+    setup_demo prepares the embedded SQLite demo only (it refuses a MariaDB by design), so
+    these run in the SQLite tier; the MariaDB tiers test its refusal (test_setup_demo.py)."""
+    if connection.vendor != "sqlite":
+        pytest.skip("setup_demo prepares the SQLite demo only: runs in the SQLite tier")
     settings.BASE_DIR = tmp_path
     settings.EMBEDDED_DEFAULT = True
     settings.GATEWAY_APP_KEY = ""
