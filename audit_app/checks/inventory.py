@@ -219,8 +219,9 @@ class SparseTables(_InventoryCheck):
     title = gettext_lazy("Parts of the gateway barely used (nearly empty tables)")
     explanation = gettext_lazy(
         "A table with only a handful of entries is a part of the gateway that was hardly used "
-        "or holds test data only. The table below shows how many entries each one has now. "
-        "This is information: what is missing for a company is reported by the other checks."
+        "or holds test data only; calls and bookings depend on it being filled. The table "
+        "below shows how many entries each one has now. This is information: what is missing "
+        "for a company is reported by the other checks."
     )
     detail = gettext_lazy(
         "A table with only a handful of live rows (counted now; soft-deleted rows do not "
