@@ -426,16 +426,19 @@ class FixRecordAdmin(LabelledValues, ViewOnly, admin.ModelAdmin):
                 ),
             )
             return HttpResponseRedirect(reverse("admin:audit_app_dashboard"))
+        applied = _("%(fix)s applied: %(created)s, %(changed)s.") % {
+            "fix": fix.title,
+            "created": rows_created(record.created_count),
+            "changed": rows_changed(record.changed_count),
+        }
+        if fix.leaves_open:
+            # Its check's count does not drop: say so, or it reads as a fix that failed.
+            applied = f"{applied} {fix.leaves_open}"
         messages.success(
             request,
             format_html(
                 '{} <a href="{}">{}</a>',
-                _("%(fix)s applied: %(created)s, %(changed)s.")
-                % {
-                    "fix": fix.title,
-                    "created": rows_created(record.created_count),
-                    "changed": rows_changed(record.changed_count),
-                },
+                applied,
                 reverse("admin:audit_app_fixrecord_change", args=[record.pk]),
                 _("Show the record"),
             ),

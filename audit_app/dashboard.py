@@ -14,7 +14,7 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.formats import number_format
 from django.utils.text import capfirst
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from audit_app import measures as audit_measures
 from audit_app import snapshots
@@ -67,11 +67,13 @@ def admin_change_url(app_model: tuple[str, str] | None, pk) -> str:
 class AffectedRow:
     affected: Affected
     url: str
+    # The row's table by its name for people ("Companies"), never the database's ("companies").
+    table_label: str = ""
 
 
 def affected_rows(rows: list[Affected], limit: int | None = ROWS_SHOWN) -> list[AffectedRow]:
     shown = rows if limit is None else rows[:limit]
-    return [AffectedRow(a, admin_change_url(a.admin, a.pk)) for a in shown]
+    return [AffectedRow(a, admin_change_url(a.admin, a.pk), tables_label(a.table)) for a in shown]
 
 
 @dataclass
@@ -161,10 +163,20 @@ class Tile:
         return "fair" if self.percent >= 50 else "poor"
 
 
+# The providers' lists that audit rows name (no table of the database).
+PROVIDER_TABLES = {
+    "calcom event types": gettext_lazy("Cal.com event types"),
+    "retell.phone_numbers": gettext_lazy("Phone numbers at Retell"),
+}
+
+
 def tables_label(table: str) -> str:
-    """A gateway table by its model's plural name ("Phone numbers"), an unknown one as it is."""
+    """A gateway table by its model's plural name ("Phone numbers"), a provider's list by its
+    name, an unknown one as it is."""
     model = MODELS_BY_TABLE.get(table)
-    return capfirst(str(model._meta.verbose_name_plural)) if model is not None else table
+    if model is not None:
+        return capfirst(str(model._meta.verbose_name_plural))
+    return str(PROVIDER_TABLES.get(table, table))
 
 
 def _tile(key: str, measure, trend=None) -> Tile:

@@ -34,9 +34,9 @@ class Severity(StrEnum):
     @property
     def label(self) -> Promise:
         return {
-            "critical": _("critical"),
-            "warning": _("warning"),
-            "info": _("info"),
+            "critical": _("Critical"),
+            "warning": _("Warning"),
+            "info": _("Info"),
         }[self.value]
 
 
@@ -120,6 +120,10 @@ class Check:
     # Its time is the database server's, not Python's (one long query): run_all may run it on a
     # connection of its own while the other checks decrypt and parse (see run_all()).
     server_bound: bool = False
+    # The id of a check whose rows, once found there, are no new damage when this check finds
+    # them: they got better (a table that was empty and is now nearly empty). The "new since"
+    # comparisons count a row as new only when neither check had it (snapshots.known_keys).
+    improves_on: str = ""
 
     def find(self) -> list[Affected]:
         """Every affected row, in the check's order. A check implements find() or each()."""

@@ -16,7 +16,7 @@ from django.utils import timezone
 
 from audit_app import measures as audit_measures
 from audit_app.models import AuditSnapshot
-from audit_app.registry import Affected, Outcome, audit_run, run_all
+from audit_app.registry import Affected, Outcome, audit_run, get_check, run_all
 
 # What the trend pages read: never the affected rows' keys.
 LIGHT = ("id", "taken_at", "taken_by", "source", "measures", "counts")
@@ -89,6 +89,16 @@ class Delta:
     resolved: set[str] = field(default_factory=set)
 
 
+def known_keys(findings: dict, check_id: str) -> set[str]:
+    """The row keys a snapshot's ``findings`` knew for ``check_id``: its own rows and those of
+    the check it improves on (Check.improves_on), which are no new damage when found here."""
+    keys = set(findings.get(check_id, ()))
+    check = get_check(check_id)
+    if check is not None and check.improves_on:
+        keys |= set(findings.get(check.improves_on, ()))
+    return keys
+
+
 def delta(older: AuditSnapshot | None, newer: AuditSnapshot) -> dict[str, Delta]:
     """Per check: the affected rows in ``newer`` that ``older`` did not have, and the reverse.
 
@@ -99,7 +109,7 @@ def delta(older: AuditSnapshot | None, newer: AuditSnapshot) -> dict[str, Delta]
     old, new = _findings(older), _findings(newer)
     return {
         check_id: Delta(
-            set(new.get(check_id, ())) - set(old.get(check_id, ())),
+            set(new.get(check_id, ())) - known_keys(old, check_id),
             set(old.get(check_id, ())) - set(new.get(check_id, ())),
         )
         for check_id in set(old) | set(new)

@@ -296,15 +296,17 @@ def dashboard_trends(
             continue
         now_keys = live_keys(outcome)
         then_keys = set(latest.findings.get(outcome.check.id, ()))
+        known = snapshots.known_keys(latest.findings, outcome.check.id)
         result.changes[outcome.check.id] = CheckChange(
-            len(now_keys - then_keys), len(then_keys - now_keys), latest.taken_at, latest.pk
+            len(now_keys - known), len(then_keys - now_keys), latest.taken_at, latest.pk
         )
 
     chosen = _new_since_snapshot(new_since, latest)
     if chosen is not None:
         result.new_since = chosen
         result.new_keys = {
-            outcome.check.id: live_keys(outcome) - set(chosen.findings.get(outcome.check.id, ()))
+            outcome.check.id: live_keys(outcome)
+            - snapshots.known_keys(chosen.findings, outcome.check.id)
             for outcome in outcomes
             if _comparable(chosen.counts or {}, outcome)
         }

@@ -36,7 +36,8 @@ def test_a_failed_test_is_a_finding_and_no_coverage_until_a_test_passes(fake, lo
         found = check.find()
     assert len(queries) == 1
     assert [row.pk for row in found] == [refused.pk]
-    assert found[0].table == "integrations" and "Praxis Nord" in found[0].label
+    # Named as every integration is named (integration_title), not "Cal.com: Cal.com (...)".
+    assert found[0].table == "integrations" and found[0].label == "Cal.com · Praxis Nord"
     assert "the API key was refused" in found[0].detail and "(tested " in found[0].detail
     fp.assert_no_secret(found[0].label, found[0].detail)
     # The failed one is no coverage; the working and the untested one are.

@@ -280,3 +280,30 @@ def test_a_required_reason_is_asked_for(admin_client, demo, settings):
     admin_client.post(APPLY, {"digest": digest, "reason": "Audit 2026"})
     assert branch_count() == 15
     assert FixRecord.objects.get().operation.reason == "Audit 2026"
+
+
+def test_a_fix_that_leaves_its_findings_open_says_so_before_and_after(admin_client, demo):
+    """The walkthrough applied the Cal.com placeholders ("2 rows created") and AUD-INT-001
+    kept its count, with nothing saying why: the preview and the message say what stays open."""
+    placeholder = "calcom-placeholder"
+    preview_url = reverse("admin:audit_app_fix_preview", args=[placeholder])
+    page = admin_client.get(preview_url, HTTP_ACCEPT_LANGUAGE="en").text
+    note = 'id="fix-leaves-open"'
+    assert note in page
+    assert "the findings stay until a key is entered" in page
+    german = admin_client.get(preview_url).text
+    assert "Was diese Korrektur nicht behebt:" in german and "die Befunde bleiben, bis" in german
+    # A fix that closes its rows says nothing of the kind.
+    assert note not in admin_client.get(PREVIEW, HTTP_ACCEPT_LANGUAGE="en").text
+
+    before = admin_client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").context["groups"]
+    count = {p.check.id: p.outcome.count for g in before for p in g.checks}["AUD-INT-001"]
+    response = admin_client.post(
+        reverse("admin:audit_app_fix_apply", args=[placeholder]),
+        {"digest": preview(placeholder).digest},
+        HTTP_ACCEPT_LANGUAGE="en",
+        follow=True,
+    )
+    page = response.text
+    assert "rows created" in page and "the findings stay until a key is entered" in page
+    assert f'id="check-AUD-INT-001" data-count="{count}"' in page  # as it said

@@ -69,7 +69,7 @@ def test_a_checks_rows_as_csv_in_german(admin_client, companies):
     by_key = {line[4]: line for line in lines[1:]}
     assert len(by_key) == len(lines) - 1 == 2
     bakery, formula = (by_key[str(c.pk)] for c in companies)
-    assert bakery == [CHECK, "kritisch", BRN_TITLE_DE, "companies", str(companies[0].pk),
+    assert bakery == [CHECK, "Kritisch", BRN_TITLE_DE, "companies", str(companies[0].pk),
                       "Bäckerei Müller & Söhne", "keine aktive Filiale"]  # fmt: skip
     # The formula is a text in a spreadsheet: a leading quote, the rest as it was.
     assert formula[5] == "'" + companies[1].name
@@ -80,7 +80,7 @@ def test_a_checks_rows_as_csv_in_english_are_comma_separated(admin_client, compa
     lines = read_csv(admin_client.get(CHECK_CSV, **EN), ",")
     assert lines[0] == HEADERS_EN
     bakery = next(line for line in lines if line[5] == "Bäckerei Müller & Söhne")
-    assert bakery[:4] == [CHECK, "critical", BRN_TITLE_EN, "companies"]
+    assert bakery[:4] == [CHECK, "Critical", BRN_TITLE_EN, "companies"]
     assert bakery[6] == "no live branch"
 
 
@@ -132,7 +132,7 @@ def test_a_check_that_cannot_judge_says_so_in_the_file(admin_client, monkeypatch
 
     monkeypatch.setattr(check, "find", unavailable)
     lines = read_csv(admin_client.get(CHECK_CSV, **EN), ",")
-    assert lines[1:] == [[CHECK, "critical", BRN_TITLE_EN, "", "", "not available",
+    assert lines[1:] == [[CHECK, "Critical", BRN_TITLE_EN, "", "", "not available",
                           "no GATEWAY_APP_KEY"]]  # fmt: skip
 
 

@@ -137,3 +137,101 @@ def test_the_measures_are_named_and_explained_on_the_dashboard(admin_client, dem
     assert "<h3>Firmen, bei denen Anrufer durchkommen und buchen können</h3>" in german
     assert "<h3>Besetzung der Filialen</h3>" in german
     assert "6 Mitarbeitende in 9 aktiven Filialen: durchschnittlich 0,67 je Filiale" in german
+
+
+# --- fixes and affected rows: what a manager reads outside the collapsed detail -----------------
+
+# A gateway column as the database names it ("companies.calcom_api_key").
+TABLE_COLUMN = re.compile(r"\b(?:companies|branches|integrations|phone_numbers|staff)\.\w+")
+
+
+def plain_problems(text: str) -> list[str]:
+    return engineering_tokens(text) + TABLE_COLUMN.findall(text) + re.findall(r"`[^`]*`", text)
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_fix_titles_descriptions_and_what_they_leave_open_speak_plainly(language):
+    """The walkthrough read "eine Zeile in retell_agents an (… Sync-Status „pending“)" beside
+    AUD-AGT-001: a fix says what it does in plain words; the technical account is its detail,
+    shown collapsed on the preview."""
+    from audit_app.fixes.base import all_fixes
+
+    with translation.override(language):
+        for fix in all_fixes():
+            for name in ("title", "description", "leaves_open"):
+                text = str(getattr(fix, name))
+                assert not plain_problems(text), (fix.id, name, plain_problems(text))
+    with translation.override("en"):
+        assert "retell_agents" in str(
+            next(f for f in all_fixes() if f.id == "register-agents").detail
+        )
+
+
+def _row_texts() -> list[tuple[str, int, str]]:
+    """Every translatable text the checks and fixes build affected rows and planned writes
+    from (the _() / ngettext() calls in their modules), but a CheckUnavailable's reason (why a
+    check cannot judge: an instruction to whoever runs the console, like the settings)."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent / "audit_app"
+    texts = []
+    # A check's or fix's own texts: tested above (the detail and hint are the engineers').
+    own = ("title", "explanation", "detail", "hint", "description", "leaves_open")
+    for path in sorted([*root.glob("checks/*.py"), *root.glob("fixes/*.py")]):
+        tree = ast.parse(path.read_text())
+        skipped = {id(n) for r in ast.walk(tree) if isinstance(r, ast.Raise) for n in ast.walk(r)}
+        for cls in (c for c in ast.walk(tree) if isinstance(c, ast.ClassDef)):
+            for statement in cls.body:
+                targets = getattr(statement, "targets", [])
+                if any(getattr(t, "id", "") in own for t in targets):
+                    skipped |= {id(n) for n in ast.walk(statement)}
+        for node in ast.walk(tree):
+            name = getattr(node, "func", None) and getattr(node.func, "id", "")
+            translated = ("_", "ngettext", "gettext_lazy", "ngettext_lazy")
+            if name in translated and id(node) not in skipped:
+                for arg in node.args:
+                    if isinstance(arg, ast.Constant) and isinstance(arg.value, str):
+                        texts.append((path.name, node.lineno, arg.value))
+    return texts
+
+
+@pytest.mark.parametrize("language", ["en", "de"])
+def test_the_row_details_of_checks_and_fixes_name_no_tables_or_columns(language):
+    """AUD-AGT-001's rows read "Agent … ist nicht in retell_agents"; AUD-KEY-*/SEC-* named
+    ``companies.calcom_api_key``: row details name things as the forms do."""
+    texts = _row_texts()
+    assert len(texts) > 40
+    with translation.override(language):
+        for module, line, msgid in texts:
+            if "GATEWAY_APP_KEY" in msgid:
+                continue  # the console's setting, for whoever installs it (no key: no fix)
+            text = translation.gettext(msgid)
+            assert not plain_problems(text), (module, line, text, plain_problems(text))
+
+
+def test_the_row_tables_name_their_tables_for_people(admin_client, demo):
+    """The TABELLE column showed ``companies`` / ``integrations``: it shows Firmen, Integrationen,
+    on the dashboard and on a check's own page; the rows' details are plain as well."""
+    page = admin_client.get(DASHBOARD).text
+    block = re.search(r'id="check-AUD-AGT-001".*?(?=<details class="askpro-check)', page, re.S)
+    assert block, "AUD-AGT-001 has rows on the demo"
+    block = block.group(0)
+    assert '<th scope="col">Tabelle</th>' in block
+    assert '<td class="askpro-row-table">Firmen</td>' in block
+    assert "<code>companies</code>" not in page and "<code>integrations</code>" not in page
+    assert "retell_agents" not in block.split("askpro-tech-detail")[0]
+    assert "ist nicht angemeldet: Das Gateway kennt ihn nicht" in block
+    assert "Meldet jeden Telefon-Agenten" in block  # the fix, in plain words
+    check_page = admin_client.get("/admin/audit_app/fixrecord/check/AUD-AGT-001/").text
+    rows = check_page.split('id="check-rows"', 1)[1].split("</table>")[0]
+    assert '<td class="askpro-row-table">Firmen</td>' in rows and "<code>" not in rows
+    assert "retell_agents" not in rows
+    english = admin_client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").text
+    assert '<td class="askpro-row-table">Companies</td>' in english
+    # The preview keeps the technical account, collapsed.
+    preview = admin_client.get("/admin/audit_app/fixrecord/fix/register-agents/").text
+    detail = re.search(
+        r'<details class="askpro-tech-detail" id="fix-detail">.*?</details>', preview, re.S
+    )
+    assert detail and "retell_agents" in detail.group(0)

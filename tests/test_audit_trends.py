@@ -198,6 +198,27 @@ def test_a_first_snapshot_has_no_since_and_a_bad_filter_lists_all(admin_client):
     assert 'id="new-since-note"' not in page
 
 
+def test_a_table_that_was_empty_and_is_nearly_empty_now_is_no_new_finding(
+    admin_client, english, settings
+):
+    """The walkthrough added one integration: the integrations table left AUD-TBL-001 (empty)
+    for AUD-TBL-002 (nearly empty), which read "1 new" there, as if something had broken."""
+    settings.AUDIT_SPARSE_ROWS = 10
+    company = r.company("Salon GmbH")
+    first = snapshots.record()
+    assert "integrations:None" in first.findings["AUD-TBL-001"]
+    r.integration(company)
+    second = snapshots.record()
+    assert "integrations:None" in second.findings["AUD-TBL-002"]
+    page = admin_client.get(DASHBOARD, HTTP_ACCEPT_LANGUAGE="en").text
+    assert 'data-new="0"' in check_block(page, "AUD-TBL-002")
+    filtered = admin_client.get(f"{DASHBOARD}?new_since={first.pk}").text
+    assert 'data-table="integrations"' not in check_block(filtered, "AUD-TBL-002")
+    changes = snapshots.delta(first, second)
+    assert changes["AUD-TBL-002"].new == set()
+    assert changes["AUD-TBL-001"].resolved == {"integrations:None"}  # it got better
+
+
 # --- "record now" ------------------------------------------------------------------------------
 
 

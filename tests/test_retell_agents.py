@@ -239,6 +239,9 @@ def test_the_demo_data_shows_an_unregistered_agent():
     write_demo_data(build_demo_data())
     rows = get_check("AUD-AGT-001").find()
     assert [(row.label, row.detail) for row in rows] == [
-        ("Praxis Dr. Lindenberg", "agent agent_4b7e2d9c1a6f8e3052d7c9a1 is not in retell_agents")
+        (
+            "Praxis Dr. Lindenberg",
+            "agent agent_4b7e2d9c1a6f8e3052d7c9a1 is not registered: the gateway does not know it",
+        )
     ]
     assert get_fix("register-agents").plan().writes[0].after["company_id"] == 1

@@ -109,7 +109,9 @@ class UnregisteredAgents(Check):
         for pk, entry in sorted(wanted.items(), key=lambda item: (item[1]["name"], item[0])):
             for agent_id in sorted(entry["agents"]):
                 if agent_id not in registered:
-                    detail = _("agent %(agent)s is not in retell_agents") % {"agent": agent_id}
+                    detail = _(
+                        "agent %(agent)s is not registered: the gateway does not know it"
+                    ) % {"agent": agent_id}
                     found.append(_company_affected(pk, entry["name"], detail))
         return found
 
@@ -294,9 +296,9 @@ class NumbersNotInE164(Check):
         for row in number_rows():
             # The §3a paths compare number OR phone_number: either in E.164 is found.
             if not is_e164(row.number) and not is_e164(row.phone_number):
-                detail = _("number %(number)s is not in E.164 form (+ and digits only)") % {
-                    "number": row["number"]
-                }
+                detail = _(
+                    "number %(number)s is not in the international form (+ and digits only)"
+                ) % {"number": row["number"]}
                 found.append(number_row(row, detail))
         return found
 

@@ -40,7 +40,7 @@ class NumbersWithoutBranch(Check):
 
     def find(self) -> list[Affected]:
         return [
-            number_row(row, _("branch_id is empty"))
+            number_row(row, _("no branch assigned"))
             for row in number_rows()
             if row.branch_id is None
         ]
@@ -210,8 +210,12 @@ class StaffWithoutBranch(Check):
         )
         found = []
         for row in rows:
-            if row["branch_name"] is None:
-                detail = _("branch_id %(branch)s names no branch") % {"branch": row["branch_id"]}
+            if row["branch_id"] is None:
+                detail = _("no branch assigned")
+            elif row["branch_name"] is None:
+                detail = _("the assigned branch %(branch)s does not exist") % {
+                    "branch": row["branch_id"]
+                }
             else:
                 detail = _("branch %(branch)s is deleted") % {"branch": row["branch_name"]}
             found.append(

@@ -40,15 +40,20 @@ class CompaniesWithoutNumber(Check):
     def find(self) -> list[Affected]:
         numbers = PhoneNumber.objects.filter(company=OuterRef("pk"))
         rows = Company.objects.filter(~Exists(numbers)).order_by("name", "id").values("id", "name")
-        return [company_row(row, _("no row in phone_numbers")) for row in rows]
+        return [company_row(row, _("no phone number")) for row in rows]
 
 
 PROBLEMS = {
-    "empty": gettext_lazy("number_normalized is empty: the gateway's lookup never matches it"),
-    "not_e164": gettext_lazy("number_normalized %(normalized)s is not in E.164 form"),
+    "empty": gettext_lazy(
+        "the number the gateway looks up is empty: the gateway's lookup never matches it"
+    ),
+    "not_e164": gettext_lazy(
+        "the number the gateway looks up, %(normalized)s, is not in the international form"
+    ),
     "unparsable": gettext_lazy("number %(number)s is not a phone number the gateway can parse"),
     "differs": gettext_lazy(
-        "number_normalized %(normalized)s is not the E.164 form of the number (%(e164)s)"
+        "the number the gateway looks up, %(normalized)s, is not the international form of the "
+        "number (%(e164)s)"
     ),
 }
 
@@ -132,7 +137,7 @@ class DuplicateNumbers(Check):
                 others = ", ".join(
                     f"{o['number']} ({o['company__name'] or '—'})" for o in group if o is not row
                 )
-                detail = _("%(form)s is also the E.164 form of %(others)s") % {
+                detail = _("%(form)s is also the international form of %(others)s") % {
                     "form": form,
                     "others": others,
                 }

@@ -11,6 +11,7 @@ from functools import cache, lru_cache
 
 import phonenumbers
 from django.db.models import Q
+from django.utils.text import capfirst
 
 from audit_app.registry import Affected, shared
 from integrations_app import phone
@@ -110,6 +111,22 @@ def _routing_forms(number: str | None, normalized: str | None) -> frozenset[str]
 def routing_forms(number: str | None, normalized: str | None) -> set[str]:
     """integrations_app.phone.routing_forms, cached (a new set each call: callers add to it)."""
     return set(_routing_forms(number, normalized))
+
+
+def column_named(table: str, column: str, row_table: str = "") -> str:
+    """A gateway column as a row's detail names it for people: its label ("Cal.com API key
+    (encrypted)"), with its table's name when the row is of another table ("API key
+    (Integration)"); never ``companies.calcom_api_key``."""
+    from integrations_app.admin.history import column_label
+    from integrations_app.models import GATEWAY_MODELS
+
+    model = next((m for m in GATEWAY_MODELS if m._meta.db_table == table), None)
+    if model is None:
+        return column.replace("_", " ")
+    label = column_label(model, column)
+    if row_table and row_table != table:
+        return f"{label} ({capfirst(str(model._meta.verbose_name))})"
+    return label
 
 
 APP = "integrations_app"

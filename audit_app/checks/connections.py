@@ -12,9 +12,9 @@ from django.utils.translation import gettext_lazy
 from audit_app.checks.common import FAILED_TEST, INTEGRATION_ADMIN, active_integrations
 from audit_app.checks.credentials import INTEGRATION_OF_LIVE_COMPANY
 from audit_app.registry import Affected, Category, Check, Severity, register
-from integrations_app.integration_kinds import KINDS
 from integrations_app.labels import local_time
 from integrations_app.models import Integration
+from integrations_app.models.integrations import integration_title
 
 
 @register
@@ -51,7 +51,6 @@ class FailedConnectionTests(Check):
         )
         found = []
         for row in rows:
-            kind = KINDS.get(row["provider"] or "")
             company = row["company__name"] or _("no company")
             error = row["last_error"] or _("no message was recorded")
             if row["last_error_at"] is not None:
@@ -61,7 +60,7 @@ class FailedConnectionTests(Check):
                 Affected(
                     table="integrations",
                     pk=row["id"],
-                    label=f"{kind.name if kind else row['name']}: {row['name']} ({company})",
+                    label=integration_title(row["provider"], row["name"], company),
                     detail=error,
                     admin=INTEGRATION_ADMIN,
                 )

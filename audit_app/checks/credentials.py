@@ -16,6 +16,7 @@ from audit_app.checks.common import (
     COMPANY_ADMIN,
     INTEGRATION_ADMIN,
     active_integrations,
+    column_named,
     company_row,
 )
 from audit_app.registry import (
@@ -40,7 +41,6 @@ INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__i
 COMPANY_KEY_COLUMNS = Company.encrypted_columns(SERIALIZED)
 # The integrations columns the gateway reads with decryptString() (raw flavour).
 INTEGRATION_KEY_COLUMNS = Integration.encrypted_columns()
-FLAVOUR_FUNCTIONS = {SERIALIZED: "encrypt()", RAW: "encryptString()"}
 
 
 def gateway_encrypter() -> Encrypter:
@@ -160,10 +160,10 @@ class RejectedIntegrationRows(Check):
         for row in rows:
             problems = []
             if not _is_uuid(row["tenant_id"]):
-                problems.append(_("tenant_id is empty or not a UUID"))
+                problems.append(_("the tenant ID is empty or not valid"))
             if row["provider"] not in Integration.PROVIDERS:
                 problems.append(
-                    _("provider %(provider)r is not one of %(keys)s")
+                    _("the provider %(provider)r is not one of %(keys)s")
                     % {"provider": row["provider"], "keys": ", ".join(Integration.PROVIDERS)}
                 )
             if row["status"] not in Integration.STATUSES:
@@ -261,9 +261,8 @@ def _reading(found, expected: str) -> tuple[str | None, str | None]:
     if isinstance(found, DecryptionError):
         return None, found.message
     if found.flavour != expected:
-        return None, _(
-            "stored with %(stored)s but the gateway reads it as written by %(expected)s"
-        ) % {"stored": FLAVOUR_FUNCTIONS[found.flavour], "expected": FLAVOUR_FUNCTIONS[expected]}
+        # Which functions (encrypt() / encryptString()): the check's detail says it.
+        return None, _("stored in another encryption format than the gateway reads")
     return found.value, None
 
 
@@ -311,7 +310,7 @@ def _unreadable(read, row: dict, table: str, columns, flavour) -> str:
         if row[column]:
             _value, problem = read(row[column], flavour)
             if problem:
-                problems.append(f"{table}.{column}: {problem}")
+                problems.append(f"{column_named(table, column)}: {problem}")
     return "; ".join(problems)
 
 
@@ -366,12 +365,13 @@ class DivergingCompanyKeys(Check):
                 continue  # AUD-KEY-001
             _company, keys = company_keys[row["company_id"]]
             differing = [
-                _("%(column)s holds %(fp)s") % {"column": column, "fp": fingerprint(keys[column])}
+                _("%(column)s holds %(fp)s")
+                % {"column": _named(column, "integrations"), "fp": fingerprint(keys[column])}
                 for column in compared[row["provider"]]
                 if column in keys and keys[column] != value
             ]
             if differing:
-                detail = _("integrations.api_key holds %(fp)s, but %(others)s") % {
+                detail = _("the connection's API key is %(fp)s, but %(others)s") % {
                     "fp": fingerprint(value),
                     "others": ", ".join(str(d) for d in differing),
                 }
@@ -441,7 +441,7 @@ class SharedKeys(Check):
                 )
                 detail = _("key %(fp)s in %(columns)s is also held by %(others)s") % {
                     "fp": fp,
-                    "columns": ", ".join(sorted(columns)),
+                    "columns": ", ".join(sorted(_named(c, "companies") for c in columns)),
                     "others": others,
                 }
                 found.append(
@@ -454,6 +454,12 @@ class SharedKeys(Check):
                     )
                 )
         return found
+
+
+def _named(column: str, row_table: str) -> str:
+    """ "companies.calcom_api_key" (how the checks key a stored value) for people."""
+    table, _dot, name = column.partition(".")
+    return column_named(table, name, row_table)
 
 
 def _hold(holders, value: str, company_id, name: str, column: str) -> None:

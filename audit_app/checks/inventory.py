@@ -208,17 +208,27 @@ class EmptyTables(_InventoryCheck):
 
 @register
 class SparseTables(_InventoryCheck):
+    """Information only: a small table is no damage by itself (a demo or a new gateway has
+    few rows), and what is missing per company is what the other checks report (companies
+    without a number, a branch or a connection). A table that was empty before and is nearly
+    empty now got better: it is no new finding (improves_on)."""
+
     id = "AUD-TBL-002"
+    severity = Severity.INFO
+    improves_on = "AUD-TBL-001"
     title = gettext_lazy("Parts of the gateway barely used (nearly empty tables)")
     explanation = gettext_lazy(
         "A table with only a handful of entries is a part of the gateway that was hardly used "
-        "or holds test data only (the review found 4 phone numbers for 13 companies): calls and"
-        " bookings depend on it being filled."
+        "or holds test data only; calls and bookings depend on it being filled. The table "
+        "below shows how many entries each one has now. This is information: what is missing "
+        "for a company is reported by the other checks."
     )
     detail = gettext_lazy(
-        "A table with only a handful of rows is a part of the gateway that has barely been "
-        "used or only holds test data (the review: 4 phone numbers for 13 companies, 8 staff "
-        "for 9 branches). Rated by the table catalogue like the empty tables."
+        "A table with only a handful of live rows (counted now; soft-deleted rows do not "
+        "count) is a part of the gateway that has barely been used or only holds test data. "
+        "The database review that introduced this check had found 4 phone numbers for 13 "
+        "companies and 8 staff for 9 branches in the production data at that time; the "
+        "numbers below are today's. Information only, whatever the table's class."
     )
     hint = gettext_lazy(
         "Check whether the rows are real data; settings.AUDIT_SPARSE_ROWS sets the threshold."
@@ -226,6 +236,9 @@ class SparseTables(_InventoryCheck):
 
     def matches(self, count: int) -> bool:
         return 0 < count < settings.AUDIT_SPARSE_ROWS
+
+    def severity_of(self, row: Affected) -> Severity:
+        return Severity.INFO
 
     def describe(self, count: int, label) -> str:
         return ngettext(

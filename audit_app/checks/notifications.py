@@ -6,6 +6,7 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
+from integrations_app.labels import CHANNELS
 from integrations_app.models import Company, NotificationTemplate
 
 # (key, channel) of the templates every company needs, as the gateway's workflows look them up.
@@ -13,6 +14,11 @@ REQUIRED_TEMPLATES = (
     ("appointment_confirmation", "email"),
     ("appointment_reminder_24h", "sms"),
 )
+# The required templates for people (a row's detail), not by their keys.
+TEMPLATE_NAMES = {
+    "appointment_confirmation": gettext_lazy("appointment confirmation"),
+    "appointment_reminder_24h": gettext_lazy("reminder 24 hours ahead"),
+}
 
 
 @register
@@ -56,11 +62,11 @@ class MissingTemplates(Check):
         found = []
         for row in rows:
             missing = [
-                f"{key} ({channel})"
+                f"{TEMPLATE_NAMES[key]} ({CHANNELS[channel]})"
                 for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
                 if not row[f"has_{index}"]
             ]
             if missing:
-                detail = _("no active template %(templates)s") % {"templates": ", ".join(missing)}
+                detail = _("no active template: %(templates)s") % {"templates": ", ".join(missing)}
                 found.append(company_row(row, detail))
         return found

@@ -7,10 +7,11 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, company_row
+from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, column_named, company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.crypto.key_like import as_text, secret_paths
+from integrations_app.labels import quoted
 from integrations_app.models import Branch, Company, Integration
 from integrations_app.models.integrations import integration_title
 
@@ -53,8 +54,8 @@ class PlainTextSecretColumns(Check):
             .values("id", "name", *COMPANY_PLAIN_COLUMNS)
         ):
             details = [
-                _("companies.%(column)s holds a key in plain text (%(fp)s)")
-                % {"column": column, "fp": fingerprint(row[column])}
+                _("%(column)s holds a key in plain text (%(fp)s)")
+                % {"column": column_named("companies", column), "fp": fingerprint(row[column])}
                 for column in COMPANY_PLAIN_COLUMNS
                 if row[column]
             ]
@@ -69,8 +70,11 @@ class PlainTextSecretColumns(Check):
                     table="branches",
                     pk=row["id"],
                     label=f"{row['name']} ({row['company__name']})",
-                    detail=_("branches.calcom_api_key holds a key in plain text (%(fp)s)")
-                    % {"fp": fingerprint(row["calcom_api_key"])},
+                    detail=_("%(column)s holds a key in plain text (%(fp)s)")
+                    % {
+                        "column": column_named("branches", "calcom_api_key"),
+                        "fp": fingerprint(row["calcom_api_key"]),
+                    },
                     admin=BRANCH_ADMIN,
                 )
             )
@@ -117,8 +121,12 @@ class KeysInIntegrationJson(Check):
                     if value in (None, "", {}, []):
                         continue  # a secret's name with nothing in it exposes nothing
                     hits.append(
-                        _("integrations.%(path)s holds a key-like value (%(fp)s)")
-                        % {"path": path, "fp": fingerprint(as_text(value))}
+                        _("a key-like value under %(entry)s in %(column)s (%(fp)s)")
+                        % {
+                            "column": column_named("integrations", column),
+                            "entry": quoted(path.partition(".")[2] or path),
+                            "fp": fingerprint(as_text(value)),
+                        }
                     )
             if hits:
                 company = row["company__name"] or _("no company")

@@ -24,9 +24,13 @@ class RegisterAgents(Fix):
     check_id = "AUD-AGT-001"
     title = gettext_lazy("Register missing Retell agents for their companies")
     description = gettext_lazy(
-        "Creates a retell_agents row (named by the agent id, sync status pending) for each agent "
-        "id that exactly one company expects and no company has registered yet, so the gateway "
-        "files that agent's calls under that company."
+        "Registers each phone agent that exactly one company expects and no company has "
+        "registered yet for that company (named by its agent number, waiting for its first "
+        "synchronisation), so the gateway files that agent's calls under that company."
+    )
+    detail = gettext_lazy(
+        "Creates a retell_agents row per agent_id: name = agent_id, company_id, is_active and "
+        "active true, sync_status pending."
     )
 
     def plan(self) -> Plan:

@@ -90,6 +90,13 @@ class Fix:
     check_id: str = ""
     title: Promise | str = ""
     description: Promise | str = ""  # what it writes, in one or two sentences
+    # What it does NOT resolve, when its check's finding stays after it is applied (e.g. it
+    # creates inactive placeholders): shown on the preview and in the message after applying,
+    # so an unchanged count does not read as a failed fix. "" when the fix resolves its rows.
+    leaves_open: Promise | str = ""
+    # The technical account (the gateway's tables, columns, requests) for engineers: shown
+    # collapsed on the preview, like a check's detail; the description stays in plain words.
+    detail: Promise | str = ""
     needs_encrypter: bool = False
     # Its writes are each for one company (PlannedWrite.company_id) and write() reads only
     # plan.writes: the preview lets the user leave companies out (Plan.only).

@@ -79,9 +79,12 @@ class SyncCalcomServices(Fix):
         "Reads from Cal.com now the event types of the companies whose last comparison found "
         "something to write (the others are not read), creates a service for each event type "
         "without one, switches on the services the gateway's sync switched off although their "
-        "event type exists, and writes Cal.com's name and duration where they differ "
-        "(sync status 'synced', last Cal.com sync now). Services under another company are "
-        "only listed."
+        "event type exists, and writes Cal.com's name and duration where they differ, marked "
+        "as synchronised now. Services under another company are only listed."
+    )
+    detail = gettext_lazy(
+        "Writes services rows as the gateway's Cal.com import does: sync_status 'synced' and "
+        "last_calcom_sync now on each row it creates or changes."
     )
 
     def plan(self) -> Plan:

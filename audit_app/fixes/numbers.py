@@ -68,8 +68,13 @@ def unambiguous_e164(raw: str, country: str | None) -> tuple[str | None, str | N
 class NormalizeNumbers(Fix):
     id = "normalize-numbers"
     check_id = "AUD-PHN-002"
-    title = gettext_lazy("Store phone numbers in the E.164 form the gateway matches")
+    title = gettext_lazy("Store phone numbers in the international form the gateway matches")
     description = gettext_lazy(
+        "Writes each number in its international form (+49 …) into every field the gateway "
+        "reads it from, where the number reads unambiguously and no other number has that "
+        "form already."
+    )
+    detail = gettext_lazy(
         "Writes the E.164 form of each number into number, number_normalized and phone_number "
         "where the number reads unambiguously and no other row has that form already."
     )

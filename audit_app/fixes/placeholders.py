@@ -50,6 +50,10 @@ def new_integration(values: dict) -> Integration:
 class PlaceholderFix(Fix):
     kind: Kind
     per_company = True
+    leaves_open = gettext_lazy(
+        "It only creates inactive placeholders: the findings stay until a key is entered in "
+        "the integration form and the integration is activated."
+    )
 
     def plan(self) -> Plan:
         plan = Plan(fix=self)

@@ -63,6 +63,11 @@ class BindRetellNumber(Fix):
     permission = BIND_RETELL_NUMBER
     title = gettext_lazy("Bind numbers to the company's agent in Retell")
     description = gettext_lazy(
+        "Asks Retell, one number at a time, to answer the number's calls with the company's "
+        "registered agent alone. This changes Retell, not the database; the history records "
+        "which agent Retell used before and after."
+    )
+    detail = gettext_lazy(
         "Sends Retell one request per number: PATCH /update-phone-number/{number} with "
         "inbound_agents = the company's registered agent alone (weight 1). Changes Retell, not "
         "the database; recorded in the history with Retell's binding before and after."

@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.debug import sensitive_variables
 
+from audit_app.checks.common import column_named
 from audit_app.fixes.base import Fix, Plan, PlannedWrite, register_fix
 from audit_app.fixes.common import APP
 from audit_app.fixes.placeholders import new_integration, provider_rows
@@ -41,6 +42,13 @@ def _plain(value) -> str:
     return (value or "").strip()
 
 
+# Where a key is stored already (the keys of _plan_company's ``stored``): (table, column).
+_STORED_IN = {
+    "integration api_key": ("integrations", "api_key"),
+    "companies.calcom_api_key": ("companies", "calcom_api_key"),
+}
+
+
 class _Conflict(Exception):
     pass
 
@@ -52,6 +60,13 @@ class MovePlaintextSecrets(Fix):
     needs_encrypter = True
     title = gettext_lazy("Move plain-text keys into the encrypted columns")
     description = gettext_lazy(
+        "Moves a Cal.com key stored readable in a company's or a branch's data into the "
+        "company's Cal.com connection and its encrypted key field, and a signing secret for "
+        "Cal.com's notifications into the connection's secret, then deletes the readable "
+        "copies. Bookings are then synchronised with the platform's key: replace the exposed "
+        "key at Cal.com."
+    )
+    detail = gettext_lazy(
         "Moves a Cal.com key found in companies.calcom_v2_api_key or branches.calcom_api_key "
         "into the company's Cal.com integration and companies.calcom_api_key (encrypted), and a "
         "webhook signing secret into the integration's webhook secret, then clears the plain "
@@ -141,12 +156,16 @@ class MovePlaintextSecrets(Fix):
                             "%(where)s already holds a different key (%(stored)s, plain copy "
                             "%(plain)s): decide which one is valid"
                         )
-                        % {"where": where, "stored": _fp(value), "plain": fingerprint(key)}
+                        % {
+                            "where": column_named(*_STORED_IN[where], "companies"),
+                            "stored": _fp(value),
+                            "plain": fingerprint(key),
+                        }
                     )
         stored_secret = _decrypted(encrypter, integration and integration.webhook_secret, True)
         if secret and stored_secret is not None and stored_secret != secret:
             raise _Conflict(
-                _("the integration already holds a different webhook secret (%(fp)s)")
+                _("the integration already holds a different signing secret (%(fp)s)")
                 % {"fp": _fp(stored_secret)}
             )
 
@@ -207,13 +226,13 @@ class MovePlaintextSecrets(Fix):
             if company.calcom_v2_api_key:
                 effects.append(
                     _(
-                        "the booking sync, which read the plain key, uses the platform key "
-                        "(CALCOM_API_KEY) from now on"
+                        "the booking sync, which read the plain key, uses the platform's key "
+                        "from now on"
                     )
                 )
             if key:
                 effects.append(
-                    _("the team and event-type import uses the key from companies.calcom_api_key")
+                    _("the team and event-type import uses the company's encrypted Cal.com key")
                 )
             effects.append(_("live call-time booking keeps using the platform key"))
             plan.writes.append(
