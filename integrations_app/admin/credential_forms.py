@@ -94,12 +94,13 @@ class CoreIntegrationForm(forms.ModelForm):
                 is_active=instance.is_active,
                 description=instance.description,
             )
+        if instance.pk and instance.api_key:
             help_text = _(
                 "Stored: %(state)s. Leave empty to keep the stored key; "
                 "the key is never shown again."
             ) % {"state": stored_key_state(instance.api_key)}
         else:
-            del self.fields["remove_api_key"]  # nothing stored yet: nothing to remove
+            del self.fields["remove_api_key"]  # no key stored (a new row, a placeholder)
             help_text = _("The key is stored encrypted and never shown again.")
         # Before anything is typed: when keys cannot be saved, what to set, where (a refused
         # form says it once, above the form: clean()).
