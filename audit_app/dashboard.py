@@ -42,7 +42,8 @@ from integrations_app.admin.history import (
     table_label,
     value_of,
 )
-from integrations_app.models import GATEWAY_MODELS, Company
+from integrations_app.models import GATEWAY_MODELS, Company, Integration
+from integrations_app.models.integrations import integration_title
 
 # A check may find thousands of rows; the page lists this many and says how many more there are.
 ROWS_SHOWN = 200
@@ -285,6 +286,10 @@ def _new_row_label(write, related: dict) -> str:
     company_id = write.company_id if write.company_id is not None else write.after.get("company_id")
     if not company and company_id is not None:
         company = related.get((Company, str(company_id)), "")
+    if write.table == Integration._meta.db_table:
+        # An integration is named as its pages name it: "Cal.com · <company>".
+        title = integration_title(write.after.get("provider"), write.after.get("name"), company)
+        return _("New: %(table)s") % {"table": title}
     table = table_label(write.table)
     if company:
         return _("New: %(table)s of %(company)s") % {"table": table, "company": company}

@@ -84,6 +84,7 @@ class ConnectionResult:
     company_name: str
     provider: str  # the integration's provider key, e.g. "calcom"
     provider_label: str  # "Cal.com", "Retell AI"
+    title: str  # the integration as every page names it: "Cal.com · <company>"
     status: str  # healthy, degraded, unhealthy; unknown when the console could not test
     score: int  # 0-100, as written to health_score
     message: str  # one line: the problems, or what was proven; becomes last_error on failure
@@ -239,6 +240,7 @@ def _result(outcome: _Outcome, recorded: bool) -> ConnectionResult:
         company_name=company.name if company is not None else "",
         provider=integration.provider or "",
         provider_label=kind.name if kind else (integration.provider or ""),
+        title=str(integration),
         status=report.status,
         score=report.score,
         message=outcome.message,

@@ -26,6 +26,11 @@ OAUTH2 = Kind("oauth2", "oauth2", "OAuth 2", _("OAuth 2"))
 KINDS = {kind.provider: kind for kind in (CALCOM, RETELL, WEBHOOK, API, OAUTH2)}
 CORE_PROVIDERS = (CALCOM.provider, RETELL.provider)
 
+# The environments the console offers for an integration (every form reads this; their labels
+# are in labels.py). A row the gateway wrote with another keeps its own value as a choice.
+ENVIRONMENTS = ("production", "staging", "test")
+DEFAULT_ENVIRONMENT = ENVIRONMENTS[0]
+
 # What the console keeps in integrations.config (never a secret):
 #   calcom: {"event_type_id": int, "team_slug": str | None, "team_id": int | None}
 #   retell: {"agent_id": str}

@@ -2,6 +2,7 @@
 
 import pytest
 from django.urls import reverse
+from django.utils.html import escape
 
 from changelog.models import Operation, Source
 from integrations_app.models import Integration
@@ -45,6 +46,9 @@ def test_the_button_reports_a_refused_key(fake, admin_client, company):
     integration.refresh_from_db()
     assert integration.health_status == "unhealthy" and integration.error_count == 1
     assert "401" in response.text and "refused" in response.text
+    # Named as every page names it ("Cal.com · <company>"), not "<company> · Cal.com".
+    assert escape(f"Cal.com · {company.name}: ") in response.text
+    assert escape(f"{company.name} · Cal.com") not in response.text
     fp.assert_no_secret(response.text, integration.last_error)
 
 

@@ -242,7 +242,7 @@ def test_placeholder_integration(manager, fix_id, provider, kind_type, name, che
         "status": "pending", "is_active": False, "config": {},
     }  # fmt: skip
     assert "needs its credentials" in write.description
-    assert [row.label for row in plan.needs_person] == [f"Praxis Wartend: {name}"]
+    assert [row.label for row in plan.needs_person] == [f"{name} · Praxis Wartend"]
     assert plan.needs_person[0].admin == ("integrations_app", "integration")
 
     record = apply_fix(fix_id=fix_id, digest=plan.digest, user=manager)
@@ -272,8 +272,8 @@ def test_placeholder_integration(manager, fix_id, provider, kind_type, name, che
     # The new placeholder is on the work list now, next to the older pending row.
     again = preview(fix_id)
     assert {r.label for r in again.needs_person} == {
-        f"Praxis Ohne: {name}",
-        f"Praxis Wartend: {name}",
+        f"{name} · Praxis Ohne",
+        f"{name} · Praxis Wartend",
     }
     assert_second_run_writes_nothing(fix_id, "integrations")
 

@@ -189,6 +189,42 @@ def test_the_page_of_a_finished_test_lists_what_needs_a_look(client, english, in
     fp.assert_no_secret(page.text)
 
 
+def test_a_test_page_names_its_integrations_with_their_companies_in_one_query(
+    admin_client, english, gateway_key, fake
+):
+    fake.calcom.answer("/v2/me", status=401, json={"error": "unauthorized"})
+    made = [
+        fp.make_integration(fp.make_company(f"Praxis {n}"), "calcom", name=f"Cal {n}")
+        for n in range(6)
+    ]
+
+    def page_of(integrations):
+        job = connection_test_jobs.enqueue(user=None, ids=[i.pk for i in integrations])
+        test_connections_job.call(job.pk)
+        url = reverse("admin:integrations_app_integration_test_job", args=[job.pk])
+        admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")  # warm the session and caches
+        with CaptureQueriesContext(connection) as captured:
+            page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        return page.text, len(captured)
+
+    text, few = page_of(made[:2])
+    for integration in made[:2]:
+        change = reverse("admin:integrations_app_integration_change", args=[integration.pk])
+        assert f'<a href="{change}">Cal.com · {integration.company.name}</a>' in text
+    assert "health score, from 0 (unhealthy) to 100 (healthy)" in text  # "Unhealthy (0)"
+    assert "how many of the tested integrations the test marked so" in text
+    _text, many = page_of(made)
+    assert many == few  # the titles are read for the whole page at once
+
+    gone = made[0]
+    job = connection_test_jobs.enqueue(user=None, ids=[gone.pk])
+    test_connections_job.call(job.pk)
+    Integration.objects.filter(pk=gone.pk).delete()
+    url = reverse("admin:integrations_app_integration_test_job", args=[job.pk])
+    text = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en").text
+    assert "<td>Cal.com · Praxis 0</td>" in text  # the names the test stored, no link
+
+
 def test_a_job_whose_worker_stopped_beating_is_shown_and_stored_as_failed(
     settings, client, english
 ):
@@ -230,6 +266,42 @@ def test_who_may_start_and_follow_a_background_test(client, integrations):
     assert start in changelist.text
     response = client.post(start, {"company": str(integrations[0].company_id)})
     assert response.status_code == 302 and BackgroundJob.objects.latest("id").total == 3
+
+
+def test_the_company_to_test_is_chosen_by_searching_its_name(admin_client, integrations):
+    url = reverse("admin:integrations_app_integration_test_jobs")
+
+    def start_page():
+        with CaptureQueriesContext(connection) as captured:
+            page = admin_client.get(url, HTTP_ACCEPT_LANGUAGE="en")
+        return page.text, len(captured)
+
+    text, few = start_page()
+    assert "Company id" not in text and 'inputmode="numeric"' not in text
+    # The admin's autocomplete of companies (searched by CompanyAdmin's fields), no list.
+    assert 'class="admin-autocomplete' in text and 'data-model-name="integration"' in text
+    assert 'data-field-name="company"' in text and "autocomplete.js" in text
+    assert "Type to search by name; leave empty to test every company." in text
+    assert "how many of the tested integrations the test marked so" in text
+    for n in range(5):
+        fp.make_company(f"Firma {n}")
+    text, many = start_page()
+    assert many == few and "Firma 0" not in text
+    search = admin_client.get(
+        reverse("admin:autocomplete"),
+        {"app_label": "integrations_app", "model_name": "integration", "field_name": "company",
+         "term": "Firma 3"},
+    )  # fmt: skip
+    assert [row["text"] for row in search.json()["results"]] == ["Firma 3"]
+
+    company = integrations[0].company
+    response = admin_client.post(url, {"company": str(company.pk)})
+    assert response.status_code == 302
+    assert BackgroundJob.objects.get().params["company_id"] == company.pk
+    for bad in ("abc", "99999999", "1" * 40):
+        refused = admin_client.post(url, {"company": bad}, follow=True, HTTP_ACCEPT_LANGUAGE="en")
+        assert refused.status_code == 200 and "There is no company with the id" in refused.text
+    assert BackgroundJob.objects.count() == 1
 
 
 def test_queries_grow_with_chunks_not_with_rows(settings, gateway_key, fake):

@@ -128,6 +128,19 @@ def test_the_fix_preview_names_each_row_by_its_company_in_bulk(admin_client):
     assert many == few  # the names are read for all rows at once
 
 
+def test_the_placeholder_preview_names_a_new_integration_as_its_pages_do(admin_client):
+    firms = companies("Praxis Dr. Lindenberg", "Optik Fernglanz")
+    url = reverse("admin:audit_app_fix_preview", args=["calcom-placeholder"])
+    text = visible(admin_client.get(url, **DE).text)
+    for firm in firms:
+        assert f"Neu: Cal.com · {escape(firm.name)}" in text
+        assert f"Neu: Integration von {escape(firm.name)}" not in text
+    # Display only: the digest is that of what is written.
+    plan = service.preview("calcom-placeholder")
+    page = admin_client.get(url, **DE)
+    assert f'name="digest" value="{plan.digest}"' in page.text
+
+
 def test_the_change_list_shows_each_row_company(admin_client, admin_user):
     firms = companies("Kanzlei Brandt & Oswald", "Optik Fernglanz")
     apply_main_branch(admin_user)

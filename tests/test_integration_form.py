@@ -143,6 +143,16 @@ def test_only_a_stored_key_can_be_removed(gateway_key, admin_client, company):
     integration = save(company)
     change_url = reverse("admin:integrations_app_integration_change", args=[integration.pk])
     assert 'name="remove_api_key"' in admin_client.get(change_url).text
+    # A row without a key (the placeholder an audit fix creates): nothing to remove.
+    other = Company.objects.create(name="Platzhalter GmbH")
+    keyless = Integration.objects.create(
+        company=other, provider="calcom", name="Cal.com", type="calendar", status="pending",
+        is_active=False,
+    )  # fmt: skip
+    keyless_url = reverse("admin:integrations_app_integration_change", args=[keyless.pk])
+    page = admin_client.get(keyless_url)
+    assert 'name="new_api_key"' in page.text and 'name="remove_api_key"' not in page.text
+    assert "remove the stored key" not in page.text
 
 
 def test_an_integration_is_named_with_its_company_everywhere(

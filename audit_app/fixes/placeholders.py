@@ -98,8 +98,7 @@ class PlaceholderFix(Fix):
                 Affected(
                     table="integrations",
                     pk=integration.pk,
-                    label=f"{integration.company.name if integration.company else '-'}: "
-                    f"{integration.name}",
+                    label=str(integration),  # "Cal.com · <company>", as its pages
                     detail=_("needs credentials: enter the key in the integration form"),
                     admin=(APP, "integration"),
                 )

@@ -7,17 +7,20 @@ so it shows the same after a reload and on any machine, and reloads itself while
 Both pages need the test-connection permission (roles.py).
 """
 
+from django import forms
 from django.contrib import messages
+from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.utils.translation import gettext_lazy, ngettext
 
 from integrations_app import connection_test_jobs, jobs, labels
-from integrations_app.models import BackgroundJob, Company
+from integrations_app.models import BackgroundJob, Company, Integration
+from integrations_app.models.integrations import integration_title
 
 OUTCOMES_PER_PAGE = 100
 JOBS_SHOWN = 10
@@ -55,29 +58,44 @@ def _check(model_admin, request) -> None:
         raise PermissionDenied
 
 
+class StartForm(forms.Form):
+    """Whose integrations to test: one company, chosen by searching its name (the admin's
+    autocomplete, CompanyAdmin's search: never a list of every company), or all of them."""
+
+    def __init__(self, *args, admin_site, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["company"] = forms.ModelChoiceField(
+            queryset=Company.objects.all(),
+            required=False,
+            label=gettext_lazy("Company"),
+            help_text=gettext_lazy("Type to search by name; leave empty to test every company."),
+            widget=AutocompleteSelect(Integration._meta.get_field("company"), admin_site),
+        )
+
+
 def jobs_view(model_admin, request):
     """The recent background tests, and (POST) a test of all integrations or one company's."""
     _check(model_admin, request)
+    site = model_admin.admin_site
     if request.method == "POST":
-        raw = (request.POST.get("company") or "").strip()
-        company_id = None
-        if raw:
-            company = Company.objects.filter(pk=int(raw)).first() if raw.isdigit() else None
-            if company is None:
-                messages.error(
-                    request, _("There is no company with the id “%(id)s”.") % {"id": raw[:20]}
-                )
-                return HttpResponseRedirect(request.path)
-            company_id = company.pk
-        return start_job(model_admin, request, company_id=company_id)
+        form = StartForm(request.POST, admin_site=site)
+        if not form.is_valid():
+            raw = str(request.POST.get("company", ""))[:20]
+            messages.error(request, _("There is no company with the id “%(id)s”.") % {"id": raw})
+            return HttpResponseRedirect(request.path)
+        company = form.cleaned_data["company"]
+        return start_job(model_admin, request, company_id=company.pk if company else None)
     jobs.expire_stale()
     recent = BackgroundJob.objects.filter(kind=BackgroundJob.Kind.CONNECTION_TEST).defer(
         "params", "payload"
     )[:JOBS_SHOWN]
+    form = StartForm(admin_site=site)
     context = _context(
         model_admin,
         request,
         _("Background connection tests"),
+        form=form,
+        media=model_admin.media + form.media,
         jobs=[{"job": job, "url": job_url(model_admin, job)} for job in recent],
     )
     return TemplateResponse(request, "admin/integrations_app/integration/test_jobs.html", context)
@@ -98,8 +116,7 @@ def job_view(model_admin, request, job_id: int):
     page = Paginator(job.outcomes.order_by("id"), OUTCOMES_PER_PAGE).get_page(
         request.GET.get("page")
     )
-    for outcome in page.object_list:
-        outcome.status_label = str(HEALTH_LABELS.get(outcome.status, outcome.status))
+    _name_outcomes(page.object_list)
     context = _context(
         model_admin,
         request,
@@ -113,6 +130,23 @@ def job_view(model_admin, request, job_id: int):
         ),
     )
     return TemplateResponse(request, "admin/integrations_app/integration/test_job.html", context)
+
+
+def _name_outcomes(outcomes) -> None:
+    """Each outcome's health in words and its integration's title ("Cal.com · <company>", as
+    every page names it): the page's integrations and their companies in one query, never one
+    per row. An integration deleted since keeps the names the test stored, without a link."""
+    outcomes = list(outcomes)
+    found = Integration.objects.filter(
+        pk__in={outcome.integration_id for outcome in outcomes}
+    ).select_related("company")
+    titles = {integration.pk: str(integration) for integration in found}
+    for outcome in outcomes:
+        outcome.status_label = str(HEALTH_LABELS.get(outcome.status, outcome.status))
+        outcome.exists = outcome.integration_id in titles
+        outcome.title = titles.get(outcome.integration_id) or integration_title(
+            outcome.provider, "", outcome.company_name or "–"
+        )
 
 
 def _context(model_admin, request, title, **extra) -> dict:

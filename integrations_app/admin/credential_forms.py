@@ -7,6 +7,7 @@ from django.utils.http import urlencode
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app import credentials
+from integrations_app.admin.forms import environment_choices
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.crypto.fingerprint import fingerprint
@@ -16,13 +17,13 @@ from integrations_app.integration_kinds import (
     CONFIG_EVENT_TYPE_ID,
     CONFIG_TEAM_ID,
     CONFIG_TEAM_SLUG,
+    DEFAULT_ENVIRONMENT,
     RETELL,
 )
 from integrations_app.models import Company, Integration
 
 # The form field a CredentialError's field is shown at.
 _REFUSAL_FIELDS = {"api_key": "new_api_key"}
-ENVIRONMENTS = [("production", _("production")), ("staging", _("staging")), ("test", _("test"))]
 
 
 def stored_key_state(payload: str | None) -> str:
@@ -66,7 +67,7 @@ class CoreIntegrationForm(forms.ModelForm):
         label=_("Cal.com team id"), required=False, min_value=1, max_value=credentials.MAX_ID
     )
     agent_id = forms.CharField(label=_("Retell agent id"), required=False, max_length=255)
-    environment = forms.ChoiceField(label=_("environment"), choices=ENVIRONMENTS)
+    environment = forms.ChoiceField(label=_("environment"))
     is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
     description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea)
 
@@ -83,6 +84,7 @@ class CoreIntegrationForm(forms.ModelForm):
         self.fields["provider"].help_text = self._other_kinds()
         instance = self.instance
         config = instance.config_object
+        self.fields["environment"].choices = environment_choices(instance.environment)
         if instance.pk:
             self.fields["company"].disabled = True
             self.initial.update(
@@ -94,12 +96,13 @@ class CoreIntegrationForm(forms.ModelForm):
                 is_active=instance.is_active,
                 description=instance.description,
             )
+        if instance.pk and instance.api_key:
             help_text = _(
                 "Stored: %(state)s. Leave empty to keep the stored key; "
                 "the key is never shown again."
             ) % {"state": stored_key_state(instance.api_key)}
         else:
-            del self.fields["remove_api_key"]  # nothing stored yet: nothing to remove
+            del self.fields["remove_api_key"]  # no key stored (a new row, a placeholder)
             help_text = _("The key is stored encrypted and never shown again.")
         # Before anything is typed: when keys cannot be saved, what to set, where (a refused
         # form says it once, above the form: clean()).
@@ -190,7 +193,7 @@ class CoreIntegrationForm(forms.ModelForm):
             team_slug=data.get("team_slug") or None,
             team_id=data.get("team_id"),
             agent_id=(data.get("agent_id") or "").strip() or None,
-            environment=data.get("environment") or "production",
+            environment=data.get("environment") or DEFAULT_ENVIRONMENT,
             is_active=bool(data.get("is_active")),
             description=data.get("description") or None,
         )

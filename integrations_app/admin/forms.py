@@ -6,10 +6,9 @@ from django.utils.translation import gettext_lazy as _
 
 from integrations_app import labels
 from integrations_app.crypto.key_like import secret_paths
-from integrations_app.integration_kinds import CORE_PROVIDERS
+from integrations_app.integration_kinds import CORE_PROVIDERS, DEFAULT_ENVIRONMENT, ENVIRONMENTS
 from integrations_app.models import Branch, Integration, NotificationTemplate, PhoneNumber
 from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits, duplicates_q, to_e164
-from integrations_app.services.limits import plain_secret_message
 
 
 def json_depth(value) -> int:
@@ -45,6 +44,10 @@ class BoundedJSONField(forms.JSONField):
             )
         return converted
 
+    def prepare_value(self, value):
+        # No configuration is an empty field, not the JSON text "null".
+        return "" if value is None else super().prepare_value(value)
+
     def bound_data(self, data, initial):
         try:
             bound = super().bound_data(data, initial)
@@ -60,6 +63,12 @@ def choices_with_current(values, current, column: tuple[str, str] = ("", "")):
     (table, column), plus the row's present value if the gateway wrote another."""
     values = [*values, *([current] if current and current not in values else [])]
     return labels.choices(*column, values)
+
+
+def environment_choices(current) -> list:
+    """The environments an integration form offers (integration_kinds.ENVIRONMENTS, labelled),
+    plus the row's own if the gateway wrote another."""
+    return choices_with_current(ENVIRONMENTS, current, ("integrations", "environment"))
 
 
 def company_branches(company_id):
@@ -291,13 +300,37 @@ class IntegrationForm(forms.ModelForm):
                 ),
                 initial="active",
             )
+        if "environment" in self.fields:
+            self.fields["environment"] = forms.ChoiceField(
+                label=self.fields["environment"].label,
+                choices=environment_choices(current.environment),
+                initial=DEFAULT_ENVIRONMENT,
+            )
+        if "type" in self.fields:
+            self.fields["type"].help_text = _(
+                "What kind of service this is, in a word, e.g. “webhook”, “api”, “crm”: the "
+                "gateway's admin screens show it; the console and the gateway's call and "
+                "booking paths read nothing from it."
+            )
 
     def clean_config(self):
         # Any secret the JSON holds, even one already stored: the form shows it, so it can go.
         config = self.cleaned_data.get("config")
         found = secret_paths(config, "config") if config is not None else []
         if found:
-            raise ValidationError(plain_secret_message(path for path, _value in found))
+            # The refused secret is not drawn again (like a key): the field comes back empty.
+            self.data = self.data.copy()
+            self.data[self.add_prefix("config")] = ""
+            raise ValidationError(
+                _(
+                    "%(paths)s is named like a secret or looks like a key: secrets never go "
+                    "into the plain configuration, and this kind of integration has no key "
+                    "field in the console. Keep the secret where the service that uses it "
+                    "reads it, e.g. in the gateway's environment (.env), and enter the "
+                    "configuration again without it."
+                )
+                % {"paths": ", ".join(path for path, _value in found)}
+            )
         return config
 
 

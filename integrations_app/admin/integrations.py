@@ -192,9 +192,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
                 else messages.WARNING if result.status == "degraded"
                 else messages.ERROR
             )  # fmt: skip
-            self.message_user(
-                request, f"{result.company_name} · {result.provider_label}: {result.message}", level
-            )
+            self.message_user(request, f"{result.title}: {result.message}", level)
 
     @admin.display(description=_("API key"))
     def key_state(self, obj):
@@ -252,8 +250,10 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         )
         if not self.has_set_credentials_permission(request, obj):
             key_fields = ("key_state",)
-        else:  # a new integration has no stored key to remove
-            key_fields = ("new_api_key", "remove_api_key") if obj is not None else ("new_api_key",)
+        elif obj is not None and obj.api_key:  # only a stored key can be removed
+            key_fields = ("new_api_key", "remove_api_key")
+        else:  # a new integration, a placeholder without a key
+            key_fields = ("new_api_key",)
         fieldsets = [
             (None, {"fields": ("company", "provider")}),
             (_("Key"), {"fields": key_fields}),
