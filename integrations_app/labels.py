@@ -199,20 +199,29 @@ VALUES: dict[tuple[str, str], Mapping[str, object]] = {
     ("integrations_app_phoneimport", "source"): IMPORT_SOURCES,
 }
 
-# The keys of a JSON column as people read them (integrations.config: integration_kinds.py).
-KEYS: dict[tuple[str, str], Mapping[str, object]] = {
-    ("integrations", "config"): {
-        "event_type_id": _("Event type ID"),
-        "team_slug": _("Team slug"),
-        "team_id": _("Team ID"),
-        "agent_id": _("Agent ID"),
-    },
+# integrations.config's keys (integration_kinds.py): one name each, in the history and in the
+# Cal.com/Retell form (admin/credential_forms.py), whose sections name the provider.
+CONFIG_KEYS = {
+    "event_type_id": _("Event type ID"),
+    "team_slug": _("Team slug"),
+    "team_id": _("Team ID"),
+    "agent_id": _("Agent ID"),
+}
+# The keys of a JSON column as people read them.
+KEYS: dict[tuple[str, str], Mapping[str, object]] = {("integrations", "config"): CONFIG_KEYS}
+
+# A date filter's title where "By …" needs another form of the column's label (German:
+# „Nach letzter Synchronisierung“, not „Nach letzte Synchronisierung“): (table, column).
+FILTER_TITLES = {
+    ("integrations", "last_sync_at"): pgettext_lazy("filter: by …", "last sync"),
+    ("customers", "last_call_at"): pgettext_lazy("filter: by …", "last call"),
 }
 
 # Columns the gateway names without a label of their own (secrets the console never shows,
 # keys it keeps): their label, not "Api key".
 COLUMN_LABELS = {
     "id": _("ID"),
+    "tenant_id": _("Tenant ID"),
     "api_key": _("API key"),
     "api_secret": _("API secret"),
     "access_token": _("Access token"),

@@ -424,7 +424,7 @@ class PhoneNumberAdmin(
         if obj.number_normalized != obj.number:
             e164 = format_html(
                 '<br><span class="askpro-number-gap">{}: {}</span>',
-                PhoneNumber._meta.get_field("number_normalized").verbose_name,
+                capfirst(PhoneNumber._meta.get_field("number_normalized").verbose_name),
                 obj.number_normalized or "—",
             )
         return format_html("{}{}{}", obj.number, label, e164)
