@@ -93,6 +93,9 @@ INDUSTRIES = {
 }
 # companies.country: ISO 3166 codes (branches.country holds the country's name as typed).
 COUNTRIES = {"DE": _("Germany"), "AT": _("Austria"), "CH": _("Switzerland")}
+# branches.country: the German name (its default "Deutschland"); another name stays as it is.
+COUNTRY_NAMES = {"Deutschland": COUNTRIES["DE"], "Österreich": COUNTRIES["AT"],
+                 "Schweiz": COUNTRIES["CH"]}  # fmt: skip
 # Where a phone-number import came from (integrations_app_phoneimport.source).
 IMPORT_SOURCES = {
     "admin": _("Import page"),
@@ -103,6 +106,7 @@ IMPORT_SOURCES = {
 VALUES: dict[tuple[str, str], Mapping[str, object]] = {
     ("companies", "industry"): INDUSTRIES,
     ("companies", "country"): COUNTRIES,
+    ("branches", "country"): COUNTRY_NAMES,
     ("companies", "billing_status"): {
         **ACTIVE,
         "trial": _("Trial"),

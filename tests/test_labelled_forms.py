@@ -182,3 +182,15 @@ def test_english_form_labels_start_with_a_capital(rf, admin_user):
         for label in labels.CONFIG_KEYS.values():
             assert str(label)[:1].isupper(), label
     assert lower == []
+
+
+def test_a_branchs_country_is_a_select_of_names_keeping_another_one(admin_client):
+    from integrations_app.models import Branch
+
+    company = Company.objects.create(name="Praxis Filiale", slug="filiale")
+    branch = Branch.objects.create(company=company, name="Wien", country="Österreich")
+    assert select(page(admin_client, admin_url(branch)), "country")["Österreich*"] == "Österreich"
+    english = select(page(admin_client, admin_url(branch), "en"), "country")
+    assert english == {"Deutschland": "Germany", "Österreich*": "Austria", "Schweiz": "Switzerland"}
+    Branch.objects.filter(pk=branch.pk).update(country="Frankreich")
+    assert select(page(admin_client, admin_url(branch)), "country")["Frankreich*"] == "Frankreich"
