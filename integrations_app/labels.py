@@ -93,6 +93,9 @@ INDUSTRIES = {
 }
 # companies.country: ISO 3166 codes (branches.country holds the country's name as typed).
 COUNTRIES = {"DE": _("Germany"), "AT": _("Austria"), "CH": _("Switzerland")}
+# branches.country: the German name (its default "Deutschland"); another name stays as it is.
+COUNTRY_NAMES = {"Deutschland": COUNTRIES["DE"], "Österreich": COUNTRIES["AT"],
+                 "Schweiz": COUNTRIES["CH"]}  # fmt: skip
 # Where a phone-number import came from (integrations_app_phoneimport.source).
 IMPORT_SOURCES = {
     "admin": _("Import page"),
@@ -103,6 +106,7 @@ IMPORT_SOURCES = {
 VALUES: dict[tuple[str, str], Mapping[str, object]] = {
     ("companies", "industry"): INDUSTRIES,
     ("companies", "country"): COUNTRIES,
+    ("branches", "country"): COUNTRY_NAMES,
     ("companies", "billing_status"): {
         **ACTIVE,
         "trial": _("Trial"),
@@ -199,20 +203,29 @@ VALUES: dict[tuple[str, str], Mapping[str, object]] = {
     ("integrations_app_phoneimport", "source"): IMPORT_SOURCES,
 }
 
-# The keys of a JSON column as people read them (integrations.config: integration_kinds.py).
-KEYS: dict[tuple[str, str], Mapping[str, object]] = {
-    ("integrations", "config"): {
-        "event_type_id": _("Event type ID"),
-        "team_slug": _("Team slug"),
-        "team_id": _("Team ID"),
-        "agent_id": _("Agent ID"),
-    },
+# integrations.config's keys (integration_kinds.py): one name each, in the history and in the
+# Cal.com/Retell form (admin/credential_forms.py), whose sections name the provider.
+CONFIG_KEYS = {
+    "event_type_id": _("Event type ID"),
+    "team_slug": _("Team slug"),
+    "team_id": _("Team ID"),
+    "agent_id": _("Agent ID"),
+}
+# The keys of a JSON column as people read them.
+KEYS: dict[tuple[str, str], Mapping[str, object]] = {("integrations", "config"): CONFIG_KEYS}
+
+# A date filter's title where "By …" needs another form of the column's label (German:
+# „Nach letzter Synchronisierung“, not „Nach letzte Synchronisierung“): (table, column).
+FILTER_TITLES = {
+    ("integrations", "last_sync_at"): pgettext_lazy("filter: by …", "last sync"),
+    ("customers", "last_call_at"): pgettext_lazy("filter: by …", "last call"),
 }
 
 # Columns the gateway names without a label of their own (secrets the console never shows,
 # keys it keeps): their label, not "Api key".
 COLUMN_LABELS = {
     "id": _("ID"),
+    "tenant_id": _("Tenant ID"),
     "api_key": _("API key"),
     "api_secret": _("API secret"),
     "access_token": _("Access token"),

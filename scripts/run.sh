@@ -12,8 +12,8 @@ For a real gateway database see README.md: first 'python manage.py gateway_schem
 fi
 ensure_debs libmariadb-dev pkg-config
 ensure_venv mysql
-"$VENV/bin/python" manage.py setup_demo
-say "the console runs on http://${PORT:-127.0.0.1:8000}/admin/ (Ctrl-C stops it)"
+# setup_demo says where the console runs, in the language of its other lines (LANGUAGE_CODE).
+"$VENV/bin/python" manage.py setup_demo --address "${PORT:-127.0.0.1:8000}"
 # A background worker beside the server: it runs what pages queue (provider reconciliations,
 # bulk connection tests, large imports, queued audit snapshots).
 "$VENV/bin/python" manage.py db_worker --no-startup-delay &

@@ -66,6 +66,9 @@ def test_the_preview_shows_e164_names_and_what_an_update_changes(admin_client, w
     )  # fmt: skip
     assert shown[5]["number"] == "+493023125109"  # an error row: its number still in E.164
     assert shown[5]["company"] == ""
+    # an error row whose company and branch resolve names them too (walkthrough 2)
+    assert (shown[4]["company"], shown[4]["branch"]) == ("Praxis Dr. Lindenberg", "Mitte")
+    assert (shown[3]["company"], shown[3]["branch"]) == ("Praxis Dr. Lindenberg", "Pankow")
 
     # without the number twice: row 3 is an update with exactly its changes
     response = upload(admin_client, csv_bytes(rows[:3]))
@@ -282,3 +285,23 @@ def test_the_upload_page_says_what_the_reader_reads_and_it_does(
     assert [(n.type, n.is_primary, n.is_active) for n in written] == [
         ("hotline", True, False), ("direct", False, True)
     ]  # fmt: skip
+
+
+def test_the_preview_counts_rows_with_errors_and_their_errors_alike(admin_client, world):  # noqa: F811
+    """Walkthrough 2: the header said „Fehler: 2“ (rows), the banner „3 Fehler“ (errors)."""
+    rows = [
+        HEADER_EN,
+        ["Gibtsnicht GmbH", "", "12", "", "", "", ""],  # two errors
+        ["Praxis Dr. Lindenberg", "Pankow", "030 1234 5678", "", "", "", "x" * 300],  # one
+    ]
+    upload(admin_client, csv_bytes(rows))
+    german = admin_client.get(reverse(PREVIEW), **DE).content.decode()
+    assert '<span data-status="error">Zeilen mit Fehlern: <strong>2</strong></span>' in german
+    assert "2 Zeilen mit Fehlern (3 Fehler). Es wird nichts importiert" in german
+    english = admin_client.get(reverse(PREVIEW), **EN)
+    assert "2 rows with errors (3 errors). Nothing will be imported" in english.content.decode()
+    shown = by_row(english)
+    assert (shown[3]["company"], shown[3]["branch"]) == ("Praxis Dr. Lindenberg", "Pankow")
+    assert shown[3]["number"] == "+493012345678"
+    assert shown[2]["company"] == ""  # no such company: nothing to name
+    assert '<span class="import-company">Praxis Dr. Lindenberg</span>' in english.content.decode()

@@ -70,6 +70,15 @@ def test_setup_demo_prepares_everything_once_and_then_reuses_it(tmp_path):
     with sqlite3.connect(tmp_path / "console.sqlite3") as db:
         assert db.execute("SELECT COUNT(*) FROM companies").fetchone()[0] == 13
 
+    # Walkthrough: run.sh said where the console runs in English among German lines.
+    third = support.run_manage(
+        "setup_demo", "--address", "127.0.0.1:8123", database_url=url, language="de"
+    )
+    assert third.returncode == 0, third.stderr
+    last = third.stdout.strip().splitlines()[-1]
+    assert last == "Die Konsole läuft auf http://127.0.0.1:8123/admin/ (Strg-C beendet sie)."
+    assert "Die Demodaten sind bereits vorhanden." in third.stdout
+
 
 @pytest.mark.django_db
 def test_setup_demo_refuses_a_mysql_database(mysql_only, scratch_database_url):
@@ -98,3 +107,5 @@ def test_the_readme_says_how_to_start_the_demo_on_another_address():
     assert "PORT=127.0.0.1:8001 bash scripts/run.sh" in start
     script = (support.BASE_DIR / "scripts" / "run.sh").read_text()
     assert 'runserver "${PORT:-127.0.0.1:8000}"' in script
+    assert 'setup_demo --address "${PORT:-127.0.0.1:8000}"' in script
+    assert "say " not in script.split("setup_demo", 1)[1]  # no English line after German ones

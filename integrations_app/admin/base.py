@@ -18,8 +18,11 @@
 - The object history reads the one change store (every source; secrets as fingerprints).
 """
 
+import json
+
 from django import forms
 from django.contrib import admin
+from django.contrib.admin import helpers
 from django.contrib.admin.utils import flatten_fieldsets, unquote
 from django.contrib.admin.views.main import PAGE_VAR
 from django.core.exceptions import ObjectDoesNotExist, PermissionDenied, ValidationError
@@ -119,6 +122,18 @@ class ServiceLimits:
             self.add_error(name if name in self.fields else None, message)
 
 
+class InlineAdminFormSet(helpers.InlineAdminFormSet):
+    """ "Add another branch", not Django's "Add another Branch": the verbose name as it is
+    (lower case in English, a German noun capitalised by its translation)."""
+
+    def inline_formset_data(self):
+        data = json.loads(super().inline_formset_data())
+        data["options"]["addText"] = gettext("Add another %(verbose_name)s") % {
+            "verbose_name": self.opts.verbose_name
+        }
+        return json.dumps(data)
+
+
 class GatewayAdmin(LabelledValues, SafeChangelist, admin.ModelAdmin):
     """Base admin of a mirrored gateway table."""
 
@@ -167,6 +182,12 @@ class GatewayAdmin(LabelledValues, SafeChangelist, admin.ModelAdmin):
         return fieldsets
 
     # --- forms -----------------------------------------------------------------------------
+    def get_inline_formsets(self, request, formsets, inline_instances, obj=None):
+        found = super().get_inline_formsets(request, formsets, inline_instances, obj)
+        for inline_admin_formset in found:
+            inline_admin_formset.__class__ = InlineAdminFormSet  # only its add text differs
+        return found
+
     formfield_overrides = {models.JSONField: {"form_class": BoundedJSONField}}
 
     def get_form(self, request, obj=None, change=False, **kwargs):

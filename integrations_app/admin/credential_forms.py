@@ -4,9 +4,10 @@ from django import forms
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 from django.utils.http import urlencode
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app import credentials
+from integrations_app import credentials, labels
 from integrations_app.admin.forms import environment_choices
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
@@ -49,27 +50,37 @@ class CoreIntegrationForm(forms.ModelForm):
     refusal = None
 
     provider = forms.ChoiceField(
-        label=_("provider"),
+        label=capfirst(_("provider")),
         choices=[(CALCOM.provider, CALCOM.label), (RETELL.provider, RETELL.label)],
     )
     new_api_key = forms.CharField(
-        label=_("new API key"),
+        label=capfirst(_("new API key")),
         required=False,
         strip=False,
         widget=forms.PasswordInput(render_value=False, attrs={"autocomplete": "new-password"}),
     )
-    remove_api_key = forms.BooleanField(label=_("remove the stored key"), required=False)
+    remove_api_key = forms.BooleanField(label=capfirst(_("remove the stored key")), required=False)
     event_type_id = forms.IntegerField(
-        label=_("Cal.com event type id"), required=False, min_value=1, max_value=credentials.MAX_ID
+        label=labels.CONFIG_KEYS["event_type_id"],
+        required=False,
+        min_value=1,
+        max_value=credentials.MAX_ID,
     )
-    team_slug = forms.SlugField(label=_("Cal.com team slug"), required=False, max_length=255)
+    team_slug = forms.SlugField(
+        label=labels.CONFIG_KEYS["team_slug"], required=False, max_length=255
+    )
     team_id = forms.IntegerField(
-        label=_("Cal.com team id"), required=False, min_value=1, max_value=credentials.MAX_ID
+        label=labels.CONFIG_KEYS["team_id"],
+        required=False,
+        min_value=1,
+        max_value=credentials.MAX_ID,
     )
-    agent_id = forms.CharField(label=_("Retell agent id"), required=False, max_length=255)
-    environment = forms.ChoiceField(label=_("environment"))
-    is_active = forms.BooleanField(label=_("active"), required=False, initial=True)
-    description = forms.CharField(label=_("description"), required=False, widget=forms.Textarea)
+    agent_id = forms.CharField(label=labels.CONFIG_KEYS["agent_id"], required=False, max_length=255)
+    environment = forms.ChoiceField(label=capfirst(_("environment")))  # choices: __init__
+    is_active = forms.BooleanField(label=capfirst(_("active")), required=False, initial=True)
+    description = forms.CharField(
+        label=capfirst(_("description")), required=False, widget=forms.Textarea
+    )
 
     class Meta:
         model = Integration

@@ -20,7 +20,7 @@ from django.utils.translation import gettext_lazy as _
 from django.views.decorators.debug import sensitive_post_parameters, sensitive_variables
 from django.views.decorators.http import require_POST
 
-from integrations_app import connection_tests, credentials, roles
+from integrations_app import connection_tests, credentials, labels, roles
 from integrations_app.admin import connection_test_jobs as test_jobs
 from integrations_app.admin.base import GatewayAdmin, related_or_missing
 from integrations_app.admin.credential_forms import CoreIntegrationForm, stored_key_state
@@ -84,7 +84,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
             _("Health (written by the gateway)"),
             {
                 "fields": (
-                    "tenant_id",
+                    "tenant",
                     ("health_status", "health_score"),
                     ("success_count", "error_count"),
                     ("last_success_at", "last_error_at", "last_sync_at"),
@@ -94,7 +94,7 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
         ),
     )
     readonly_fields = (
-        "tenant_id",
+        "tenant",
         "health_status",
         "health_score",
         "success_count",
@@ -218,24 +218,28 @@ class IntegrationAdmin(RelatedByPrefetch, PrefixSearch, GatewayAdmin):
                 change = False
         return super().get_form(request, obj, change, **kwargs)
 
+    @admin.display(description=labels.COLUMN_LABELS["tenant_id"])  # not "Tenant id"
+    def tenant(self, obj):
+        return obj.tenant_id if obj is not None else None
+
     # What a view-only page shows for the core form's fields that are not columns.
     def _config_value(self, obj, key: str):
         value = obj.config_object.get(key) if obj is not None else None
         return self.get_empty_value_display() if value in (None, "") else value
 
-    @admin.display(description=_("Cal.com event type id"))
+    @admin.display(description=labels.CONFIG_KEYS["event_type_id"])
     def event_type_id(self, obj):
         return self._config_value(obj, CONFIG_EVENT_TYPE_ID)
 
-    @admin.display(description=_("Cal.com team slug"))
+    @admin.display(description=labels.CONFIG_KEYS["team_slug"])
     def team_slug(self, obj):
         return self._config_value(obj, CONFIG_TEAM_SLUG)
 
-    @admin.display(description=_("Cal.com team id"))
+    @admin.display(description=labels.CONFIG_KEYS["team_id"])
     def team_id(self, obj):
         return self._config_value(obj, CONFIG_TEAM_ID)
 
-    @admin.display(description=_("Retell agent id"))
+    @admin.display(description=labels.CONFIG_KEYS["agent_id"])
     def agent_id(self, obj):
         return self._config_value(obj, CONFIG_AGENT_ID)
 

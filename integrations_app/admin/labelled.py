@@ -3,9 +3,12 @@ changelist column, sidebar filter and read-only field of a gateway admin.
 
 A column whose values ``labels.VALUES`` declares is shown through ``<column>_label`` (an admin
 attribute made on demand, sortable by the column itself); its filter keeps the raw value in the
-URL and shows the label; a value nobody declared stays as it is.
+URL and shows the label; a value nobody declared stays as it is. In a form, such a column of
+free text (a varchar, not an enum) is a select of its declared values, plus the row's own value
+when the gateway wrote another (shown as it is, saved unchanged).
 """
 
+from django import forms
 from django.contrib import admin
 from django.contrib.admin.utils import flatten_fieldsets
 
@@ -57,6 +60,46 @@ class LabelledValuesFilter(admin.AllValuesFieldListFilter):
             yield choice
 
 
+def _titled_date(model, name: str) -> bool:
+    field = next((f for f in model._meta.concrete_fields if f.name == name), None)
+    return field is not None and (model._meta.db_table, field.column) in labels.FILTER_TITLES
+
+
+class TitledDateFilter(admin.DateFieldListFilter):
+    """A date filter titled as ``labels.FILTER_TITLES`` says (its "By …" form)."""
+
+    def __init__(self, field, request, params, model, model_admin, field_path):
+        super().__init__(field, request, params, model, model_admin, field_path)
+        self.title = labels.FILTER_TITLES[(model._meta.db_table, field.column)]
+
+
+class LabelledChoices:
+    """A ModelForm whose free-text columns with declared labels are selects (see above)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for name, old in list(self.fields.items()):
+            field = _labelled_field(self._meta.model, name)
+            if field is None or field.choices or type(old) is not forms.CharField:
+                continue
+            self.fields[name] = labelled_choice_field(field, old, getattr(self.instance, name))
+
+
+def labelled_choice_field(field, old, current) -> forms.TypedChoiceField:
+    """A select of the declared values of ``field``'s column, with ``current`` among them."""
+    declared = labels.labels_of(field.model._meta.db_table, field.column)
+    values = [*declared, *([current] if current and current not in declared else [])]
+    choices = labels.choices(field.model._meta.db_table, field.column, values)
+    return forms.TypedChoiceField(
+        choices=([] if old.required else [("", "---------")]) + choices,
+        required=old.required,
+        empty_value=None if field.null else "",
+        label=old.label,
+        help_text=old.help_text,
+        initial=old.initial,
+    )
+
+
 class LabelledValues:
     """For a gateway admin: labelled list columns, filters and (view-only) record fields."""
 
@@ -76,14 +119,19 @@ class LabelledValues:
         return [self.labelled_name(name) for name in super().get_list_display(request)]
 
     def get_list_filter(self, request):
-        return [
-            (name, LabelledValuesFilter)
-            if isinstance(name, str)
-            and _labelled_field(self.model, name) is not None
-            and not self.model._meta.get_field(name).choices
-            else name
-            for name in super().get_list_filter(request)
-        ]
+        return [self._labelled_filter(name) for name in super().get_list_filter(request)]
+
+    def _labelled_filter(self, name):
+        if isinstance(name, tuple) and name[1] is admin.DateFieldListFilter:
+            return (name[0], TitledDateFilter) if _titled_date(self.model, name[0]) else name
+        if not isinstance(name, str):
+            return name
+        if _labelled_field(self.model, name) is not None:
+            if not self.model._meta.get_field(name).choices:
+                return (name, LabelledValuesFilter)
+        elif _titled_date(self.model, name):
+            return (name, TitledDateFilter)
+        return name
 
     # --- a record seen without the right to change it: every field read only, labelled ------
     def is_label_name(self, name) -> bool:
@@ -118,4 +166,5 @@ class LabelledValues:
             kwargs["fields"] = flatten_fieldsets(self.get_fieldsets(request, obj))
         if kwargs["fields"] is not None:
             kwargs["fields"] = [f for f in kwargs["fields"] if not self.is_label_name(f)]
-        return super().get_form(request, obj, change, **kwargs)
+        form = super().get_form(request, obj, change, **kwargs)
+        return type(form.__name__, (LabelledChoices, form), {})

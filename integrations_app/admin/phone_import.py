@@ -21,7 +21,7 @@ from django.http import HttpResponse, HttpResponseRedirect
 from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils.text import capfirst
-from django.utils.translation import get_language, gettext
+from django.utils.translation import get_language, gettext, ngettext
 from django.utils.translation import gettext_lazy as _
 from django.views.decorators.http import require_POST
 
@@ -45,6 +45,8 @@ STATUS_LABELS = {
     UNCHANGED: _("unchanged"),
     ERROR: _("error"),
 }
+# The summary counts rows: "rows with errors", not "errors" (a row may have several).
+SUMMARY_LABELS = {**STATUS_LABELS, ERROR: _("rows with errors")}
 
 
 class PhoneImportForm(forms.Form):
@@ -193,7 +195,7 @@ class PhoneImportAdminMixin(PhoneImportTemplateMixin, PhoneImportJobMixin):
             row["status_label"] = STATUS_LABELS.get(row["status"], row["status"])
         counts = plan.counts
         summary = [
-            (status_key, STATUS_LABELS[status_key], counts[status_key])
+            (status_key, SUMMARY_LABELS[status_key], counts[status_key])
             for status_key in (NEW, UPDATE, UNCHANGED, ERROR)
         ]
         request.current_app = self.admin_site.name
@@ -208,6 +210,9 @@ class PhoneImportAdminMixin(PhoneImportTemplateMixin, PhoneImportJobMixin):
             status=status,
             errors=list(plan.iter_errors(PREVIEW_ERRORS_SHOWN)),
             error_count=plan.error_count,
+            error_rows=counts[ERROR],
+            errors_counted=ngettext("%(count)d error", "%(count)d errors", plan.error_count)
+            % {"count": plan.error_count},
             more_errors=max(0, plan.error_count - PREVIEW_ERRORS_SHOWN),
             warnings=list(plan.iter_warnings(PREVIEW_ERRORS_SHOWN)),
             warning_count=plan.warning_count,

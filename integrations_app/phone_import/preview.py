@@ -32,12 +32,15 @@ def preview_rows(plan: ImportPlan, results: list[RowResult]) -> list[dict]:
     headers = visible_headers(plan)
     cells_of = plan.cells(result.row for result in results)
     # A row with errors writes nothing; its number in E.164 is still shown when it is valid.
-    numbers = plan.store.numbers(result.row for result in results if result.after is None)
+    failed = [result.row for result in results if result.after is None]
+    numbers = plan.store.numbers(failed)
+    named = plan.store.named(failed)  # the company and branch of a row with errors
     names = Names(plan.names)
     rows = []
     for result in results:
         cells = cells_of.get(result.row, [])
         after = result.values()
+        pair = (after["company_id"], after["branch_id"]) if after else named.get(result.row)
         shown = [cells[p] if p < len(cells) else "" for p in positions]
         rows.append(
             {
@@ -46,8 +49,8 @@ def preview_rows(plan: ImportPlan, results: list[RowResult]) -> list[dict]:
                 "cells": shown,
                 "named_cells": list(zip(headers, shown, strict=True)),  # (header, cell)
                 "number": after["number"] if after else numbers.get(result.row, ""),
-                "company": names.company(after["company_id"]) if after else "",
-                "branch": names.branch(after["branch_id"]) if after else "",
+                "company": names.company(pair[0]) if pair else "",
+                "branch": names.branch(pair[1]) if pair else "",
                 "changes": changes(result, names) if result.status == UPDATE else [],
                 "errors": result.errors,
             }

@@ -35,7 +35,7 @@ class RowStore:
         self.db.execute(
             "CREATE TABLE rows (row INTEGER PRIMARY KEY, status TEXT NOT NULL, pk TEXT, "
             "before BLOB, after BLOB, errors BLOB, primary_given INTEGER NOT NULL, number TEXT, "
-            "warnings BLOB)"
+            "warnings BLOB, named BLOB)"
         )
 
     def close(self) -> None:
@@ -46,7 +46,7 @@ class RowStore:
     def add(self, results) -> None:
         """Store row outcomes (``validate.RowResult``); ``number`` is their E.164 number."""
         self.db.executemany(
-            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            "INSERT INTO rows VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             [
                 (
                     r.row,
@@ -58,6 +58,7 @@ class RowStore:
                     int(r.primary_given),
                     r.number,
                     _pack([(w.column, w.message) for w in r.warnings]) if r.warnings else None,
+                    _pack(r.named),
                 )
                 for r in results
             ],
@@ -110,6 +111,16 @@ class RowStore:
             wanted,
         )
         return dict(found)
+
+    def named(self, rows) -> dict[int, tuple]:
+        """(company id, branch id) each of the given rows names, when its company resolved."""
+        wanted = [int(row) for row in rows]
+        marks = ", ".join("?" * len(wanted))
+        found = self.db.execute(
+            f"SELECT row, named FROM rows WHERE named IS NOT NULL AND row IN ({marks})",  # noqa: S608 (placeholders only)
+            wanted,
+        )
+        return {row: tuple(_unpack(blob)) for row, blob in found}
 
     def counts(self) -> dict[str, int]:
         return dict(self.db.execute("SELECT status, count(*) FROM rows GROUP BY status"))

@@ -56,6 +56,8 @@ class RowResult:
     primary_given: bool = False  # the file itself sets primary = yes
     number: str | None = None  # E.164, when the row names a company and a valid number
     warnings: list[RowError] | tuple = ()  # an unchanged row's gaps (unchanged.py)
+    # (company id, branch id) the row names, when they resolve: shown on a row with errors too.
+    named: tuple | None = None
 
     @property
     def changed(self) -> list[str]:
@@ -267,6 +269,7 @@ class _RowChecker:
         result.number = e164  # a number twice in the file is an error whatever else is wrong
         existing = self.existing(result, e164, company) if e164 else None
         branch_id = self.branch(result, branch_text, company) if company else None
+        result.named = (company.id, branch_id) if company else None
         if company is None or e164 is None:
             return result
         if existing is None:

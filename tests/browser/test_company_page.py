@@ -6,7 +6,7 @@ import pytest
 
 from audit_app import snapshots
 from integrations_app.models import Company
-from tests.admin_rows import admin_url
+from tests.admin_rows import admin_url, changelist_url
 
 pytestmark = pytest.mark.browser
 
@@ -28,3 +28,16 @@ def test_a_demo_company_page_shows_its_parts(browsing, demo):
     assert findings.locator("li.askpro-finding").count() >= 1
     panel = page.locator("table.askpro-key-panel")
     assert panel.is_visible() and "Während eines Anrufs" in panel.inner_text()
+
+    # Walkthrough 2: at 1280 px the company list scrolled sideways for its last four columns.
+    page = browsing.open(changelist_url(Company), "company-list")
+    widths = page.evaluate(
+        "(e => [e.scrollWidth, e.clientWidth])(document.querySelector('#changelist .results'))"
+    )
+    headers = page.evaluate(
+        "[...document.querySelectorAll('#result_list thead th')]"
+        ".map(e => e.innerText.trim() + ' ' + e.offsetWidth).join(', ')"
+    )
+    assert widths[0] <= widths[1], f"{widths[0]} px in a {widths[1]} px box: {headers}"
+    counts = page.locator("#result_list td.field-counted").first.inner_text()
+    assert "Filiale" in counts and "Mitarbeiter" in counts

@@ -26,6 +26,14 @@ class Command(BaseCommand):
     # Checked once the demo's gateway key is there (a first run would warn of its absence).
     requires_system_checks = []
 
+    def add_arguments(self, parser):
+        parser.add_argument(
+            "--address",
+            help=_(
+                "Where the server will run (scripts/run.sh): said last, in the console's language."
+            ),
+        )
+
     def handle(self, *args, **options):
         if connection.vendor != "sqlite":
             raise CommandError(
@@ -52,6 +60,12 @@ class Command(BaseCommand):
         call_command("setup_roles", stdout=self.stdout)
         self.ensure_demo_accounts()
         self.ensure_demo_snapshots()
+        if options.get("address"):
+            # In the language of the lines above, not the shell script's English.
+            self.stdout.write(
+                _("The console runs on http://%(address)s/admin/ (Ctrl-C stops it).")
+                % {"address": options["address"]}
+            )
 
     def ensure_demo_gateway_key(self):
         """On the embedded demo without GATEWAY_APP_KEY: a demo key of its own in var/, so that
