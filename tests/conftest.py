@@ -14,10 +14,20 @@ def django_db_setup(django_db_setup, django_db_blocker):
     yield
 
 
+def _commits(request) -> bool:
+    """The test writes outside a rolled-back transaction (its rows stay unless emptied)."""
+    marker = request.node.get_closest_marker("django_db")
+    return (
+        "transactional_db" in request.fixturenames
+        or "live_server" in request.fixturenames
+        or bool(marker and marker.kwargs.get("transaction"))
+    )
+
+
 @pytest.fixture(autouse=True)
 def _empty_gateway_tables_after_transactional_tests(request):
     yield
-    if "transactional_db" in request.fixturenames or "live_server" in request.fixturenames:
+    if _commits(request):
         support.empty_gateway_tables()
 
 
