@@ -54,7 +54,11 @@ ensure_venv() {
   if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$wanted" ]; then
     say "installing Python packages (.[$extras])"
     "$VENV/bin/python" -m pip install -q --upgrade pip >/dev/null
-    "$VENV/bin/python" -m pip install -q -e ".[$extras]" || die "pip install failed"
+    # Once more on a failure: a registry's hiccup should not fail a whole run.
+    "$VENV/bin/python" -m pip install -q -e ".[$extras]" \
+      || { say "pip install failed; trying once more"; sleep 5;
+           "$VENV/bin/python" -m pip install -e ".[$extras]"; } \
+      || die "pip install failed"
     echo "$wanted" >"$stamp"
   fi
 }
