@@ -4,9 +4,9 @@ Read from the latest audit snapshot (audit_app.snapshots), never by running the 
 whole audit takes seconds at the gateway's size (bench/RESULTS.md) and runs in a worker, a
 command or the dashboard's button, while a company page must open at once. Its cost is fixed:
 one query for the latest snapshot's id (its findings are read and indexed once per process and
-snapshot), then one narrow query per gateway table that has
-findings in it (which of the affected rows are this company's, with a label), at most one per
-table, whatever the number of companies or of this company's rows. The findings are as old as
+snapshot), then one query (a UNION ALL of one narrow SELECT per gateway table that has findings
+in it: which of the affected rows are this company's, with a label), whatever the number of
+companies, of tables with findings or of this company's rows. The findings are as old as
 the snapshot; the page says when it was taken and links to the dashboard for a newer one.
 """
 
@@ -16,6 +16,8 @@ from datetime import datetime
 from functools import lru_cache
 
 from django.core.exceptions import FieldDoesNotExist, ValidationError
+from django.db.models import CharField, Value
+from django.db.models.functions import Cast
 
 from audit_app.dashboard import admin_change_url
 from audit_app.models import AuditSnapshot
@@ -71,8 +73,9 @@ def _label_field(model) -> str:
     return next((name for name in _LABEL_FIELDS if name in names), "pk")
 
 
-def _own_rows(model, company_id, keys: set[str]) -> dict[str, str]:
-    """{key: label} of the affected rows (``keys``) of ``model`` that are this company's."""
+def _own_rows_query(table: str, model, company_id, keys: set[str]):
+    """(table, key, label) of the affected rows (``keys``) of ``model`` that may be this
+    company's, as text columns: one SELECT of the UNION ALL that _own_rows sends."""
     label = _label_field(model)
     rows = model._base_manager.filter(company_id=company_id).order_by()
     if len(keys) <= KEYS_LOOKED_UP:
@@ -83,13 +86,29 @@ def _own_rows(model, company_id, keys: set[str]) -> dict[str, str]:
             except ValidationError:
                 continue
         if not typed:
-            return {}
+            return None
         rows = rows.filter(pk__in=typed)
-    return {
-        str(pk): str(text if text not in (None, "") else pk)
-        for pk, text in rows.values_list("pk", label)
-        if str(pk) in keys
-    }
+    text = CharField(max_length=255)
+    return rows.values_list(Value(table, output_field=text), Cast("pk", text), Cast(label, text))
+
+
+def _own_rows(tables: dict, company_id, keys: dict) -> dict[str, dict[str, str]]:
+    """{table: {key: label}} of the affected rows that are this company's, in one query
+    (UNION ALL over the tables with findings) whatever the number of such tables."""
+    queries = [
+        query
+        for table, table_keys in keys.items()
+        if table in tables
+        and (query := _own_rows_query(table, tables[table], company_id, table_keys)) is not None
+    ]
+    own = defaultdict(dict)
+    if not queries:
+        return own
+    union = queries[0].union(*queries[1:], all=True) if len(queries) > 1 else queries[0]
+    for table, pk, text in union:
+        if pk in keys.get(table, ()):
+            own[table][pk] = str(text if text not in (None, "") else pk)
+    return own
 
 
 @lru_cache(maxsize=1)
@@ -122,11 +141,7 @@ def for_company(company: Company) -> CompanyFindings | None:
     # taken_at in the key too: a test database may give a rolled-back id to a new snapshot.
     findings, keys = _snapshot_index(snapshot_id, taken_at)
     tables = _company_tables()
-    own = {
-        table: _own_rows(tables[table], company.pk, table_keys)
-        for table, table_keys in keys.items()
-        if table in tables
-    }
+    own = _own_rows(tables, company.pk, keys)
     mine = str(company.pk)
     own["companies"] = {mine: company.name} if mine in keys.get("companies", ()) else {}
     result = []
