@@ -42,7 +42,7 @@ from integrations_app.admin.history import (
     table_label,
     value_of,
 )
-from integrations_app.models import GATEWAY_MODELS, Company, Integration
+from integrations_app.models import Company, Integration
 from integrations_app.models.integrations import integration_title
 
 # A check may find thousands of rows; the page lists this many and says how many more there are.
@@ -253,10 +253,8 @@ class WriteRow:
 
 def _admin_of_table(table: str) -> tuple[str, str] | None:
     """(app_label, model_name) of the gateway model on `table`, for a link to its admin page."""
-    for model in GATEWAY_MODELS:
-        if model._meta.db_table == table:
-            return model._meta.app_label, model._meta.model_name
-    return None
+    model = MODELS_BY_TABLE.get(table)  # the one table -> model map (admin/history.py)
+    return (model._meta.app_label, model._meta.model_name) if model is not None else None
 
 
 def plan_rows(plan: Plan) -> list[WriteRow]:
