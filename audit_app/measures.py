@@ -11,8 +11,9 @@ from django.db.models import Count, Exists, OuterRef, Q
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from audit_app.checks.bookings import branch_staffing
-from audit_app.checks.common import FAILED_TEST, active_integrations, number_rows
+from audit_app.checks.bookings import staffing_totals
+from audit_app.checks.common import FAILED_TEST, active_integrations
+from audit_app.checks.number_pass import number_pass
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -40,7 +41,7 @@ def _percent(numerator: float, denominator: float) -> float:
 
 
 def compute() -> dict[str, Measure]:
-    """The measures by key; three queries whatever the data size."""
+    """The measures by key; a fixed number of queries whatever the data size."""
     # 1. Companies: with an active integration whose last connection test did not fail, a
     # phone number, a live branch.
     companies = Company.objects.annotate(
@@ -59,22 +60,12 @@ def compute() -> dict[str, Measure]:
     )
     total = companies["total"]
 
-    # 2. Numbers the gateway can match AND book on, per live company (decided in Python, on
-    # the numbers the checks read in the same audit run).
-    routable = set()
-    for row in number_rows():
-        if (
-            row.company__name is not None  # a company that exists (and is live)
-            and row.branch__name is not None  # a branch that exists
-            and row.branch__deleted_at is None
-            and row.branch__company_id == row.company_id
-            and row.problem is None  # number_problem(), computed with the row
-        ):
-            routable.add(row.company_id)
+    # 2. Numbers the gateway can match AND book on, per live company (decided in Python, in
+    # the one read of the numbers the checks make in the same audit run).
+    routable = number_pass().routable
 
-    # 3. Live staff on live branches of live companies (AUD-BRN-002's counts, same run).
-    staffing = branch_staffing()
-    branches, staff = len(staffing), sum(row["staff_count"] for row in staffing)
+    # 3. Live staff on live branches of live companies.
+    staff, branches = staffing_totals()
     minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
     average = staff / branches if branches else 0.0
     staff_percent = round(min(100.0, 100.0 * average / minimum), 1) if minimum else 100.0

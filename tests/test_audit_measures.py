@@ -115,7 +115,6 @@ def test_queries_do_not_grow_with_rows():
     world(0, 2)
     few = _queries()
     world(2, 25)
-    # companies; the numbers (three narrow reads: companies, branches, numbers); branches and
-    # their staff (two: grouped staff, then the branches); row_counts(); on MySQL/MariaDB
-    # information_schema's estimates first (one more query).
-    assert _queries() == few == (8 if connection.vendor == "mysql" else 7)
+    # companies; the numbers (one streamed read); the staffing (two counts); row_counts(); on
+    # MySQL/MariaDB information_schema's estimates first (one more query).
+    assert _queries() == few == (6 if connection.vendor == "mysql" else 5)

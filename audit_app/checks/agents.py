@@ -19,8 +19,8 @@ from audit_app.checks.common import (
     company_row,
     is_e164,
     number_row,
-    number_rows,
 )
+from audit_app.checks.number_pass import NumberCheck
 from audit_app.registry import Affected, Category, Check, Severity, register, shared
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
 from integrations_app.labels import local_time
@@ -267,7 +267,7 @@ class LocalAgentOfAnotherCompany(Check):
 
 
 @register
-class NumbersNotInE164(Check):
+class NumbersNotInE164(NumberCheck):
     id = "AUD-AGT-005"
     severity = Severity.WARNING
     category = Category.CALLS
@@ -291,16 +291,13 @@ class NumbersNotInE164(Check):
     )
     fix_id = "normalize-numbers"  # the same E.164 form in every routing column
 
-    def find(self) -> list[Affected]:
-        found = []
-        for row in number_rows():
-            # The §3a paths compare number OR phone_number: either in E.164 is found.
-            if not is_e164(row.number) and not is_e164(row.phone_number):
-                detail = _(
-                    "number %(number)s is not in the international form (+ and digits only)"
-                ) % {"number": row["number"]}
-                found.append(number_row(row, detail))
-        return found
+    def judge(self, row) -> str | None:
+        # The §3a paths compare number OR phone_number: either in E.164 is found.
+        if is_e164(row.number) or is_e164(row.phone_number):
+            return None
+        return _("number %(number)s is not in the international form (+ and digits only)") % {
+            "number": row.number
+        }
 
 
 def agent_companies() -> dict[str, set[int]]:

@@ -3,6 +3,7 @@ branch (semantics.md §3-4)."""
 
 from django.conf import settings
 from django.db.models import Count, Exists, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -10,15 +11,15 @@ from audit_app.checks.common import (
     BRANCH_ADMIN,
     STAFF_ADMIN,
     company_row,
-    number_row,
-    number_rows,
 )
-from audit_app.registry import Affected, Category, Check, Severity, register, shared
+from audit_app.checks.number_pass import NumberCheck
+from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.streaming import stream
 from integrations_app.models import Branch, Company, Staff
 
 
 @register
-class NumbersWithoutBranch(Check):
+class NumbersWithoutBranch(NumberCheck):
     id = "AUD-PHN-005"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
@@ -38,16 +39,12 @@ class NumbersWithoutBranch(Check):
     )
     fix_id = "attach-numbers-to-branch"
 
-    def find(self) -> list[Affected]:
-        return [
-            number_row(row, _("no branch assigned"))
-            for row in number_rows()
-            if row.branch_id is None
-        ]
+    def judge(self, row) -> str | None:
+        return _("no branch assigned") if row.branch_id is None else None
 
 
 @register
-class NumbersWithWrongBranch(Check):
+class NumbersWithWrongBranch(NumberCheck):
     id = "AUD-PHN-006"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
@@ -63,24 +60,19 @@ class NumbersWithWrongBranch(Check):
     )
     hint = gettext_lazy("Attach the number to a live branch of its own company.")
 
-    def find(self) -> list[Affected]:
-        found = []
-        for row in number_rows():
-            if row.branch_id is None:
-                continue  # AUD-PHN-005
-            if row.branch__name is None:
-                detail = _("branch %(branch)s does not exist") % {"branch": row["branch_id"]}
-            elif row.branch__deleted_at is not None:
-                detail = _("branch %(branch)s is deleted") % {"branch": row["branch__name"]}
-            elif row.branch__company_id != row.company_id:
-                detail = _("branch %(branch)s belongs to another company (%(company)s)") % {
-                    "branch": row["branch__name"],
-                    "company": row["branch__company__name"],
-                }
-            else:
-                continue
-            found.append(number_row(row, detail))
-        return found
+    def judge(self, row) -> str | None:
+        if row.branch_id is None:
+            return None  # AUD-PHN-005
+        if row.branch__name is None:
+            return _("branch %(branch)s does not exist") % {"branch": row.branch_id}
+        if row.branch__deleted_at is not None:
+            return _("branch %(branch)s is deleted") % {"branch": row.branch__name}
+        if row.branch__company_id != row.company_id:
+            return _("branch %(branch)s belongs to another company (%(company)s)") % {
+                "branch": row.branch__name,
+                "company": row.branch__company__name,
+            }
+        return None
 
 
 @register
@@ -109,32 +101,58 @@ class CompaniesWithoutBranch(Check):
         return [company_row(row, _("no live branch")) for row in rows]
 
 
-def branch_staffing() -> list[dict]:
-    """Every live branch of a live company with its live staff, by company name, name and id;
-    read once per audit run (AUD-BRN-002 and the staff-per-branch measure). Filtering on the
-    count in SQL evaluated its subquery twice per branch (in SELECT and in WHERE)."""
-    return shared("branch-staffing", _read_branch_staffing)
+def live_branches():
+    """The live branches of live companies (the branches AUD-BRN-002 and the staffing measure
+    look at)."""
+    return Branch.objects.filter(company__deleted_at__isnull=True)
 
 
-def _read_branch_staffing() -> list[dict]:
-    # Two reads, joined here: the live staff grouped by branch_id in one pass over staff
-    # (0.3 s for 60,000), instead of a correlated count per branch (0.9 s for 20,000 branches,
-    # a clustered read per person for deleted_at).
-    counts = dict(
-        Staff.all_objects.filter(deleted_at__isnull=True)
+def live_staff():
+    return Staff.all_objects.filter(deleted_at__isnull=True)
+
+
+def understaffed_branches(minimum: int):
+    """The live branches with fewer than ``minimum`` live staff, by company name, name and id,
+    each with its staff count (values()).
+
+    At the gateway's size (20,000 branches, 60,000 staff) the branches that have enough staff
+    are one grouped pass over staff, which MariaDB makes once (a materialised semi-join); only
+    the branches listed get their count, by a correlated count over staff.branch_id. Filtering
+    on the correlated count instead evaluated it twice per branch, and holding every branch
+    with its count for the whole audit cost 7.6 MiB (issue 13: memory flat)."""
+    if minimum <= 0:
+        return Branch.objects.none()
+    staffed = (
+        live_staff()
+        .filter(branch_id__isnull=False)  # NOT IN over a NULL would exclude every branch
         .order_by()
         .values("branch_id")
         .annotate(n=Count("pk"))
-        .values_list("branch_id", "n")
+        .filter(n__gte=minimum)
+        .values("branch_id")
     )
-    rows = list(
-        Branch.objects.filter(company__deleted_at__isnull=True)
+    count = (
+        live_staff()
+        .filter(branch_id=OuterRef("pk"))
+        .order_by()
+        .values("branch_id")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+    return (
+        live_branches()
+        .exclude(pk__in=staffed)
+        .annotate(staff_count=Coalesce(Subquery(count), 0))
         .order_by("company__name", "name", "id")
-        .values("id", "name", "company__name")
+        .values("id", "name", "company__name", "staff_count")
     )
-    for row in rows:
-        row["staff_count"] = counts.get(row["id"], 0)
-    return rows
+
+
+def staffing_totals() -> tuple[int, int]:
+    """(live staff on live branches of live companies, those branches): the staffing measure,
+    two counts."""
+    staff = live_staff().filter(branch_id__in=live_branches().values("pk")).count()
+    return staff, live_branches().count()
 
 
 @register
@@ -158,11 +176,10 @@ class UnderstaffedBranches(Check):
         "sets the minimum)."
     )
 
-    def find(self) -> list[Affected]:
+    def each(self):
         minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
-        rows = [row for row in branch_staffing() if row["staff_count"] < minimum]
-        return [
-            Affected(
+        for row in stream(understaffed_branches(minimum)):
+            yield Affected(
                 table="branches",
                 pk=row["id"],
                 label=f"{row['name']} ({row['company__name']})",
@@ -170,8 +187,6 @@ class UnderstaffedBranches(Check):
                 % {"count": row["staff_count"], "minimum": minimum},
                 admin=BRANCH_ADMIN,
             )
-            for row in rows
-        ]
 
 
 @register

@@ -1,17 +1,11 @@
 """Calls cannot arrive: how the gateway finds a company for an inbound call (semantics.md §3)."""
 
-from collections import defaultdict
-
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.checks.common import (
-    company_row,
-    number_row,
-    number_rows,
-    to_e164,
-)
+from audit_app.checks.common import company_row
+from audit_app.checks.number_pass import DuplicateForms, NumberCheck, grouped_by_form
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.labels import local_time
 from integrations_app.models import Company, PhoneNumber
@@ -59,7 +53,7 @@ PROBLEMS = {
 
 
 @register
-class UnmatchableNumbers(Check):
+class UnmatchableNumbers(NumberCheck):
     id = "AUD-PHN-002"
     severity = Severity.CRITICAL
     category = Category.CALLS
@@ -81,22 +75,18 @@ class UnmatchableNumbers(Check):
     )
     fix_id = "normalize-numbers"
 
-    def find(self) -> list[Affected]:
-        found = []
-        for row in number_rows():
-            problem = row.problem
-            if problem:
-                detail = PROBLEMS[problem] % {
-                    "number": row["number"],
-                    "normalized": row["number_normalized"],
-                    "e164": to_e164(row["number"]),
-                }
-                found.append(number_row(row, detail))
-        return found
+    def judge(self, row) -> str | None:
+        if not row.problem:
+            return None
+        return PROBLEMS[row.problem] % {
+            "number": row.number,
+            "normalized": row.number_normalized,
+            "e164": row.e164,
+        }
 
 
 @register
-class DuplicateNumbers(Check):
+class DuplicateNumbers(DuplicateForms):
     id = "AUD-PHN-003"
     severity = Severity.CRITICAL
     category = Category.CALLS
@@ -116,16 +106,11 @@ class DuplicateNumbers(Check):
         "entered wrongly."
     )
 
-    def find(self) -> list[Affected]:
-        by_form = defaultdict(list)
-        for row in number_rows():
-            forms = set(row.forms)
-            e164 = row.e164
-            if e164:
-                forms.add(e164)  # the same line, even if it is not routed in this form yet
-            for form in forms:
-                by_form[form].append(row)
-        found, seen = [], set()
+    def findings(self, rows):
+        # The pass hands over every number that shares a form with another (and a few more):
+        # grouped by their real forms here.
+        by_form = grouped_by_form(rows)
+        seen = set()
         for form in sorted(by_form):
             group = by_form[form]
             if len(group) < 2:
@@ -141,12 +126,11 @@ class DuplicateNumbers(Check):
                     "form": form,
                     "others": others,
                 }
-                found.append(number_row(row, detail))
-        return found
+                yield row, detail
 
 
 @register
-class InactiveNumbersStillRouting(Check):
+class InactiveNumbersStillRouting(NumberCheck):
     id = "AUD-PHN-004"
     severity = Severity.WARNING
     category = Category.CALLS
@@ -166,21 +150,17 @@ class InactiveNumbersStillRouting(Check):
         "otherwise mark it active again."
     )
 
-    def find(self) -> list[Affected]:
-        found = []
-        for row in number_rows():
-            if row.is_active and row.deleted_at is None:
-                continue
-            if not row.forms:
-                continue  # the gateway cannot match it anyway (AUD-PHN-002)
-            marks = []
-            if not row["is_active"]:
-                marks.append(_("marked inactive"))
-            if row["deleted_at"] is not None:
-                deleted = local_time(row["deleted_at"], "DATE_FORMAT")
-                marks.append(_("marked deleted on %(date)s") % {"date": deleted})
-            detail = _("%(marks)s, but the gateway still routes calls to it") % {
-                "marks": ", ".join(str(m) for m in marks)
-            }
-            found.append(number_row(row, detail))
-        return found
+    def judge(self, row) -> str | None:
+        if row.is_active and row.deleted_at is None:
+            return None
+        if not row.forms:
+            return None  # the gateway cannot match it anyway (AUD-PHN-002)
+        marks = []
+        if not row.is_active:
+            marks.append(_("marked inactive"))
+        if row.deleted_at is not None:
+            deleted = local_time(row.deleted_at, "DATE_FORMAT")
+            marks.append(_("marked deleted on %(date)s") % {"date": deleted})
+        return _("%(marks)s, but the gateway still routes calls to it") % {
+            "marks": ", ".join(str(m) for m in marks)
+        }

@@ -1,8 +1,8 @@
 """What several checks (and the measures) share: how the gateway matches a number, which
 integration counts as active, the rows the checks report.
 
-Everything here works on rows already loaded with values(), but number_rows(): the one read of
-the phone numbers that the number checks and the measures share within an audit run.
+Everything here works on rows already loaded with values(); the one read of the phone numbers
+that the number checks and the measures share is audit_app/checks/number_pass.py.
 """
 
 import re
@@ -13,7 +13,7 @@ import phonenumbers
 from django.db.models import Q
 from django.utils.text import capfirst
 
-from audit_app.registry import Affected, shared
+from audit_app.registry import Affected
 from integrations_app import phone
 from integrations_app.phone import (  # noqa: F401 (the checks import them from here)
     E164,
@@ -153,63 +153,10 @@ def active_integrations(queryset):
 NUMBER_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
 
 
-def number_rows() -> list["NumberRow"]:
-    """The numbers of live companies and those without a company (NUMBER_OF_LIVE_COMPANY), by
-    number and id, each with its company's name and its branch's name, company and deletion:
-    read once per audit run (seven checks and the measures went over the 40,000 numbers one by
-    one). Keys as values() names them: company__name, branch__name, branch__company_id,
-    branch__company__name, branch__deleted_at (None where the row names none, or none that
-    exists)."""
-    return shared("number-rows", _read_number_rows)
-
-
-def _read_number_rows() -> list["NumberRow"]:
-    # Three narrow reads joined here: the numbers, and the companies and branches they name.
-    # The same as one query LEFT JOINing companies, branches and the branch's company, which
-    # took 0.9-1.2 s at the gateway's size (40,000 numbers, a primary-key lookup into the wide
-    # companies and branches rows for each); these take ~0.45 s together. Each row a compact
-    # tuple (NumberRow), not a dict: a third of the memory.
-    from integrations_app.models import Branch, Company, PhoneNumber
-
-    companies = {
-        pk: (name, deleted_at)
-        for pk, name, deleted_at in Company.all_objects.order_by().values_list(
-            "id", "name", "deleted_at"
-        )
-    }
-    branches = {
-        pk: (name, company_id, deleted_at)
-        for pk, name, company_id, deleted_at in Branch.all_objects.order_by().values_list(
-            "id", "name", "company_id", "deleted_at"
-        )
-    }
-    rows = []
-    unknown_company, unknown_branch = (None, None), (None, None, None)
-    for values in PhoneNumber.objects.order_by("number", "id").values_list(*NUMBER_COLUMNS):
-        name, deleted_at = companies.get(values[4], unknown_company)
-        if deleted_at is not None:
-            continue  # a deleted company's numbers are not the gateway's concern
-        branch_name, branch_company, branch_deleted = branches.get(values[7], unknown_branch)
-        rows.append(
-            NumberRow._make(
-                (
-                    *values,
-                    name,
-                    branch_name,
-                    branch_company,
-                    companies.get(branch_company, unknown_company)[0],
-                    branch_deleted,
-                    *number_facts(values[1], values[2]),
-                )
-            )
-        )
-    return rows
-
-
 def number_facts(number: str | None, normalized: str | None) -> tuple:
     """(e164, problem, forms): to_e164(number), number_problem(number, normalized) and
     routing_forms(number, normalized) (as a tuple), with one parse and without filling their
-    caches: number_rows() keeps them with each row, read once per audit run."""
+    caches: number_pass() computes them once per number and audit run."""
     e164 = to_e164.__wrapped__(number)
     if not (normalized or "").strip():
         problem = "empty"
@@ -246,7 +193,7 @@ class NumberRow(
         ),
     )
 ):
-    """A number as number_rows() keeps it: read like values()' dict (row["number"]), with
+    """A number as number_pass() reads it: read like values()' dict (row["number"]), with
     its number_facts() (row.e164, row.problem, row.forms)."""
 
     __slots__ = ()

@@ -1,0 +1,207 @@
+"""One read of the phone numbers for every check about them, in memory that does not grow with
+the numbers (issue 13: the audit's memory flat at the gateway's planned size).
+
+Six checks and a measure judge the numbers (AUD-PHN-002 to 006, AUD-AGT-005, the routable
+coverage). They used to share one list of all numbers, held for the whole audit (24 MiB for
+40,000 numbers). Now the numbers are streamed once (audit_app/streaming.py), each row is judged
+by every number check on the way, and each check keeps its count and only the rows of the page
+asked for (a Tally). The one rule that compares numbers with each other, AUD-PHN-003 (the same
+E.164 form twice), keeps two bitmaps of fixed size (form hashes seen once, seen twice) and 8
+bytes per form (its bit and the row's position, in arrays); when forms collide the numbers are
+streamed a second time and only the rows involved are parsed and compared.
+"""
+
+from array import array
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from audit_app.checks.common import (
+    NUMBER_COLUMNS,
+    NUMBER_OF_LIVE_COMPANY,
+    NumberRow,
+    number_facts,
+    number_row,
+)
+from audit_app.registry import Affected, Check, all_checks, shared
+from audit_app.streaming import stream
+
+
+class NumberCheck(Check):
+    """A check decided on each phone number alone: implement judge(). The audit reads the
+    numbers once for all such checks (number_pass()) and keeps their counts and first pages."""
+
+    def judge(self, row: NumberRow) -> str | None:
+        """The finding's detail when ``row`` is affected, else None. Must not query (the
+        numbers are being streamed on this connection)."""
+        raise NotImplementedError
+
+    def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
+        tally = number_pass((offset, limit)).tallies[self.id]
+        return tally.total, tally.rows
+
+    def each(self):
+        return iter(number_pass((0, None)).tallies[self.id].rows)
+
+
+@dataclass
+class Tally:
+    """How many rows a check found, and rows [offset, offset + limit) of them (all: limit
+    None), built only when kept."""
+
+    offset: int
+    limit: int | None
+    total: int = 0
+    rows: list = field(default_factory=list)
+
+    def add(self, row, detail) -> None:
+        if self.total >= self.offset and (self.limit is None or len(self.rows) < self.limit):
+            self.rows.append(number_row(row, detail))
+        self.total += 1
+
+
+@dataclass
+class NumberPass:
+    tallies: dict[str, Tally]
+    # The live companies with a number callers reach and can book on (the routable measure).
+    routable: set = field(default_factory=set)
+
+
+def number_pass(window: tuple[int, int | None] | None = None) -> NumberPass:
+    """The number checks' tallies for rows [offset, offset + limit) (``window``), once per audit
+    run. Without a window: the run's pass, whatever its window (the measures read only
+    ``routable``)."""
+    if window is None:
+        window = shared("number-pass-window", lambda: (0, 0))
+    else:
+        shared("number-pass-window", lambda: window)  # the first caller's window
+    return shared(("number-pass", window), lambda: _read(*window))
+
+
+def number_checks() -> list[NumberCheck]:
+    return [check for check in all_checks() if isinstance(check, NumberCheck | DuplicateForms)]
+
+
+def _read(offset: int, limit: int | None) -> NumberPass:
+    checks = [check for check in number_checks() if isinstance(check, NumberCheck)]
+    duplicates = [check for check in number_checks() if isinstance(check, DuplicateForms)]
+    result = NumberPass(tallies={c.id: Tally(offset, limit) for c in number_checks()})
+    forms = FormBits()
+    for position, row in enumerate(stream_number_rows()):
+        for check in checks:
+            detail = check.judge(row)
+            if detail is not None:
+                result.tallies[check.id].add(row, detail)
+        forms.add(position, _forms(row))
+        if _routable(row):
+            result.routable.add(row.company_id)
+    involved = forms.colliding()
+    del forms
+    for check in duplicates:
+        tally = result.tallies[check.id]
+        for row, detail in check.findings(stream_number_rows(only=involved)):
+            tally.add(row, detail)
+    return result
+
+
+def stream_number_rows(only: set[int] | None = None):
+    """The numbers of live companies and those without a company (NUMBER_OF_LIVE_COMPANY), by
+    number and id, each as a NumberRow with its company's and branch's names (one statement,
+    read as used). ``only``: the rows at these positions of the stream, no others (none when
+    it is empty)."""
+    if only is not None and not only:
+        return
+    from integrations_app.models import PhoneNumber
+
+    rows = (
+        PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
+        .order_by("number", "id")
+        .values_list(*NUMBER_COLUMNS, *JOINED)
+    )
+    for position, values in enumerate(stream(rows)):
+        if only is None or position in only:
+            yield NumberRow._make((*values, *number_facts(values[1], values[2])))
+
+
+JOINED = (
+    "company__name", "branch__name", "branch__company_id", "branch__company__name",
+    "branch__deleted_at",
+)  # fmt: skip
+
+
+def _forms(row: NumberRow) -> set[str]:
+    """The E.164 forms a number answers to, and its own E.164 form (the same line even if it is
+    not routed in that form yet): two numbers sharing one are duplicates (AUD-PHN-003)."""
+    forms = set(row.forms)
+    if row.e164:
+        forms.add(row.e164)
+    return forms
+
+
+def _routable(row: NumberRow) -> bool:
+    """A number the gateway can match AND book on, of a company that exists."""
+    return (
+        row.company__name is not None
+        and row.branch__name is not None  # a branch that exists
+        and row.branch__deleted_at is None
+        and row.branch__company_id == row.company_id
+        and row.problem is None
+    )
+
+
+class FormBits:
+    """Which numbers share a form, in memory of fixed size but 8 bytes per form: each form's
+    hash as a bit of two bitmaps (seen once, seen twice) and, per form, its bit and its row's
+    position. A bit seen twice marks its rows as candidates; two different forms on one bit
+    (about 1 % of the forms at 40,000 numbers) only add candidates, which findings() compares
+    by their real forms."""
+
+    BITS = 1 << 23  # 1 MiB per bitmap
+
+    def __init__(self):
+        self.once = bytearray(self.BITS // 8)
+        self.twice = bytearray(self.BITS // 8)
+        self.bits, self.positions = array("l"), array("l")
+
+    def add(self, position: int, forms) -> None:
+        for form in forms:
+            bit = hash(form) & (self.BITS - 1)
+            byte, mask = bit >> 3, 1 << (bit & 7)
+            if self.once[byte] & mask:
+                self.twice[byte] |= mask
+            else:
+                self.once[byte] |= mask
+            self.bits.append(bit)
+            self.positions.append(position)
+
+    def colliding(self) -> set[int]:
+        """The positions of the rows with a form whose bit was seen twice."""
+        twice = self.twice
+        return {
+            position
+            for bit, position in zip(self.bits, self.positions, strict=True)
+            if twice[bit >> 3] & (1 << (bit & 7))
+        }
+
+
+class DuplicateForms(Check):
+    """A check over numbers compared with each other by their forms (AUD-PHN-003): the pass
+    hands it only the numbers whose forms collide; findings() decides."""
+
+    def findings(self, rows):
+        """(row, detail) for each affected number among ``rows``, in the check's order."""
+        raise NotImplementedError
+
+    def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
+        tally = number_pass((offset, limit)).tallies[self.id]
+        return tally.total, tally.rows
+
+    def each(self):
+        return iter(number_pass((0, None)).tallies[self.id].rows)
+
+
+def grouped_by_form(rows) -> dict[str, list[NumberRow]]:
+    by_form = defaultdict(list)
+    for row in rows:
+        for form in _forms(row):
+            by_form[form].append(row)
+    return by_form
