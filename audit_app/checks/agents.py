@@ -9,6 +9,8 @@ Since 2026-02-18 the gateway's call-start and call-end paths take a call's compa
 from collections import defaultdict
 
 from django.db.models import Exists, OuterRef, Subquery
+from django.db.models.fields.json import KT
+from django.db.models.functions import Trim
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
@@ -21,7 +23,8 @@ from audit_app.checks.common import (
     number_row,
 )
 from audit_app.checks.number_pass import NumberCheck
-from audit_app.registry import Affected, Category, Check, Severity, register, shared
+from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.streaming import stream
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
 from integrations_app.labels import local_time
 from integrations_app.models import Branch, Company, Integration, PhoneNumber, RetellAgent
@@ -29,28 +32,49 @@ from integrations_app.models import Branch, Company, Integration, PhoneNumber, R
 AGENT_ADMIN = (APP, "retellagent")
 
 
-def wanted_agents() -> dict[int, dict]:
-    """Per live company: its name and the agent ids it expects its calls under (from
-    ``companies.retell_agent_id`` and the ``agent_id`` of its active Retell integrations).
-    Two queries, whatever the number of companies."""
-    wanted: dict[int, dict] = {}
-    companies = (
-        Company.objects.exclude(retell_agent_id__isnull=True)
-        .exclude(retell_agent_id="")
-        .values_list("id", "name", "retell_agent_id")
-    )
-    for pk, name, agent_id in companies:
-        wanted.setdefault(pk, {"name": name, "agents": set()})["agents"].add(agent_id.strip())
+def expected_agents():
+    """Every agent id a live company expects its calls under (``companies.retell_agent_id``
+    and the ``agent_id`` in the configuration of its active Retell integrations, trimmed), with
+    its registration in ``retell_agents``: values_list rows (company id, company name, agent
+    id, registered, registered company id, registered company name), by company name, company
+    id and agent id, each (company, agent) once. One query (a UNION), whatever the number of
+    companies; the checks stream it (nothing held for the audit run, issue 13)."""
+    registration = RetellAgent.objects.filter(agent_id=OuterRef("agent"))
+
+    def expecting(queryset, company_id, company_name):
+        return (
+            queryset.exclude(agent__isnull=True)
+            .exclude(agent="")
+            .order_by()  # the union is ordered, its parts may not be
+            .annotate(
+                registered=Exists(registration),
+                registered_company=Subquery(registration.values("company_id")[:1]),
+                registered_name=Subquery(registration.values("company__name")[:1]),
+            )
+            .values_list(company_id, company_name, "agent", "registered", "registered_company",
+                         "registered_name")
+        )  # fmt: skip
+
+    companies = Company.objects.annotate(agent=Trim("retell_agent_id"))
     integrations = (
         Integration.objects.active()
         .filter(provider=RETELL.provider, company__deleted_at__isnull=True)
         .filter(company__isnull=False)
-        .values_list("company_id", "company__name", "config")
+        .annotate(agent=Trim(KT(f"config__{CONFIG_AGENT_ID}")))
     )
-    for pk, name, config in integrations:
-        agent_id = (config or {}).get(CONFIG_AGENT_ID) if isinstance(config, dict) else None
-        if isinstance(agent_id, str) and agent_id.strip():
-            wanted.setdefault(pk, {"name": name, "agents": set()})["agents"].add(agent_id.strip())
+    return (
+        expecting(companies, "id", "name")
+        .union(expecting(integrations, "company_id", "company__name"))
+        .order_by("name", "id", "agent")
+    )
+
+
+def wanted_agents() -> dict[int, dict]:
+    """Per live company: its name and the agent ids it expects (expected_agents()); for the
+    fixes, which need them all at once."""
+    wanted: dict[int, dict] = {}
+    for pk, name, agent_id, *_registration in expected_agents():
+        wanted.setdefault(pk, {"name": name, "agents": set()})["agents"].add(agent_id)
     return wanted
 
 
@@ -63,12 +87,8 @@ def registrations(agent_ids) -> dict[str, dict]:
 
 
 def agent_situation() -> tuple[dict[int, dict], dict[str, dict]]:
-    """What the companies expect and how it is registered; read once per audit run (AUD-AGT-001
-    and 002 both need it)."""
-    return shared("agent-situation", _agent_situation)
-
-
-def _agent_situation() -> tuple[dict[int, dict], dict[str, dict]]:
+    """What the companies expect and how it is registered, all at once (the register-agents
+    fix)."""
     wanted = wanted_agents()
     agent_ids = {a for entry in wanted.values() for a in entry["agents"]}
     return wanted, registrations(agent_ids)
@@ -103,17 +123,13 @@ class UnregisteredAgents(Check):
     )
     fix_id = "register-agents"
 
-    def find(self) -> list[Affected]:
-        wanted, registered = agent_situation()
-        found = []
-        for pk, entry in sorted(wanted.items(), key=lambda item: (item[1]["name"], item[0])):
-            for agent_id in sorted(entry["agents"]):
-                if agent_id not in registered:
-                    detail = _(
-                        "agent %(agent)s is not registered: the gateway does not know it"
-                    ) % {"agent": agent_id}
-                    found.append(_company_affected(pk, entry["name"], detail))
-        return found
+    def each(self):
+        for pk, name, agent_id, registered, _company, _name in stream(expected_agents()):
+            if not registered:
+                detail = _("agent %(agent)s is not registered: the gateway does not know it") % {
+                    "agent": agent_id
+                }
+                yield _company_affected(pk, name, detail)
 
 
 @register
@@ -138,18 +154,14 @@ class AgentsOfAnotherCompany(Check):
         "retell_agents row or the company's agent id. The console never moves it silently."
     )
 
-    def find(self) -> list[Affected]:
-        wanted, registered = agent_situation()
-        found = []
-        for pk, entry in sorted(wanted.items(), key=lambda item: (item[1]["name"], item[0])):
-            for agent_id in sorted(entry["agents"]):
-                row = registered.get(agent_id)
-                if row is not None and row["company_id"] != pk:
-                    detail = _(
-                        "agent %(agent)s is registered to %(company)s: its calls go there"
-                    ) % {"agent": agent_id, "company": row["company__name"] or row["company_id"]}
-                    found.append(_company_affected(pk, entry["name"], detail))
-        return found
+    def each(self):
+        for pk, name, agent_id, registered, company, company_name in stream(expected_agents()):
+            if registered and company != pk:
+                detail = _("agent %(agent)s is registered to %(company)s: its calls go there") % {
+                    "agent": agent_id,
+                    "company": company_name or company,
+                }
+                yield _company_affected(pk, name, detail)
 
 
 @register
