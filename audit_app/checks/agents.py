@@ -186,14 +186,14 @@ class AgentsOfDeletedCompanies(Check):
         "otherwise delete the retell_agents row."
     )
 
-    def find(self) -> list[Affected]:
+    def each(self):
         rows = (
             RetellAgent.objects.filter(company__deleted_at__isnull=False)
             .order_by("agent_id")
             .values("id", "agent_id", "name", "company__name", "company__deleted_at")
         )
-        return [
-            Affected(
+        for row in stream(rows):
+            yield Affected(
                 table="retell_agents",
                 pk=row["id"],
                 label=f"{row['agent_id']} ({row['company__name']})",
@@ -204,8 +204,6 @@ class AgentsOfDeletedCompanies(Check):
                 },
                 admin=AGENT_ADMIN,
             )
-            for row in rows
-        ]
 
 
 def _other_company():
@@ -240,7 +238,7 @@ class LocalAgentOfAnotherCompany(Check):
         "to that agent in Retell), or correct the agent's registration."
     )
 
-    def find(self) -> list[Affected]:
+    def each(self):
         numbers = (
             PhoneNumber.objects.filter(NUMBER_OF_LIVE_COMPANY)
             .annotate(**_other_company())
@@ -255,20 +253,16 @@ class LocalAgentOfAnotherCompany(Check):
             .order_by("name", "id")
             .values("id", "name", "company__name", "retell_agent_id", "agent_company")
         )
-        found = []
-        for row in numbers:
-            found.append(number_row(row, self._detail(row)))
-        for row in branches:
-            found.append(
-                Affected(
-                    table="branches",
-                    pk=row["id"],
-                    label=f"{row['name']} ({row['company__name']})",
-                    detail=self._detail(row),
-                    admin=BRANCH_ADMIN,
-                )
+        for row in stream(numbers):
+            yield number_row(row, self._detail(row))
+        for row in stream(branches):
+            yield Affected(
+                table="branches",
+                pk=row["id"],
+                label=f"{row['name']} ({row['company__name']})",
+                detail=self._detail(row),
+                admin=BRANCH_ADMIN,
             )
-        return found
 
     @staticmethod
     def _detail(row) -> str:

@@ -95,10 +95,11 @@ class CompaniesWithoutBranch(Check):
     )
     fix_id = "create-main-branch"
 
-    def find(self) -> list[Affected]:
+    def each(self):
         branches = Branch.objects.filter(company=OuterRef("pk"))
         rows = Company.objects.filter(~Exists(branches)).order_by("name", "id").values("id", "name")
-        return [company_row(row, _("no live branch")) for row in rows]
+        for row in stream(rows):
+            yield company_row(row, _("no live branch"))
 
 
 def live_branches():
@@ -210,7 +211,7 @@ class StaffWithoutBranch(Check):
     )
     fix_id = "attach-staff-to-branch"
 
-    def find(self) -> list[Affected]:
+    def each(self):
         # staff.branch_id may name no branch at all: which staff have no live branch is an
         # anti-join on the branches' primary key (NOT EXISTS); the branch's name is read for
         # the listed staff only. Filtering on the name and deleted_at subqueries ran three
@@ -223,8 +224,7 @@ class StaffWithoutBranch(Check):
             .order_by("company__name", "name", "id")
             .values("id", "name", "company__name", "branch_id", "branch_name")
         )
-        found = []
-        for row in rows:
+        for row in stream(rows):
             if row["branch_id"] is None:
                 detail = _("no branch assigned")
             elif row["branch_name"] is None:
@@ -233,13 +233,10 @@ class StaffWithoutBranch(Check):
                 }
             else:
                 detail = _("branch %(branch)s is deleted") % {"branch": row["branch_name"]}
-            found.append(
-                Affected(
-                    table="staff",
-                    pk=row["id"],
-                    label=f"{row['name']} ({row['company__name']})",
-                    detail=detail,
-                    admin=STAFF_ADMIN,
-                )
+            yield Affected(
+                table="staff",
+                pk=row["id"],
+                label=f"{row['name']} ({row['company__name']})",
+                detail=detail,
+                admin=STAFF_ADMIN,
             )
-        return found

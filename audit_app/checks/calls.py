@@ -6,7 +6,8 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
 from audit_app.checks.number_pass import DuplicateForms, NumberCheck, grouped_by_form
-from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.registry import Category, Check, Severity, register
+from audit_app.streaming import stream
 from integrations_app.labels import local_time
 from integrations_app.models import Company, PhoneNumber
 
@@ -31,10 +32,11 @@ class CompaniesWithoutNumber(Check):
         "a branch."
     )
 
-    def find(self) -> list[Affected]:
+    def each(self):
         numbers = PhoneNumber.objects.filter(company=OuterRef("pk"))
         rows = Company.objects.filter(~Exists(numbers)).order_by("name", "id").values("id", "name")
-        return [company_row(row, _("no phone number")) for row in rows]
+        for row in stream(rows):
+            yield company_row(row, _("no phone number"))
 
 
 PROBLEMS = {
