@@ -185,7 +185,7 @@ def test_a_check_that_cannot_judge_is_shown_as_not_available(admin_client, monke
     def unavailable():
         raise CheckUnavailable("GATEWAY_APP_KEY is not set")
 
-    monkeypatch.setattr(check, "find", unavailable)
+    monkeypatch.setattr(check, "each", unavailable)  # find() reads each()
     page = english(admin_client, DASHBOARD).text
     block = check_block(page, "AUD-PHN-001")
     assert "askpro-state-unavailable" in block

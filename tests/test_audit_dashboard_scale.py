@@ -70,7 +70,7 @@ def test_the_check_page_unknown_unavailable_and_refused(admin_client, client, mo
     def unavailable():
         raise CheckUnavailable("GATEWAY_APP_KEY is not set")
 
-    monkeypatch.setattr(check, "find", unavailable)
+    monkeypatch.setattr(check, "each", unavailable)  # find() reads each()
     text = admin_client.get(check_url("AUD-PHN-001"), HTTP_ACCEPT_LANGUAGE="en").text
     assert 'id="check-unavailable"' in text and "GATEWAY_APP_KEY is not set" in text
     assert client.get(check_url("AUD-PHN-001")).status_code == 302  # to the login

@@ -195,12 +195,13 @@ class GatewayAdmin(LabelledValues, SafeChangelist, admin.ModelAdmin):
         return type(form.__name__, (ServiceLimits, form), {})
 
     def get_autocomplete_fields(self, request):
-        """On a change page, a company or branch is chosen by searching (admin autocomplete):
-        a plain select would list every company and branch (10,000 and 20,000 at the gateway's
-        size; seconds and megabytes per page). Add pages keep the plain select."""
+        """On an add or change page, a company or branch is chosen by searching (admin
+        autocomplete): a plain select would list every company and branch (10,000 and 20,000 at
+        the gateway's size: 2 s and megabytes per page). A company given in the add link
+        (``?company=<id>``) is shown chosen."""
         fields = list(super().get_autocomplete_fields(request))
         match = getattr(request, "resolver_match", None)
-        if match is not None and (match.url_name or "").endswith("_change"):
+        if match is not None and (match.url_name or "").endswith(("_change", "_add")):
             fields += [
                 f.name
                 for f in self.opts.concrete_fields
