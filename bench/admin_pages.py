@@ -8,8 +8,9 @@ own user table if missing: nothing is written to a gateway table) against the da
 environment and prints, per page, the time (min / median of --repeat runs, after one warm-up
 run) and the number of queries: for each gateway changelist its first page, a search (a word
 of the first row's first search column; for calls also a phone number) and a filter (the
-first row's company, and the fixed-value filters), and one change page per model (the
-company with the most branches for companies).
+first row's company, and the fixed-value filters), one change page per model (the
+company with the most branches for companies), and its add page (plain, and for a company as
+the company page's links open it) where it has one.
 """
 
 import argparse
@@ -90,6 +91,21 @@ def pages(models):
             "change page",
             reverse(f"admin:{opts.app_label}_{opts.model_name}_change", args=[obj_pk]),
         )
+        if may_add(model_admin):
+            add = reverse(f"admin:{opts.app_label}_{opts.model_name}_add")
+            yield model, "add page", add
+            if company_id is not None:  # as the company page's links open it
+                yield model, "add page for a company", f"{add}?{urlencode({'company': company_id})}"
+
+
+def may_add(model_admin) -> bool:
+    """Whether the admin has an add page at all (for a superuser)."""
+    from django.contrib.auth import get_user_model
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = get_user_model()(is_staff=True, is_superuser=True, is_active=True)
+    return model_admin.has_add_permission(request)
 
 
 def number_searches(model):
