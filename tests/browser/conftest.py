@@ -204,6 +204,14 @@ class Browsing:
         self.step(name)
         return self.page
 
+    def choose(self, select: str, label: str) -> None:
+        """Choose ``label`` in an admin autocomplete (select2: a company or branch on add and
+        change pages) by typing the start of it and clicking the result, as a person does."""
+        page = self.page
+        page.locator(f"{select} + .select2 .select2-selection").click()
+        page.locator(".select2-search__field").fill(label[:9])
+        page.locator(".select2-results__option", has_text=label).first.click()
+
     def login(self, username: str) -> None:
         page = self.page
         response = page.goto("/admin/login/")
