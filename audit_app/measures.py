@@ -13,7 +13,7 @@ from django.utils.translation import gettext_lazy as _
 
 from audit_app.checks.bookings import staffing_totals
 from audit_app.checks.common import FAILED_TEST, active_integrations
-from audit_app.checks.number_pass import number_pass
+from audit_app.checks.number_pass import routable_companies
 from integrations_app.models import (
     Appointment,
     Branch,
@@ -62,7 +62,7 @@ def compute() -> dict[str, Measure]:
 
     # 2. Numbers the gateway can match AND book on, per live company (decided in Python, in
     # the one read of the numbers the checks make in the same audit run).
-    routable = number_pass().routable
+    routable = routable_companies()
 
     # 3. Live staff on live branches of live companies.
     staff, branches = staffing_totals()

@@ -23,6 +23,7 @@ from audit_app.checks.common import (
     number_row,
 )
 from audit_app.checks.number_pass import NumberCheck
+from audit_app.checks.passes import PassCheck, RowPass
 from audit_app.registry import Affected, Category, Check, Severity, register
 from audit_app.streaming import stream
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
@@ -39,7 +40,7 @@ def expected_agents():
     id, registered, registered company id, registered company name), by company name, company
     id and agent id, each (company, agent) once. One query (a UNION), whatever the number of
     companies; the checks stream it (nothing held for the audit run, issue 13)."""
-    registration = RetellAgent.objects.filter(agent_id=OuterRef("agent"))
+    registration = RetellAgent.objects.filter(agent_id=OuterRef("agent")).order_by()
 
     def expecting(queryset, company_id, company_name):
         return (
@@ -67,6 +68,25 @@ def expected_agents():
         .union(expecting(integrations, "company_id", "company__name"))
         .order_by("name", "id", "agent")
     )
+
+
+class ExpectedAgents(RowPass):
+    """expected_agents(), streamed once per audit run for AUD-AGT-001 and 002."""
+
+    key = "expected-agents"
+
+    def rows(self):
+        return stream(expected_agents())
+
+
+EXPECTED_AGENTS = ExpectedAgents()
+
+
+class _ExpectedAgentCheck(PassCheck):
+    row_pass = EXPECTED_AGENTS
+
+    def affected(self, row, detail) -> Affected:
+        return _company_affected(row[0], row[1], detail)
 
 
 def wanted_agents() -> dict[int, dict]:
@@ -99,7 +119,7 @@ def _company_affected(pk: int, name: str, detail: str) -> Affected:
 
 
 @register
-class UnregisteredAgents(Check):
+class UnregisteredAgents(_ExpectedAgentCheck):
     id = "AUD-AGT-001"
     severity = Severity.CRITICAL
     category = Category.CALLS
@@ -123,17 +143,17 @@ class UnregisteredAgents(Check):
     )
     fix_id = "register-agents"
 
-    def each(self):
-        for pk, name, agent_id, registered, _company, _name in stream(expected_agents()):
-            if not registered:
-                detail = _("agent %(agent)s is not registered: the gateway does not know it") % {
-                    "agent": agent_id
-                }
-                yield _company_affected(pk, name, detail)
+    def judge(self, row) -> str | None:
+        _pk, _name, agent_id, registered, _company, _company_name = row
+        if registered:
+            return None
+        return _("agent %(agent)s is not registered: the gateway does not know it") % {
+            "agent": agent_id
+        }
 
 
 @register
-class AgentsOfAnotherCompany(Check):
+class AgentsOfAnotherCompany(_ExpectedAgentCheck):
     id = "AUD-AGT-002"
     severity = Severity.CRITICAL
     category = Category.CALLS
@@ -154,14 +174,14 @@ class AgentsOfAnotherCompany(Check):
         "retell_agents row or the company's agent id. The console never moves it silently."
     )
 
-    def each(self):
-        for pk, name, agent_id, registered, company, company_name in stream(expected_agents()):
-            if registered and company != pk:
-                detail = _("agent %(agent)s is registered to %(company)s: its calls go there") % {
-                    "agent": agent_id,
-                    "company": company_name or company,
-                }
-                yield _company_affected(pk, name, detail)
+    def judge(self, row) -> str | None:
+        pk, _name, agent_id, registered, company, company_name = row
+        if not registered or company == pk:
+            return None
+        return _("agent %(agent)s is registered to %(company)s: its calls go there") % {
+            "agent": agent_id,
+            "company": company_name or company,
+        }
 
 
 @register

@@ -13,7 +13,6 @@ streamed a second time and only the rows involved are parsed and compared.
 
 from array import array
 from collections import defaultdict
-from dataclasses import dataclass, field
 
 from audit_app.checks.common import (
     NUMBER_COLUMNS,
@@ -22,85 +21,55 @@ from audit_app.checks.common import (
     number_facts,
     number_row,
 )
-from audit_app.registry import Affected, Check, all_checks, shared
+from audit_app.checks.passes import PassCheck, PassResult, RowPass
+from audit_app.registry import Affected
 from audit_app.streaming import stream
 
 
-class NumberCheck(Check):
-    """A check decided on each phone number alone: implement judge(). The audit reads the
-    numbers once for all such checks (number_pass()) and keeps their counts and first pages."""
+class NumberPass(RowPass):
+    """The phone numbers, judged by every NumberCheck; it also collects the routable companies
+    (``extra["routable"]``) and the forms' bits for AUD-PHN-003 (FormBits)."""
 
-    def judge(self, row: NumberRow) -> str | None:
-        """The finding's detail when ``row`` is affected, else None. Must not query (the
-        numbers are being streamed on this connection)."""
-        raise NotImplementedError
+    key = "number-pass"
 
-    def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
-        tally = number_pass((offset, limit)).tallies[self.id]
-        return tally.total, tally.rows
+    def rows(self):
+        return stream_number_rows()
 
-    def each(self):
-        return iter(number_pass((0, None)).tallies[self.id].rows)
-
-
-@dataclass
-class Tally:
-    """How many rows a check found, and rows [offset, offset + limit) of them (all: limit
-    None), built only when kept."""
-
-    offset: int
-    limit: int | None
-    total: int = 0
-    rows: list = field(default_factory=list)
-
-    def add(self, row, detail) -> None:
-        if self.total >= self.offset and (self.limit is None or len(self.rows) < self.limit):
-            self.rows.append(number_row(row, detail))
-        self.total += 1
-
-
-@dataclass
-class NumberPass:
-    tallies: dict[str, Tally]
-    # The live companies with a number callers reach and can book on (the routable measure).
-    routable: set = field(default_factory=set)
-
-
-def number_pass(window: tuple[int, int | None] | None = None) -> NumberPass:
-    """The number checks' tallies for rows [offset, offset + limit) (``window``), once per audit
-    run. Without a window: the run's pass, whatever its window (the measures read only
-    ``routable``)."""
-    if window is None:
-        window = shared("number-pass-window", lambda: (0, 0))
-    else:
-        shared("number-pass-window", lambda: window)  # the first caller's window
-    return shared(("number-pass", window), lambda: _read(*window))
-
-
-def number_checks() -> list[NumberCheck]:
-    return [check for check in all_checks() if isinstance(check, NumberCheck | DuplicateForms)]
-
-
-def _read(offset: int, limit: int | None) -> NumberPass:
-    checks = [check for check in number_checks() if isinstance(check, NumberCheck)]
-    duplicates = [check for check in number_checks() if isinstance(check, DuplicateForms)]
-    result = NumberPass(tallies={c.id: Tally(offset, limit) for c in number_checks()})
-    forms = FormBits()
-    for position, row in enumerate(stream_number_rows()):
-        for check in checks:
-            detail = check.judge(row)
-            if detail is not None:
-                result.tallies[check.id].add(row, detail)
-        forms.add(position, _forms(row))
+    def observe(self, result: PassResult, position: int, row) -> None:
+        if "forms" not in result.extra:
+            result.extra.update(forms=FormBits(), routable=set())
+        result.extra["forms"].add(position, _forms(row))
         if _routable(row):
-            result.routable.add(row.company_id)
-    involved = forms.colliding()
-    del forms
-    for check in duplicates:
-        tally = result.tallies[check.id]
-        for row, detail in check.findings(stream_number_rows(only=involved)):
-            tally.add(row, detail)
-    return result
+            result.extra["routable"].add(row.company_id)
+
+    def finish(self, result: PassResult) -> None:
+        forms = result.extra.pop("forms", None)
+        result.extra.setdefault("routable", set())
+        involved = forms.colliding() if forms else set()
+        del forms
+        for check in self.checks():
+            if check.after_pass:
+                tally = result.tallies[check.id]
+                for row, detail in check.findings(stream_number_rows(only=involved)):
+                    tally.add(lambda: number_row(row, detail))  # noqa: B023 (called at once)
+
+
+NUMBERS = NumberPass()
+
+
+class NumberCheck(PassCheck):
+    """A check decided on each phone number alone (a NumberRow): implement judge()."""
+
+    row_pass = NUMBERS
+
+    def affected(self, row, detail) -> Affected:
+        return number_row(row, detail)
+
+
+def routable_companies() -> set:
+    """The live companies with a number callers reach and can book on (the measure), from the
+    audit run's pass over the numbers."""
+    return NUMBERS.run().extra["routable"]
 
 
 def stream_number_rows(only: set[int] | None = None):
@@ -183,20 +152,15 @@ class FormBits:
         }
 
 
-class DuplicateForms(Check):
+class DuplicateForms(NumberCheck):
     """A check over numbers compared with each other by their forms (AUD-PHN-003): the pass
-    hands it only the numbers whose forms collide; findings() decides."""
+    hands it only the numbers whose forms collide (after the pass); findings() decides."""
+
+    after_pass = True
 
     def findings(self, rows):
         """(row, detail) for each affected number among ``rows``, in the check's order."""
         raise NotImplementedError
-
-    def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
-        tally = number_pass((offset, limit)).tallies[self.id]
-        return tally.total, tally.rows
-
-    def each(self):
-        return iter(number_pass((0, None)).tallies[self.id].rows)
 
 
 def grouped_by_form(rows) -> dict[str, list[NumberRow]]:
