@@ -14,6 +14,7 @@ BENCH = Path(__file__).resolve().parent
 
 TITLES = {
     "audit": "Full audit (`manage.py audit --format json`)",
+    "audit-index": "Full audit with the index the gateway would need (on the full-size copy)",
     "dashboard": "Readiness dashboard",
     "pages": "Admin pages (every gateway changelist: first page, a search, a filter; a change "
     "page per model)",
