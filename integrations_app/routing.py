@@ -36,7 +36,7 @@ from django.db.models import Exists, OuterRef, Q, Subquery
 from django.utils.translation import gettext_lazy as _
 
 from integrations_app.models import Company, PhoneNumber, RetellAgent
-from integrations_app.phone import GATEWAY_REGIONS
+from integrations_app.phone import GATEWAY_REGIONS, is_valid
 
 # The company the gateway files a call under when neither agent nor number finds one (§3a).
 DEFAULT_COMPANY_ID = 1
@@ -220,7 +220,7 @@ def parse_number(raw: str | None) -> tuple[str, str]:
                 parsed = phonenumbers.parse(text, region)
             except phonenumbers.NumberParseException:
                 continue
-            if phonenumbers.is_valid_number(parsed):
+            if is_valid(parsed):
                 e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
                 return e164, region
     raise RouteInputError(

@@ -19,6 +19,7 @@ from integrations_app.phone import (
     GATEWAY_REGIONS,
     ROUTING_COLUMNS,
     claimed_forms,
+    is_valid,
     routing_values,
     to_e164,
 )
@@ -54,7 +55,7 @@ def unambiguous_e164(raw: str, country: str | None) -> tuple[str | None, str | N
             local = phonenumbers.parse(text, region)
         except phonenumbers.NumberParseException:
             local = None
-        if local is not None and phonenumbers.is_valid_number(local):
+        if local is not None and is_valid(local):
             other = phonenumbers.format_number(local, phonenumbers.PhoneNumberFormat.E164)
             if other != e164:
                 return None, _("ambiguous without its country code: %(a)s or %(b)s") % {

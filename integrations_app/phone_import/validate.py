@@ -18,7 +18,7 @@ import phonenumbers
 from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 
-from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits
+from integrations_app.phone import PRIMARIES_PER_COMPANY, branch_fits, is_valid
 from integrations_app.phone_import import lookups
 from integrations_app.phone_import.columns import (
     BY_KEY,
@@ -333,7 +333,7 @@ class _RowChecker:
             parsed = phonenumbers.parse(plain, self.region)
         except phonenumbers.NumberParseException:
             parsed = None
-        if parsed is None or not phonenumbers.is_valid_number(parsed):
+        if parsed is None or not is_valid(parsed):
             self.error(
                 result,
                 "number",
