@@ -53,9 +53,7 @@ class UnreadableKeys(Check):
                 for column, problem in problems
             )
             if table == "companies":
-                yield Affected(
-                    table=table, pk=pk, label=title[0], detail=detail, admin=COMPANY_ADMIN
-                )
+                yield Affected(table=table, pk=pk, label=title, detail=detail, admin=COMPANY_ADMIN)
             else:
                 yield _integration_row(pk, title, detail)
 
