@@ -1,11 +1,13 @@
 """The stored keys read once per audit run, for the three key checks (audit_app/checks/keys.py),
-in memory that does not grow with the keys (issue 13).
+in a few bytes a key instead of every key and payload held (issue 13).
 
 One streamed pass per table (audit_app/streaming.py), in the order the checks report: each
 stored value opened once, and of what it opens to only a 64-bit digest of its fingerprint HMAC
-kept (fingerprint_digest: ~17 bytes a key in arrays), never the key or the payload. What the
-checks report is kept as found: the unreadable rows (AUD-KEY-001), the integrations whose key
-differs from their company's (AUD-KEY-002), the keys held by several companies (AUD-KEY-003).
+kept (fingerprint_digest: ~17 bytes a key in arrays, ~20 MiB -> ~1 MiB at 10,000 companies),
+never the key or the payload; the arrays are dropped after the pass. What the checks report is
+kept as found (a few hundred bytes a reported row): the unreadable rows (AUD-KEY-001), the
+integrations whose key differs from their company's (AUD-KEY-002), the keys held by several
+companies (AUD-KEY-003).
 While a stream is read the connection runs no other query: the names of the companies sharing
 a key are read after both passes.
 """
@@ -60,7 +62,7 @@ class KeyScan:
     unreadable: list = field(default_factory=list)
     # ((provider, name, company name), pk, API key digest, ((place, digest), ...))
     diverging: list = field(default_factory=list)
-    # (digest, {company_id: (name, first place index, {place, ...})}) in first-seen order
+    # (digest, {company_id: (name, index read first, {place, ...})}) in the order first read
     shared_keys: list = field(default_factory=list)
 
 
