@@ -171,11 +171,11 @@ def test_an_insert_keeps_an_explicit_timestamp_and_an_update_stamps_now(company)
 def test_the_secret_columns_the_audit_names_are_declared_secret():
     """The checks and the fix name the plain-text key columns they look at; each must be one
     the models declare secret, so that history, admin and rotation hide it too."""
-    from audit_app.checks import credentials, secrets
+    from audit_app.checks import key_scan, secrets
     from audit_app.fixes import secrets as secret_fix
     from integrations_app.models.base import PLAIN
 
     declared = Company.SECRET_COLUMNS
     assert set(secrets.COMPANY_PLAIN_COLUMNS) <= {c for c, f in declared.items() if f == PLAIN}
     assert set(secret_fix._COMPANY_COLUMNS) <= set(declared)
-    assert set(credentials.COMPANY_KEY_COLUMNS) == {"calcom_api_key", "retell_api_key"}
+    assert set(key_scan.COMPANY_KEY_COLUMNS) == {"calcom_api_key", "retell_api_key"}

@@ -9,6 +9,7 @@ from audit_app.checks import (  # noqa: F401
     customers,
     event_types,
     inventory,
+    keys,
     notifications,
     retell_numbers,
     secrets,

@@ -1,11 +1,14 @@
 """Notifications: the templates the gateway's appointment workflows send (semantics.md §5)."""
 
+from collections.abc import Iterator
+
 from django.db.models import Exists, OuterRef
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.streaming import stream
 from integrations_app.labels import CHANNELS
 from integrations_app.models import Company, NotificationTemplate
 
@@ -45,7 +48,8 @@ class MissingTemplates(Check):
     )
     fix_id = "default-templates"
 
-    def find(self) -> list[Affected]:
+    def each(self) -> Iterator[Affected]:
+        # Streamed and yielded: one row per company, counted without being kept (issue 13).
         annotations = {
             f"has_{index}": Exists(
                 NotificationTemplate.objects.filter(
@@ -59,8 +63,7 @@ class MissingTemplates(Check):
             .order_by("name", "id")
             .values("id", "name", *annotations)
         )
-        found = []
-        for row in rows:
+        for row in stream(rows):
             missing = [
                 f"{TEMPLATE_NAMES[key]} ({CHANNELS[channel]})"
                 for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
@@ -68,5 +71,4 @@ class MissingTemplates(Check):
             ]
             if missing:
                 detail = _("no active template: %(templates)s") % {"templates": ", ".join(missing)}
-                found.append(company_row(row, detail))
-        return found
+                yield company_row(row, detail)

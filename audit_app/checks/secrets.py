@@ -1,7 +1,10 @@
 """Secrets in plain text: columns the gateway's design leaves unencrypted (semantics.md §1).
 
-A finding never shows the secret: only where it is and its keyed fingerprint.
+A finding never shows the secret: only where it is and its keyed fingerprint. The rows are
+streamed and yielded as found (issue 13): no query runs while a stream is read.
 """
+
+from collections.abc import Iterator
 
 from django.db.models import Q
 from django.utils.translation import gettext as _
@@ -9,6 +12,7 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, column_named, company_row
 from audit_app.registry import Affected, Category, Check, Severity, register
+from audit_app.streaming import stream
 from integrations_app.crypto.fingerprint import fingerprint
 from integrations_app.crypto.key_like import as_text, secret_paths
 from integrations_app.labels import quoted
@@ -43,12 +47,11 @@ class PlainTextSecretColumns(Check):
     )
     fix_id = "move-plaintext-secrets"
 
-    def find(self) -> list[Affected]:
+    def each(self) -> Iterator[Affected]:
         having = Q()
         for column in COMPANY_PLAIN_COLUMNS:
             having |= Q(**{f"{column}__gt": ""})
-        found = []
-        for row in (
+        for row in stream(
             Company.objects.filter(having)
             .order_by("name", "id")
             .values("id", "name", *COMPANY_PLAIN_COLUMNS)
@@ -59,26 +62,23 @@ class PlainTextSecretColumns(Check):
                 for column in COMPANY_PLAIN_COLUMNS
                 if row[column]
             ]
-            found.append(company_row(row, "; ".join(str(d) for d in details)))
-        for row in (
+            yield company_row(row, "; ".join(str(d) for d in details))
+        for row in stream(
             Branch.objects.filter(calcom_api_key__gt="", company__deleted_at__isnull=True)
             .order_by("company__name", "name", "id")
             .values("id", "name", "company__name", "calcom_api_key")
         ):
-            found.append(
-                Affected(
-                    table="branches",
-                    pk=row["id"],
-                    label=f"{row['name']} ({row['company__name']})",
-                    detail=_("%(column)s holds a key in plain text (%(fp)s)")
-                    % {
-                        "column": column_named("branches", "calcom_api_key"),
-                        "fp": fingerprint(row["calcom_api_key"]),
-                    },
-                    admin=BRANCH_ADMIN,
-                )
+            yield Affected(
+                table="branches",
+                pk=row["id"],
+                label=f"{row['name']} ({row['company__name']})",
+                detail=_("%(column)s holds a key in plain text (%(fp)s)")
+                % {
+                    "column": column_named("branches", "calcom_api_key"),
+                    "fp": fingerprint(row["calcom_api_key"]),
+                },
+                admin=BRANCH_ADMIN,
             )
-        return found
 
 
 @register
@@ -103,7 +103,7 @@ class KeysInIntegrationJson(Check):
         "from the JSON and rotate it at the provider."
     )
 
-    def find(self) -> list[Affected]:
+    def each(self) -> Iterator[Affected]:
         rows = (
             Integration.objects.filter(
                 Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
@@ -112,8 +112,7 @@ class KeysInIntegrationJson(Check):
             .order_by("company__name", "id")
             .values("id", "name", "provider", "company__name", "credentials", "config")
         )
-        found = []
-        for row in rows:
+        for row in stream(rows):
             hits = []
             for column in ("credentials", "config"):
                 data = row[column]
@@ -130,13 +129,10 @@ class KeysInIntegrationJson(Check):
                     )
             if hits:
                 company = row["company__name"] or _("no company")
-                found.append(
-                    Affected(
-                        table="integrations",
-                        pk=row["id"],
-                        label=integration_title(row["provider"], row["name"], company),
-                        detail="; ".join(str(h) for h in hits),
-                        admin=INTEGRATION_ADMIN,
-                    )
+                yield Affected(
+                    table="integrations",
+                    pk=row["id"],
+                    label=integration_title(row["provider"], row["name"], company),
+                    detail="; ".join(str(h) for h in hits),
+                    admin=INTEGRATION_ADMIN,
                 )
-        return found
