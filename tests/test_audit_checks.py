@@ -683,7 +683,7 @@ def test_cached_number_rules_agree_with_the_gateways(number, normalized):
 
     assert common.number_problem(number, normalized) == phone.number_problem(number, normalized)
     assert common.to_e164(number) == phone.to_e164(number)
-    # number_rows() keeps these with each row, computed once, without the caches
+    # the number pass computes these once per number, without the caches
     e164, problem, row_forms = common.number_facts(number, normalized)
     assert (e164, problem) == (phone.to_e164(number), phone.number_problem(number, normalized))
     assert set(row_forms) == phone.routing_forms(number, normalized)
