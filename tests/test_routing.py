@@ -1,5 +1,5 @@
 """Where does this call go? (issue 14, point 2): every case of semantics.md §3 and §3a, through
-the selectors (integrations_app/routing.py), the command (`manage.py route`) and the admin page."""
+the selectors (integrations_app/routing/), the command (`manage.py route`) and the admin page."""
 
 import json
 from datetime import UTC, datetime

@@ -3,7 +3,7 @@
 Exit status 0 when every gateway path lands on the same company and branch, 1 when they differ
 or the answer is undefined (rejected, company 1, two rows, no branch) or lands on what does not
 work (a deleted or missing company, a deleted, missing or foreign branch), 2 for input that does
-not parse. Read only (integrations_app/routing.py).
+not parse. Read only (integrations_app/routing/).
 """
 
 import json
