@@ -430,10 +430,11 @@ def test_the_quick_path_for_plain_numbers_agrees_with_phonenumbers(written):
     import phonenumbers
 
     from integrations_app.phone_import import lookups, validate
+    from integrations_app.phone_import.plan import RowResult
     from integrations_app.phone_import.reader import read_table
 
     checker = validate._RowChecker(read_table(b"company,number\nA,1\n"), "DE", lookups.Lookups())
-    result = validate.RowResult(row=2)
+    result = RowResult(row=2)
     e164, country_code = checker.number(result, written)
     try:
         parsed = phonenumbers.parse(written, "DE")

@@ -30,10 +30,10 @@ from integrations_app.admin.import_template import PhoneImportTemplateMixin
 from integrations_app.phone_import import ImportFileError, error_csv, uploads
 from integrations_app.phone_import.errors import ImportConflict, ReasonRequired
 from integrations_app.phone_import.help import column_words, file_help
+from integrations_app.phone_import.plan import ERROR, NEW, UNCHANGED, UPDATE
 from integrations_app.phone_import.preview import preview_rows, visible_headers
 from integrations_app.phone_import.resource import PhoneNumberResource
 from integrations_app.phone_import.service import reason_required_message
-from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 from integrations_app.roles import IMPORT_PHONE_NUMBERS
 
 SESSION_KEY = "askpro_phone_import"

@@ -13,12 +13,12 @@ empty file to fill in), ``service`` (the one path the admin and the command call
 
 from integrations_app.phone_import.error_report import error_csv, neutralise
 from integrations_app.phone_import.errors import ImportFileError, RowError
+from integrations_app.phone_import.plan import ImportPlan, RowResult
 from integrations_app.phone_import.service import (
     ImportResult,
     import_phone_numbers,
     preview_phone_numbers,
 )
-from integrations_app.phone_import.validate import ImportPlan, RowResult
 
 __all__ = [
     "ImportFileError",

@@ -7,7 +7,7 @@ import io
 
 from integrations_app.phone_import.columns import REPORT_COLUMNS
 from integrations_app.phone_import.errors import FORMULA_STARTS
-from integrations_app.phone_import.validate import ERROR, ImportPlan
+from integrations_app.phone_import.plan import ERROR, ImportPlan
 
 ERRORS_JOINED_BY = " | "  # the reasons of a row with several errors, in its one line
 

@@ -13,7 +13,7 @@ from django.utils.translation import gettext as _
 
 from integrations_app.models import PhoneNumber
 from integrations_app.phone_import import lookups
-from integrations_app.phone_import.validate import UPDATE, ImportPlan, RowResult
+from integrations_app.phone_import.plan import UPDATE, ImportPlan, RowResult
 
 NOTHING = "—"
 

@@ -26,8 +26,8 @@ from integrations_app.phone_import import service
 from integrations_app.phone_import.columns import export_headers, written_boolean, written_type
 from integrations_app.phone_import.error_report import neutralise
 from integrations_app.phone_import.errors import ImportFileError
+from integrations_app.phone_import.plan import ERROR, NEW, UNCHANGED, UPDATE
 from integrations_app.phone_import.reader import table_from_rows
-from integrations_app.phone_import.validate import ERROR, NEW, UNCHANGED, UPDATE
 
 # The library's names for the four outcomes of a row.
 IMPORT_TYPES = {

@@ -16,8 +16,9 @@ from changelog.recording import operation
 from integrations_app.locks import hold_row_lock
 from integrations_app.models import ImportLock, PhoneImport, PhoneNumber
 from integrations_app.phone_import.errors import ImportConflict, ImportFileError, ReasonRequired
+from integrations_app.phone_import.plan import ImportPlan
 from integrations_app.phone_import.reader import Table, read_table
-from integrations_app.phone_import.validate import ImportPlan, validate
+from integrations_app.phone_import.validate import validate
 from integrations_app.phone_import.write import write_plan
 from integrations_app.services.phone_imports import NumbersChanged
 

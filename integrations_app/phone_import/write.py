@@ -8,7 +8,7 @@ after checking under a row lock that the number is still what the plan compared
 
 from integrations_app.models import PhoneImport
 from integrations_app.phone_import.lookups import WRITTEN
-from integrations_app.phone_import.validate import NEW, UPDATE, ImportPlan
+from integrations_app.phone_import.plan import NEW, UPDATE, ImportPlan
 from integrations_app.services.phone_imports import BATCH, NumberWriter
 
 __all__ = ["BATCH", "write_plan"]
