@@ -56,9 +56,8 @@ from integrations_app.providers.base import (
     UNKNOWN,
     Check,
     ProviderReport,
-    key_problem,
-    redact_key,
 )
+from integrations_app.providers.errors import key_problem, redact_key
 
 logger = logging.getLogger("askpro.connection_tests")
 

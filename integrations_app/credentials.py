@@ -34,7 +34,7 @@ from integrations_app.integration_kinds import (
     RETELL,
 )
 from integrations_app.models import Company, Integration
-from integrations_app.providers.base import ProviderError, key_problem
+from integrations_app.providers.errors import ProviderError, key_problem
 from integrations_app.providers.retell import RetellClient
 from integrations_app.services.agents import agent_id_problem, register_agent
 

@@ -32,8 +32,8 @@ from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import DecryptionError, GatewayKeyError
 from integrations_app.labels import local_time
 from integrations_app.models import Company, Service
-from integrations_app.providers.base import ProviderError, key_problem
 from integrations_app.providers.calcom import CalcomClient
+from integrations_app.providers.errors import ProviderError, key_problem
 
 KIND = "calcom_event_types"
 SWITCHED_OFF_ERROR = "Event Type not found in Cal.com"

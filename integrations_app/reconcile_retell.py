@@ -36,7 +36,7 @@ from integrations_app.crypto.errors import GatewayKeyError
 from integrations_app.integration_kinds import RETELL
 from integrations_app.models import Company, PhoneNumber, RetellAgent
 from integrations_app.phone import is_e164, routing_forms, to_e164
-from integrations_app.providers.base import ProviderError
+from integrations_app.providers.errors import ProviderError
 from integrations_app.providers.retell import RetellClient, RetellNumber
 
 KIND = "retell_phone_numbers"

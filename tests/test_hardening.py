@@ -30,7 +30,7 @@ from changelog.models import Change
 from integrations_app import roles, services
 from integrations_app.crypto.key_like import secret_name
 from integrations_app.models import Company, Integration, NotificationTemplate, PhoneNumber
-from integrations_app.providers.base import redact_key
+from integrations_app.providers.errors import redact_key
 from tests import admin_rows
 from tests import audit_rows as r
 from tests import fake_providers as fp

@@ -6,7 +6,7 @@ import socket
 
 import pytest
 
-from integrations_app.providers import base
+from integrations_app.providers import errors as base  # the failures and their causes
 from integrations_app.providers.calcom import CalcomClient
 from integrations_app.providers.retell import RetellClient
 from tests import fake_providers as fp

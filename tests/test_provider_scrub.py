@@ -9,8 +9,8 @@ from integrations_app import reconcile_calcom as rc
 from integrations_app import reconcile_retell as rr
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.models import RetellAgent
-from integrations_app.providers.base import KEY_FRAGMENT_CHARS, ProviderError, redact_key, scrub
 from integrations_app.providers.calcom import CalcomClient
+from integrations_app.providers.errors import KEY_FRAGMENT_CHARS, ProviderError, redact_key, scrub
 from integrations_app.providers.retell import RetellClient
 from tests import fake_providers as fp
 

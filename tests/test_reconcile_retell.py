@@ -15,7 +15,7 @@ from audit_app.registry import CheckUnavailable, get_check
 from changelog.models import Change, Operation
 from integrations_app import reconcile_retell as rr
 from integrations_app.models import PhoneNumber, RetellAgent
-from integrations_app.providers.base import ProviderError
+from integrations_app.providers.errors import ProviderError
 from integrations_app.providers.retell import RetellClient
 from tests import fake_providers as fp
 

@@ -44,7 +44,7 @@ from integrations_app.connection_tests import testable_integrations
 from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import GatewayKeyError
 from integrations_app.integration_kinds import RETELL
-from integrations_app.providers.base import ProviderError
+from integrations_app.providers.errors import ProviderError
 from integrations_app.providers.retell import RetellClient, agent_id_problem, bind_request
 from integrations_app.roles import BIND_RETELL_NUMBER
 

@@ -15,9 +15,9 @@ from integrations_app.providers.base import (
     UNHEALTHY,
     Check,
     ProviderClient,
-    ProviderError,
     ProviderReport,
 )
+from integrations_app.providers.errors import ProviderError
 
 EVENT_TYPES_API_VERSION = "2024-06-14"
 PROVIDER = "Cal.com"

@@ -27,10 +27,9 @@ from integrations_app.providers.base import (
     WARNING,
     Check,
     ProviderClient,
-    ProviderError,
     ProviderReport,
-    not_json_error,
 )
+from integrations_app.providers.errors import ProviderError, not_json_error
 
 PROVIDER = "Retell AI"
 LISTED_NUMBERS = 5  # numbers named in a message; the rest are counted
