@@ -792,3 +792,26 @@ def test_no_check_queries_while_it_reads_a_stream_on_the_demo(demo, monkeypatch)
     assert all(o.available for o in outcomes)
     # the numbers, the companies (agents, templates, keys), the branches, the staff: streamed
     assert {"phone_numbers", "companies", "branches", "staff"} <= set(streams), streams
+
+
+@pytest.mark.parametrize("check_id", ["AUD-PHN-002", "AUD-PHN-003", "AUD-AGT-001"])
+def test_a_pass_check_pages_in_the_order_of_find(check_id):
+    """A check judged in a shared pass (the numbers, the expected agents) keeps only the page
+    asked for: every page is a slice of the full list, within an audit run and outside."""
+    from audit_app.registry import audit_run
+
+    for n in range(5):
+        c = r.company(retell_agent_id=f"agent_page_{n}")  # registered nowhere: AUD-AGT-001
+        b = r.branch(c)
+        r.number(c, f"030 {5550100 + n}", at=b, normalized="")  # AUD-PHN-002
+        r.number(c, f"+4930{5550200 + n}", at=b)
+        r.number(c, f"030/{5550200 + n}", at=b, normalized=f"+4930{5550200 + n}")  # AUD-PHN-003
+    check = get_check(check_id)
+    every = check.find()
+    assert len(every) >= 4, check_id
+    for offset, limit in ((0, 1), (1, 2), (len(every) - 1, 3), (len(every) + 5, 3)):
+        total, page = check.count_and_page(limit, offset)
+        assert (total, page) == (len(every), every[offset : offset + limit])
+        with audit_run():
+            assert check.count_and_page(limit, offset) == (total, page)
+    assert check.count_and_page(0) == (len(every), [])
