@@ -33,6 +33,13 @@ _PLAIN_DIGITS = re.compile(r"^\+?[1-9]\d{5,14}$")
 
 def to_e164(raw: str | None) -> str | None:
     """The E.164 form the gateway's inbound-call lookup compares with, or None if not a number."""
+    found = e164_and_region(raw)
+    return found[0] if found else None
+
+
+def e164_and_region(raw: str | None) -> tuple[str, str] | None:
+    """(E.164, the region it parsed in) as the gateway parses: region DE first, then its other
+    regions, the first valid parse wins; None if not a number."""
     text = (raw or "").strip()
     if not text:
         return None
@@ -42,7 +49,7 @@ def to_e164(raw: str | None) -> str | None:
         except phonenumbers.NumberParseException:
             continue
         if is_valid(parsed):
-            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+            return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164), region
     return None
 
 

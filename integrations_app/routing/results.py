@@ -6,11 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-import phonenumbers
 from django.conf import settings
 from django.utils.translation import gettext_lazy as _
 
-from integrations_app.phone import GATEWAY_REGIONS, is_valid
+from integrations_app.phone import GATEWAY_REGIONS, e164_and_region
 
 # The company the gateway files a call under when neither agent nor number finds one (§3a).
 DEFAULT_COMPANY_ID = 1
@@ -187,19 +186,12 @@ def _row_dict(row: Row) -> dict:
 
 def parse_number(raw: str | None) -> tuple[str, str]:
     """(E.164, region it parsed in) as the gateway's ``to_e164``; RouteInputError otherwise."""
-    text = (raw or "").strip()
-    if text:
-        for region in GATEWAY_REGIONS:
-            try:
-                parsed = phonenumbers.parse(text, region)
-            except phonenumbers.NumberParseException:
-                continue
-            if is_valid(parsed):
-                e164 = phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
-                return e164, region
+    found = e164_and_region(raw)
+    if found:
+        return found
     raise RouteInputError(
         _("“%(number)s” is not a phone number the gateway can parse (regions %(regions)s).")
-        % {"number": text, "regions": ", ".join(GATEWAY_REGIONS)}
+        % {"number": (raw or "").strip(), "regions": ", ".join(GATEWAY_REGIONS)}
     )
 
 
