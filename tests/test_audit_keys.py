@@ -35,7 +35,8 @@ def test_the_digest_gives_the_fingerprint(secret):
 def _world():
     current = Encrypter.from_settings()
     previous = Encrypter(parse_app_key(TEST_PREVIOUS_KEY))
-    anna = r.company("Anna", calcom_api_key=current.encrypt("k_shared"), retell_api_key="@@")
+    # "eyJ…": the reference schema CHECKs that a stored key looks like a Laravel payload
+    anna = r.company("Anna", calcom_api_key=current.encrypt("k_shared"), retell_api_key="eyJ@@")
     berta = r.company("Berta", calcom_v2_api_key="k_shared")
     anna2 = r.company("Anna")  # the same name: in the order the key was first read
     held = r.integration(anna2, "calcom", api_key=current.encrypt_string("k_shared"))
