@@ -49,9 +49,10 @@ REASONS = {
     "plain insert's time): ~2.5-3x on a quiet machine. On the shared machine the plain "
     "insert's own runs vary by up to 2x, which moves the ratio around the 3x line.",
     "memory": "",
-    "load": "No error and no lost write. What the users wait for is the queue: 20 users on the "
-    "default 5 sync workers on 2 cores (with the helpers' test runs beside them); each page's "
-    "time in the worker is a fraction of what the users see.",
+    "load": "No error and no lost write. What the users wait for is mostly the queue: 20 users "
+    "on the default 5 sync workers on 2 cores, which the database server shares; each page's "
+    "time in the worker is a fraction of what the users see. The dashboard shows the "
+    "scheduled audit's latest snapshot (the run records one first where there is none).",
     "connections": "",
 }
 
