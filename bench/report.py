@@ -17,7 +17,7 @@ TITLES = {
     "audit-index": "Full audit with the index the gateway would need (on the full-size copy)",
     "dashboard": "Readiness dashboard",
     "pages": "Admin pages (every gateway changelist: first page, a search, a filter; a change "
-    "page per model)",
+    "page and the add pages per model)",
     "import": "Phone import of 20,000 rows",
     "rotation": "`rotate_gateway_key` on the scaled data",
     "connections": "Bulk connection test of all integrations (fake provider, 200 ms latency)",
