@@ -780,16 +780,17 @@ def test_no_check_queries_while_it_reads_a_stream_on_the_demo(demo, monkeypatch)
 
     modules = {sys.modules[type(check).__module__] for check in all_checks()}
     modules |= {
-        sys.modules["audit_app.checks.number_pass"],
-        sys.modules["audit_app.checks.key_scan"],
+        sys.modules[f"audit_app.checks.{name}"] for name in ("number_pass", "key_scan", "queried")
     }
     for module in modules:
         if getattr(module, "stream", None) is stream:
             monkeypatch.setattr(module, "stream", guarded)
-    with audit_run():
+    with audit_run():  # counts and first pages (the audit command)
         outcomes = run_all(row_limit=2, count_all=True)
         measures.compute()
     assert all(o.available for o in outcomes)
+    with audit_run():  # every row (snapshots, exports): the query checks stream theirs
+        assert all(o.available for o in run_all())
     # the numbers, the companies (agents, templates, keys), the branches, the staff: streamed
     assert {"phone_numbers", "companies", "branches", "staff"} <= set(streams), streams
 
@@ -815,3 +816,25 @@ def test_a_pass_check_pages_in_the_order_of_find(check_id):
         with audit_run():
             assert check.count_and_page(limit, offset) == (total, page)
     assert check.count_and_page(0) == (len(every), [])
+
+
+def test_a_query_check_counts_and_pages_in_the_database(demo, django_assert_num_queries):
+    """A check whose rows are one query (QueryCheck) counts them and reads only the page, in
+    one query (the count is a window over all affected rows); every page is a slice of find()."""
+    from audit_app.checks.queried import QueryCheck
+    from audit_app.registry import all_checks
+
+    checks = [c for c in all_checks() if isinstance(c, QueryCheck)]
+    assert {"AUD-PHN-001", "AUD-BRN-001", "AUD-BRN-002", "AUD-STF-001", "AUD-NTF-001"} <= {
+        c.id for c in checks
+    }
+    for check in checks:
+        every = check.find()
+        for offset, limit in ((0, 1), (1, 2), (0, len(every) + 3)):
+            if offset >= len(every):
+                continue
+            with django_assert_num_queries(1):
+                total, page = check.count_and_page(limit, offset)
+            assert (total, page) == (len(every), every[offset : offset + limit]), check.id
+        assert check.count_and_page(0)[0] == len(every), check.id
+        assert check.count_and_page(3, len(every) + 5) == (len(every), []), check.id

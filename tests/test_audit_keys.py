@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import override_settings
 from django.utils import translation
 
-from audit_app.checks import credentials, key_scan, notifications, secrets
+from audit_app.checks import credentials, key_scan, queried, secrets
 from audit_app.registry import audit_run, get_check
 from audit_app.streaming import stream
 from integrations_app.crypto.encrypter import Encrypter
@@ -133,7 +133,7 @@ def test_no_check_queries_while_it_reads_a_stream(gateway_key, monkeypatch):
             yield first
             yield from rows
 
-    for module in (key_scan, credentials, secrets, notifications):
+    for module in (key_scan, credentials, secrets, queried):
         monkeypatch.setattr(module, "stream", guarded)
     for check_id in (
         "AUD-KEY-001", "AUD-KEY-002", "AUD-KEY-003", "AUD-INT-001", "AUD-INT-002",

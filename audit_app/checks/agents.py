@@ -24,6 +24,7 @@ from audit_app.checks.common import (
 )
 from audit_app.checks.number_pass import NumberCheck
 from audit_app.checks.passes import PassCheck, RowPass
+from audit_app.checks.queried import QueryCheck
 from audit_app.registry import Affected, Category, Check, Severity, register
 from audit_app.streaming import stream
 from integrations_app.integration_kinds import CONFIG_AGENT_ID, RETELL
@@ -143,12 +144,12 @@ class UnregisteredAgents(_ExpectedAgentCheck):
     )
     fix_id = "register-agents"
 
-    def judge(self, row) -> str | None:
-        _pk, _name, agent_id, registered, _company, _company_name = row
-        if registered:
-            return None
+    def judge(self, row):
+        return not row[3]  # (company, name, agent, registered, ...): not registered
+
+    def describe(self, row, reason) -> str:
         return _("agent %(agent)s is not registered: the gateway does not know it") % {
-            "agent": agent_id
+            "agent": row[2]
         }
 
 
@@ -174,10 +175,12 @@ class AgentsOfAnotherCompany(_ExpectedAgentCheck):
         "retell_agents row or the company's agent id. The console never moves it silently."
     )
 
-    def judge(self, row) -> str | None:
-        pk, _name, agent_id, registered, company, company_name = row
-        if not registered or company == pk:
-            return None
+    def judge(self, row):
+        pk, _name, _agent, registered, company, _company_name = row
+        return registered and company != pk
+
+    def describe(self, row, reason) -> str:
+        _pk, _name, agent_id, _registered, company, company_name = row
         return _("agent %(agent)s is registered to %(company)s: its calls go there") % {
             "agent": agent_id,
             "company": company_name or company,
@@ -185,7 +188,7 @@ class AgentsOfAnotherCompany(_ExpectedAgentCheck):
 
 
 @register
-class AgentsOfDeletedCompanies(Check):
+class AgentsOfDeletedCompanies(QueryCheck):
     id = "AUD-AGT-003"
     severity = Severity.WARNING
     category = Category.CALLS
@@ -206,24 +209,25 @@ class AgentsOfDeletedCompanies(Check):
         "otherwise delete the retell_agents row."
     )
 
-    def each(self):
-        rows = (
+    def affected(self):
+        return (
             RetellAgent.objects.filter(company__deleted_at__isnull=False)
             .order_by("agent_id")
             .values("id", "agent_id", "name", "company__name", "company__deleted_at")
         )
-        for row in stream(rows):
-            yield Affected(
-                table="retell_agents",
-                pk=row["id"],
-                label=f"{row['agent_id']} ({row['company__name']})",
-                detail=_("company %(company)s was deleted on %(date)s")
-                % {
-                    "company": row["company__name"],
-                    "date": local_time(row["company__deleted_at"], "DATE_FORMAT"),
-                },
-                admin=AGENT_ADMIN,
-            )
+
+    def finding(self, row) -> Affected:
+        return Affected(
+            table="retell_agents",
+            pk=row["id"],
+            label=f"{row['agent_id']} ({row['company__name']})",
+            detail=_("company %(company)s was deleted on %(date)s")
+            % {
+                "company": row["company__name"],
+                "date": local_time(row["company__deleted_at"], "DATE_FORMAT"),
+            },
+            admin=AGENT_ADMIN,
+        )
 
 
 def _other_company():
@@ -317,10 +321,11 @@ class NumbersNotInE164(NumberCheck):
     )
     fix_id = "normalize-numbers"  # the same E.164 form in every routing column
 
-    def judge(self, row) -> str | None:
+    def judge(self, row):
         # The §3a paths compare number OR phone_number: either in E.164 is found.
-        if is_e164(row.number) or is_e164(row.phone_number):
-            return None
+        return not (is_e164(row.number) or is_e164(row.phone_number))
+
+    def describe(self, row, reason) -> str:
         return _("number %(number)s is not in the international form (+ and digits only)") % {
             "number": row.number
         }

@@ -13,8 +13,8 @@ from audit_app.checks.common import (
     company_row,
 )
 from audit_app.checks.number_pass import NumberCheck
-from audit_app.registry import Affected, Category, Check, Severity, register
-from audit_app.streaming import stream
+from audit_app.checks.queried import QueryCheck
+from audit_app.registry import Affected, Category, Severity, register
 from integrations_app.models import Branch, Company, Staff
 
 
@@ -39,8 +39,11 @@ class NumbersWithoutBranch(NumberCheck):
     )
     fix_id = "attach-numbers-to-branch"
 
-    def judge(self, row) -> str | None:
-        return _("no branch assigned") if row.branch_id is None else None
+    def judge(self, row):
+        return row.branch_id is None
+
+    def describe(self, row, reason) -> str:
+        return _("no branch assigned")
 
 
 @register
@@ -60,23 +63,30 @@ class NumbersWithWrongBranch(NumberCheck):
     )
     hint = gettext_lazy("Attach the number to a live branch of its own company.")
 
-    def judge(self, row) -> str | None:
+    def judge(self, row):
         if row.branch_id is None:
             return None  # AUD-PHN-005
         if row.branch__name is None:
-            return _("branch %(branch)s does not exist") % {"branch": row.branch_id}
+            return "missing"
         if row.branch__deleted_at is not None:
-            return _("branch %(branch)s is deleted") % {"branch": row.branch__name}
+            return "deleted"
         if row.branch__company_id != row.company_id:
-            return _("branch %(branch)s belongs to another company (%(company)s)") % {
-                "branch": row.branch__name,
-                "company": row.branch__company__name,
-            }
+            return "other company"
         return None
+
+    def describe(self, row, reason) -> str:
+        if reason == "missing":
+            return _("branch %(branch)s does not exist") % {"branch": row.branch_id}
+        if reason == "deleted":
+            return _("branch %(branch)s is deleted") % {"branch": row.branch__name}
+        return _("branch %(branch)s belongs to another company (%(company)s)") % {
+            "branch": row.branch__name,
+            "company": row.branch__company__name,
+        }
 
 
 @register
-class CompaniesWithoutBranch(Check):
+class CompaniesWithoutBranch(QueryCheck):
     id = "AUD-BRN-001"
     severity = Severity.CRITICAL
     category = Category.BOOKINGS
@@ -95,11 +105,12 @@ class CompaniesWithoutBranch(Check):
     )
     fix_id = "create-main-branch"
 
-    def each(self):
+    def affected(self):
         branches = Branch.objects.filter(company=OuterRef("pk"))
-        rows = Company.objects.filter(~Exists(branches)).order_by("name", "id").values("id", "name")
-        for row in stream(rows):
-            yield company_row(row, _("no live branch"))
+        return Company.objects.filter(~Exists(branches)).order_by("name", "id").values("id", "name")
+
+    def finding(self, row) -> Affected:
+        return company_row(row, _("no live branch"))
 
 
 def live_branches():
@@ -157,7 +168,7 @@ def staffing_totals() -> tuple[int, int]:
 
 
 @register
-class UnderstaffedBranches(Check):
+class UnderstaffedBranches(QueryCheck):
     id = "AUD-BRN-002"
     severity = Severity.WARNING
     category = Category.BOOKINGS
@@ -177,21 +188,22 @@ class UnderstaffedBranches(Check):
         "sets the minimum)."
     )
 
-    def each(self):
-        minimum = settings.AUDIT_MIN_STAFF_PER_BRANCH
-        for row in stream(understaffed_branches(minimum)):
-            yield Affected(
-                table="branches",
-                pk=row["id"],
-                label=f"{row['name']} ({row['company__name']})",
-                detail=_("%(count)d staff, minimum %(minimum)d")
-                % {"count": row["staff_count"], "minimum": minimum},
-                admin=BRANCH_ADMIN,
-            )
+    def affected(self):
+        return understaffed_branches(settings.AUDIT_MIN_STAFF_PER_BRANCH)
+
+    def finding(self, row) -> Affected:
+        return Affected(
+            table="branches",
+            pk=row["id"],
+            label=f"{row['name']} ({row['company__name']})",
+            detail=_("%(count)d staff, minimum %(minimum)d")
+            % {"count": row["staff_count"], "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH},
+            admin=BRANCH_ADMIN,
+        )
 
 
 @register
-class StaffWithoutBranch(Check):
+class StaffWithoutBranch(QueryCheck):
     id = "AUD-STF-001"
     severity = Severity.WARNING
     category = Category.BOOKINGS
@@ -211,32 +223,33 @@ class StaffWithoutBranch(Check):
     )
     fix_id = "attach-staff-to-branch"
 
-    def each(self):
+    def affected(self):
         # staff.branch_id may name no branch at all: which staff have no live branch is an
         # anti-join on the branches' primary key (NOT EXISTS); the branch's name is read for
         # the listed staff only. Filtering on the name and deleted_at subqueries ran three
         # correlated subqueries per person (1.5 s for 60,000 staff).
         branch = Branch.all_objects.filter(pk=OuterRef("branch_id"))
-        rows = (
+        return (
             Staff.objects.filter(company__deleted_at__isnull=True)
             .filter(~Exists(branch.filter(deleted_at__isnull=True)))
             .annotate(branch_name=Subquery(branch.values("name")[:1]))
             .order_by("company__name", "name", "id")
             .values("id", "name", "company__name", "branch_id", "branch_name")
         )
-        for row in stream(rows):
-            if row["branch_id"] is None:
-                detail = _("no branch assigned")
-            elif row["branch_name"] is None:
-                detail = _("the assigned branch %(branch)s does not exist") % {
-                    "branch": row["branch_id"]
-                }
-            else:
-                detail = _("branch %(branch)s is deleted") % {"branch": row["branch_name"]}
-            yield Affected(
-                table="staff",
-                pk=row["id"],
-                label=f"{row['name']} ({row['company__name']})",
-                detail=detail,
-                admin=STAFF_ADMIN,
-            )
+
+    def finding(self, row) -> Affected:
+        if row["branch_id"] is None:
+            detail = _("no branch assigned")
+        elif row["branch_name"] is None:
+            detail = _("the assigned branch %(branch)s does not exist") % {
+                "branch": row["branch_id"]
+            }
+        else:
+            detail = _("branch %(branch)s is deleted") % {"branch": row["branch_name"]}
+        return Affected(
+            table="staff",
+            pk=row["id"],
+            label=f"{row['name']} ({row['company__name']})",
+            detail=detail,
+            admin=STAFF_ADMIN,
+        )

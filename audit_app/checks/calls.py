@@ -6,14 +6,14 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
 from audit_app.checks.number_pass import DuplicateForms, NumberCheck, grouped_by_form
-from audit_app.registry import Category, Check, Severity, register
-from audit_app.streaming import stream
+from audit_app.checks.queried import QueryCheck
+from audit_app.registry import Affected, Category, Severity, register
 from integrations_app.labels import local_time
 from integrations_app.models import Company, PhoneNumber
 
 
 @register
-class CompaniesWithoutNumber(Check):
+class CompaniesWithoutNumber(QueryCheck):
     id = "AUD-PHN-001"
     severity = Severity.CRITICAL
     category = Category.CALLS
@@ -32,11 +32,12 @@ class CompaniesWithoutNumber(Check):
         "a branch."
     )
 
-    def each(self):
+    def affected(self):
         numbers = PhoneNumber.objects.filter(company=OuterRef("pk"))
-        rows = Company.objects.filter(~Exists(numbers)).order_by("name", "id").values("id", "name")
-        for row in stream(rows):
-            yield company_row(row, _("no phone number"))
+        return Company.objects.filter(~Exists(numbers)).order_by("name", "id").values("id", "name")
+
+    def finding(self, row) -> Affected:
+        return company_row(row, _("no phone number"))
 
 
 PROBLEMS = {
@@ -77,10 +78,11 @@ class UnmatchableNumbers(NumberCheck):
     )
     fix_id = "normalize-numbers"
 
-    def judge(self, row) -> str | None:
-        if not row.problem:
-            return None
-        return PROBLEMS[row.problem] % {
+    def judge(self, row):
+        return row.problem
+
+    def describe(self, row, reason) -> str:
+        return PROBLEMS[reason] % {
             "number": row.number,
             "normalized": row.number_normalized,
             "e164": row.e164,
@@ -152,11 +154,11 @@ class InactiveNumbersStillRouting(NumberCheck):
         "otherwise mark it active again."
     )
 
-    def judge(self, row) -> str | None:
-        if row.is_active and row.deleted_at is None:
-            return None
-        if not row.forms:
-            return None  # the gateway cannot match it anyway (AUD-PHN-002)
+    def judge(self, row):
+        # marked inactive or deleted, and still matched (AUD-PHN-002 has the others)
+        return (not row.is_active or row.deleted_at is not None) and bool(row.forms)
+
+    def describe(self, row, reason) -> str:
         marks = []
         if not row.is_active:
             marks.append(_("marked inactive"))

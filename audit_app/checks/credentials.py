@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import INTEGRATION_ADMIN, active_integrations, company_row
+from audit_app.checks.queried import QueryCheck
 from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
 from audit_app.streaming import stream
 from integrations_app.crypto.encrypter import Encrypter
@@ -34,14 +35,14 @@ def gateway_encrypter() -> Encrypter:
         ) from None
 
 
-class _CoreIntegrationCheck(Check):
+class _CoreIntegrationCheck(QueryCheck):
     severity = Severity.CRITICAL
     category = Category.CREDENTIALS
     kind = CALCOM
 
-    def each(self) -> Iterator[Affected]:
+    def affected(self):
         of_company = Integration.objects.filter(company=OuterRef("pk"), provider=self.kind.provider)
-        rows = (
+        return (
             Company.objects.annotate(
                 has_active=Exists(active_integrations(of_company)), any_row=Exists(of_company)
             )
@@ -49,12 +50,13 @@ class _CoreIntegrationCheck(Check):
             .order_by("name", "id")
             .values("id", "name", "any_row")
         )
-        for row in stream(rows):
-            if row["any_row"]:
-                detail = _("%(kind)s integration exists but is not active: it needs credentials")
-            else:
-                detail = _("no %(kind)s integration")
-            yield company_row(row, detail % {"kind": self.kind.name})
+
+    def finding(self, row) -> Affected:
+        if row["any_row"]:
+            detail = _("%(kind)s integration exists but is not active: it needs credentials")
+        else:
+            detail = _("no %(kind)s integration")
+        return company_row(row, detail % {"kind": self.kind.name})
 
 
 @register

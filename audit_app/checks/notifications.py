@@ -1,14 +1,12 @@
 """Notifications: the templates the gateway's appointment workflows send (semantics.md §5)."""
 
-from collections.abc import Iterator
-
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import company_row
-from audit_app.registry import Affected, Category, Check, Severity, register
-from audit_app.streaming import stream
+from audit_app.checks.queried import QueryCheck
+from audit_app.registry import Affected, Category, Severity, register
 from integrations_app.labels import CHANNELS
 from integrations_app.models import Company, NotificationTemplate
 
@@ -25,7 +23,7 @@ TEMPLATE_NAMES = {
 
 
 @register
-class MissingTemplates(Check):
+class MissingTemplates(QueryCheck):
     id = "AUD-NTF-001"
     severity = Severity.WARNING
     category = Category.NOTIFICATIONS
@@ -48,8 +46,7 @@ class MissingTemplates(Check):
     )
     fix_id = "default-templates"
 
-    def each(self) -> Iterator[Affected]:
-        # Streamed and yielded: one row per company, counted without being kept (issue 13).
+    def affected(self):
         annotations = {
             f"has_{index}": Exists(
                 NotificationTemplate.objects.filter(
@@ -58,17 +55,22 @@ class MissingTemplates(Check):
             )
             for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
         }
-        rows = (
+        lacking = Q()
+        for name in annotations:
+            lacking |= Q(**{name: False})
+        return (
             Company.objects.annotate(**annotations)
+            .filter(lacking)
             .order_by("name", "id")
             .values("id", "name", *annotations)
         )
-        for row in stream(rows):
-            missing = [
-                f"{TEMPLATE_NAMES[key]} ({CHANNELS[channel]})"
-                for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
-                if not row[f"has_{index}"]
-            ]
-            if missing:
-                detail = _("no active template: %(templates)s") % {"templates": ", ".join(missing)}
-                yield company_row(row, detail)
+
+    def finding(self, row) -> Affected:
+        missing = [
+            f"{TEMPLATE_NAMES[key]} ({CHANNELS[channel]})"
+            for index, (key, channel) in enumerate(REQUIRED_TEMPLATES)
+            if not row[f"has_{index}"]
+        ]
+        return company_row(
+            row, _("no active template: %(templates)s") % {"templates": ", ".join(missing)}
+        )

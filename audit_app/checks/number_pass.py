@@ -58,7 +58,8 @@ NUMBERS = NumberPass()
 
 
 class NumberCheck(PassCheck):
-    """A check decided on each phone number alone (a NumberRow): implement judge()."""
+    """A check decided on each phone number alone (a NumberRow): implement judge() and
+    describe()."""
 
     row_pass = NUMBERS
 

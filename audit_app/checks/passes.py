@@ -2,7 +2,8 @@
 table read once).
 
 A RowPass names a read (rows(), streamed: audit_app/streaming.py); each PassCheck that reads it
-judges one row at a time (judge() gives the finding's detail or None). The pass runs once per
+judges one row at a time (judge() says whether, and why, as a cheap reason; describe() words it
+only for the rows a page keeps). The pass runs once per
 audit run and window: every row goes through every check on the way, and each check keeps its
 count and only the rows of the page asked for (a Tally). Nothing the size of the table is held.
 The numbers (number_pass.py) and the agents the companies expect (agents.py) are such passes.
@@ -72,9 +73,11 @@ class RowPass:
         result = PassResult(tallies={c.id: Tally(offset, limit) for c in self.checks()})
         for position, row in enumerate(self.rows()):
             for check in checks:
-                detail = check.judge(row)
-                if detail is not None:
-                    result.tallies[check.id].add(lambda: check.affected(row, detail))  # noqa: B023 (called at once)
+                reason = check.judge(row)
+                if reason:  # worded only for the rows kept (most are only counted)
+                    result.tallies[check.id].add(
+                        lambda: check.affected(row, check.describe(row, reason))  # noqa: B023 (called at once)
+                    )
             self.observe(result, position, row)
         self.finish(result)
         return result
@@ -82,14 +85,19 @@ class RowPass:
 
 class PassCheck(Check):
     """A check decided on one row of a shared read at a time: set ``row_pass``, implement
-    judge() and affected(). ``after_pass``: the check is not judged row by row; the pass's
-    finish() fills its tally (AUD-PHN-003 compares numbers with each other)."""
+    judge(), describe() and affected(). ``after_pass``: the check is not judged row by row; the
+    pass's finish() fills its tally (AUD-PHN-003 compares numbers with each other)."""
 
     row_pass: RowPass
     after_pass = False
 
-    def judge(self, row) -> str | None:
-        """The finding's detail when ``row`` is affected, else None. Must not query."""
+    def judge(self, row):
+        """Whether ``row`` is affected: a true reason (any cheap value describe() reads), or
+        a false one. Must not query."""
+        raise NotImplementedError
+
+    def describe(self, row, reason) -> str:
+        """The finding's detail for an affected row (its reason from judge())."""
         raise NotImplementedError
 
     def affected(self, row, detail) -> Affected:
