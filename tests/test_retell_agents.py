@@ -247,3 +247,22 @@ def test_the_demo_data_shows_an_unregistered_agent():
         )
     ]
     assert get_fix("register-agents").plan().writes[0].after["company_id"] == 1
+
+
+def test_an_empty_or_odd_agent_id_in_a_retell_integration_is_no_agent():
+    """The integration form saves an empty agent id as JSON null: no agent is expected (on
+    MariaDB JSON_UNQUOTE would read it as the text "null"); an id with spaces around is
+    expected trimmed."""
+    from audit_app.checks.agents import expected_agents, wanted_agents
+    from tests import audit_rows as r
+
+    empty = r.company("Ohne Agent")
+    r.integration(empty, "retell", config={"agent_id": None}, is_active=True, status="active")
+    r.integration(empty, "retell", config={"other": "x"}, is_active=True, status="active")
+    spaced = r.company("Mit Leerzeichen")
+    r.integration(spaced, "retell", config={"agent_id": "  agent_x  "}, is_active=True,
+                  status="active")  # fmt: skip
+    assert [(row[1], row[2]) for row in expected_agents()] == [("Mit Leerzeichen", "agent_x")]
+    assert empty.pk not in wanted_agents()
+    rows = get_check("AUD-AGT-001").find()
+    assert [(row.pk, "agent_x" in row.detail) for row in rows] == [(spaced.pk, True)]

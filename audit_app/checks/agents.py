@@ -62,6 +62,9 @@ def expected_agents():
         Integration.objects.active()
         .filter(provider=RETELL.provider, company__deleted_at__isnull=True)
         .filter(company__isnull=False)
+        # A JSON null (the form saves an empty agent id so) is no agent; MariaDB's
+        # JSON_UNQUOTE would turn it into the text "null".
+        .exclude(**{f"config__{CONFIG_AGENT_ID}": None})
         .annotate(agent=Trim(KT(f"config__{CONFIG_AGENT_ID}")))
     )
     return (

@@ -6,13 +6,14 @@ coverage). They used to share one list of all numbers, held for the whole audit 
 40,000 numbers). Now the numbers are streamed once (audit_app/streaming.py), each row is judged
 by every number check on the way, and each check keeps its count and only the rows of the page
 asked for (a Tally). The one rule that compares numbers with each other, AUD-PHN-003 (the same
-E.164 form twice), keeps two bitmaps of fixed size (form hashes seen once, seen twice) and 8
-bytes per form (its bit and the row's position, in arrays); when forms collide the numbers are
-streamed a second time and only the rows involved are parsed and compared.
+E.164 form twice), keeps two bitmaps of fixed size (form hashes seen once, seen twice) and 12
+bytes per form (its bit and a hash of the row's id, in arrays); when forms collide the numbers
+are streamed a second time and only the rows involved are parsed and compared.
 """
 
 from array import array
 from collections import defaultdict
+from contextlib import closing
 
 from audit_app.checks.common import (
     NUMBER_COLUMNS,
@@ -38,7 +39,7 @@ class NumberPass(RowPass):
     def observe(self, result: PassResult, position: int, row) -> None:
         if "forms" not in result.extra:
             result.extra.update(forms=FormBits(), routable=set())
-        result.extra["forms"].add(position, _forms(row))
+        result.extra["forms"].add(row.id, _forms(row))
         if _routable(row):
             result.extra["routable"].add(row.company_id)
 
@@ -50,8 +51,9 @@ class NumberPass(RowPass):
         for check in self.checks():
             if check.after_pass:
                 tally = result.tallies[check.id]
-                for row, detail in check.findings(stream_number_rows(only=involved)):
-                    tally.add(lambda: number_row(row, detail))  # noqa: B023 (called at once)
+                with closing(stream_number_rows(only=involved)) as rows:
+                    for row, detail in check.findings(rows):
+                        tally.add(lambda: number_row(row, detail))  # noqa: B023 (called at once)
 
 
 NUMBERS = NumberPass()
@@ -76,8 +78,8 @@ def routable_companies() -> set:
 def stream_number_rows(only: set[int] | None = None):
     """The numbers of live companies and those without a company (NUMBER_OF_LIVE_COMPANY), by
     number and id, each as a NumberRow with its company's and branch's names (one statement,
-    read as used). ``only``: the rows at these positions of the stream, no others (none when
-    it is empty)."""
+    read as used). ``only``: the rows whose key hashes to one of these (FormBits.key), no others
+    (none when it is empty): a second read finds the same rows whatever was written between."""
     if only is not None and not only:
         return
     from integrations_app.models import PhoneNumber
@@ -87,8 +89,8 @@ def stream_number_rows(only: set[int] | None = None):
         .order_by("number", "id")
         .values_list(*NUMBER_COLUMNS, *JOINED)
     )
-    for position, values in enumerate(stream(rows)):
-        if only is None or position in only:
+    for values in stream(rows):
+        if only is None or FormBits.key(values[0]) in only:
             yield NumberRow._make((*values, *number_facts(values[1], values[2])))
 
 
@@ -119,20 +121,25 @@ def _routable(row: NumberRow) -> bool:
 
 
 class FormBits:
-    """Which numbers share a form, in memory of fixed size but 8 bytes per form: each form's
+    """Which numbers share a form, in memory of fixed size but 12 bytes per form: each form's
     hash as a bit of two bitmaps (seen once, seen twice) and, per form, its bit and its row's
-    position. A bit seen twice marks its rows as candidates; two different forms on one bit
-    (about 1 % of the forms at 40,000 numbers) only add candidates, which findings() compares
-    by their real forms."""
+    key (a 64-bit hash of the number's id). A bit seen twice marks its rows as candidates; two
+    different forms on one bit (about 1 % of the forms at 40,000 numbers), or two ids on one
+    hash, only add candidates, which findings() compares by their real forms."""
 
     BITS = 1 << 23  # 1 MiB per bitmap
 
     def __init__(self):
         self.once = bytearray(self.BITS // 8)
         self.twice = bytearray(self.BITS // 8)
-        self.bits, self.positions = array("l"), array("l")
+        self.bits, self.keys = array("I"), array("q")
 
-    def add(self, position: int, forms) -> None:
+    @staticmethod
+    def key(pk) -> int:
+        return hash(pk)
+
+    def add(self, pk, forms) -> None:
+        key = self.key(pk)
         for form in forms:
             bit = hash(form) & (self.BITS - 1)
             byte, mask = bit >> 3, 1 << (bit & 7)
@@ -141,14 +148,14 @@ class FormBits:
             else:
                 self.once[byte] |= mask
             self.bits.append(bit)
-            self.positions.append(position)
+            self.keys.append(key)
 
     def colliding(self) -> set[int]:
-        """The positions of the rows with a form whose bit was seen twice."""
+        """The keys of the rows with a form whose bit was seen twice."""
         twice = self.twice
         return {
-            position
-            for bit, position in zip(self.bits, self.positions, strict=True)
+            key
+            for bit, key in zip(self.bits, self.keys, strict=True)
             if twice[bit >> 3] & (1 << (bit & 7))
         }
 

@@ -9,6 +9,7 @@ count and only the rows of the page asked for (a Tally). Nothing the size of the
 The numbers (number_pass.py) and the agents the companies expect (agents.py) are such passes.
 """
 
+from contextlib import closing
 from dataclasses import dataclass, field
 
 from audit_app.registry import Affected, Check, all_checks, shared
@@ -71,7 +72,13 @@ class RowPass:
     def _read(self, offset: int, limit: int | None) -> PassResult:
         checks = [c for c in self.checks() if not c.after_pass]
         result = PassResult(tallies={c.id: Tally(offset, limit) for c in self.checks()})
-        for position, row in enumerate(self.rows()):
+        with closing(self.rows()) as rows:  # the stream ends here, whatever happens in the loop
+            self._judge(result, checks, rows)
+        self.finish(result)
+        return result
+
+    def _judge(self, result: PassResult, checks, rows) -> None:
+        for position, row in enumerate(rows):
             for check in checks:
                 reason = check.judge(row)
                 if reason:  # worded only for the rows kept (most are only counted)
@@ -79,8 +86,6 @@ class RowPass:
                         lambda: check.affected(row, check.describe(row, reason))  # noqa: B023 (called at once)
                     )
             self.observe(result, position, row)
-        self.finish(result)
-        return result
 
 
 class PassCheck(Check):
@@ -105,7 +110,7 @@ class PassCheck(Check):
 
     def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
         tally = self.row_pass.run((offset, limit)).tallies[self.id]
-        return tally.total, tally.rows
+        return tally.total, list(tally.rows)  # the run's cache stays as it is
 
     def each(self):
         return iter(self.row_pass.run((0, None)).tallies[self.id].rows)

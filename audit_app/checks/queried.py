@@ -10,6 +10,7 @@ query for the lists that want every row (snapshots, exports).
 """
 
 from collections.abc import Iterator
+from contextlib import closing
 
 from django.db.models import Count, Window
 
@@ -36,14 +37,15 @@ class QueryCheck(Check):
         return [self.finding(row) for row in rows]
 
     def each(self) -> Iterator[Affected]:
-        for row in stream(self.affected()):
-            yield self.finding(row)
+        with closing(stream(self.affected())) as rows:  # closed even if each() is abandoned
+            for row in rows:
+                yield self.finding(row)
 
     def count_and_page(self, limit: int, offset: int = 0) -> tuple[int, list[Affected]]:
         affected = self.affected()
         if not limit:
             return affected.count(), []
-        page = list(affected.annotate(**{_TOTAL: Window(Count("pk"))})[offset : offset + limit])
+        page = list(affected.annotate(**{_TOTAL: Window(Count("*"))})[offset : offset + limit])
         if not page:
             return (affected.count() if offset else 0), []
         return page[0][_TOTAL], self.findings(page)
