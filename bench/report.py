@@ -41,32 +41,6 @@ REASONS = {
     "audit with it. With it the sum still exceeds 2 x 2 s on 2 cores; with the database on a "
     "host of its own (as in production) the console's ~1.4 s and the server's part run side by "
     "side instead.",
-    "audit-index": "Full audit with the index the gateway would need (on the full-size copy)",
-    "dashboard": "Readiness dashboard",
-    "pages": "Admin pages (every gateway changelist: first page, a search, a filter; a change "
-    "page and the add pages per model)",
-    "import": "Phone import of 20,000 rows",
-    "rotation": "`rotate_gateway_key` on the scaled data",
-    "connections": "Bulk connection test of all integrations (fake provider, 200 ms latency)",
-    "memory": "Memory stays flat (issue 13, point 5)",
-    "load": "Under load (issue 13, point 6)",
-}
-ORDER = tuple(TITLES)
-
-# Why a target is missed, shown under a section with a missed figure. Hand-written from what
-# was measured (bench/README.md has the details); keep them true when the code changes.
-REASONS = {
-    "audit": "Queries within the target (about 40 on all connections, the same at every size); "
-    "every check counts all its rows and keeps the first page; the checks run in three threads "
-    "and each table is one streamed pass. What is left is CPU, not the query shapes: the notes "
-    "give each run's CPU seconds, the console's and the MariaDB server's, and on 2 cores no run "
-    "can take less than their sum / 2. Most of the server's part is AUD-CUS-001, which reads all "
-    "1,000,000 calls because `calls.deleted_at` is in no index: the gateway would need "
-    "`calls (customer_id, deleted_at, start_timestamp)` in place of its duplicate "
-    "`idx_calls_customer_id` (`calls` is at MySQL's 64 indexes); the next section measures the "
-    "audit with it. Below 2 s on this machine it would also need fewer than ~2 s of the "
-    "console's Python (31,450 stored secrets opened, 40,000 numbers parsed per run) or more "
-    "cores.",
     "audit-index": "See the section above: the index takes AUD-CUS-001's full read of `calls` "
     "away; what remains is the CPU of the console and of the other queries on 2 cores.",
     "dashboard": "Above AUDIT_DASHBOARD_LIVE_ROWS the page shows the latest audit snapshot "
