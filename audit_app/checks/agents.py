@@ -16,8 +16,8 @@ from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
     APP,
-    BRANCH_ADMIN,
     NUMBER_OF_LIVE_COMPANY,
+    branch_row,
     company_row,
     is_e164,
     number_row,
@@ -283,13 +283,7 @@ class LocalAgentOfAnotherCompany(Check):
         for row in stream(numbers):
             yield number_row(row, self._detail(row))
         for row in stream(branches):
-            yield Affected(
-                table="branches",
-                pk=row["id"],
-                label=f"{row['name']} ({row['company__name']})",
-                detail=self._detail(row),
-                admin=BRANCH_ADMIN,
-            )
+            yield branch_row(row, self._detail(row))
 
     @staticmethod
     def _detail(row) -> str:

@@ -8,8 +8,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from audit_app.checks.common import (
-    BRANCH_ADMIN,
     STAFF_ADMIN,
+    branch_row,
     company_row,
 )
 from audit_app.checks.number_pass import NumberCheck
@@ -192,13 +192,10 @@ class UnderstaffedBranches(QueryCheck):
         return understaffed_branches(settings.AUDIT_MIN_STAFF_PER_BRANCH)
 
     def finding(self, row) -> Affected:
-        return Affected(
-            table="branches",
-            pk=row["id"],
-            label=f"{row['name']} ({row['company__name']})",
-            detail=_("%(count)d staff, minimum %(minimum)d")
+        return branch_row(
+            row,
+            _("%(count)d staff, minimum %(minimum)d")
             % {"count": row["staff_count"], "minimum": settings.AUDIT_MIN_STAFF_PER_BRANCH},
-            admin=BRANCH_ADMIN,
         )
 
 

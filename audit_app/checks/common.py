@@ -170,6 +170,16 @@ def number_row(row: dict, detail: str) -> Affected:
     )
 
 
+def branch_row(row: dict, detail: str) -> Affected:
+    return Affected(
+        table="branches",
+        pk=row["id"],
+        label=f"{row['name']} ({row['company__name']})",
+        detail=detail,
+        admin=BRANCH_ADMIN,
+    )
+
+
 def company_row(row: dict, detail: str) -> Affected:
     return Affected(
         table="companies", pk=row["id"], label=row["name"], detail=detail, admin=COMPANY_ADMIN

@@ -10,7 +10,12 @@ from django.db.models import Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.checks.common import BRANCH_ADMIN, INTEGRATION_ADMIN, column_named, company_row
+from audit_app.checks.common import (
+    INTEGRATION_ADMIN,
+    branch_row,
+    column_named,
+    company_row,
+)
 from audit_app.registry import Affected, Category, Check, Severity, register
 from audit_app.streaming import stream
 from integrations_app.crypto.fingerprint import fingerprint
@@ -68,16 +73,13 @@ class PlainTextSecretColumns(Check):
             .order_by("company__name", "name", "id")
             .values("id", "name", "company__name", "calcom_api_key")
         ):
-            yield Affected(
-                table="branches",
-                pk=row["id"],
-                label=f"{row['name']} ({row['company__name']})",
-                detail=_("%(column)s holds a key in plain text (%(fp)s)")
+            yield branch_row(
+                row,
+                _("%(column)s holds a key in plain text (%(fp)s)")
                 % {
                     "column": column_named("branches", "calcom_api_key"),
                     "fp": fingerprint(row["calcom_api_key"]),
                 },
-                admin=BRANCH_ADMIN,
             )
 
 
