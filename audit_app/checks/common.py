@@ -11,6 +11,7 @@ from functools import lru_cache
 
 from django.db.models import Q
 from django.utils.text import capfirst
+from django.utils.translation import gettext as _
 
 from audit_app.registry import Affected
 from integrations_app import phone
@@ -177,6 +178,20 @@ def branch_row(row: dict, detail: str) -> Affected:
         label=f"{row['name']} ({row['company__name']})",
         detail=detail,
         admin=BRANCH_ADMIN,
+    )
+
+
+def integration_row(row: dict, detail: str) -> Affected:
+    """An integration's finding, titled "Cal.com · <company>" (integration_title)."""
+    from integrations_app.models.integrations import integration_title
+
+    company = row.get("company__name") or _("no company")
+    return Affected(
+        table="integrations",
+        pk=row["id"],
+        label=integration_title(row["provider"], row["name"], company),
+        detail=detail,
+        admin=INTEGRATION_ADMIN,
     )
 
 

@@ -12,7 +12,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.checks.common import INTEGRATION_ADMIN, active_integrations, company_row
+from audit_app.checks.common import active_integrations, company_row, integration_row
 from audit_app.checks.queried import QueryCheck
 from audit_app.registry import Affected, Category, Check, CheckUnavailable, Severity, register
 from audit_app.streaming import stream
@@ -20,7 +20,6 @@ from integrations_app.crypto.encrypter import Encrypter
 from integrations_app.crypto.errors import GatewayKeyError
 from integrations_app.integration_kinds import CALCOM, RETELL
 from integrations_app.models import Company, Integration
-from integrations_app.models.integrations import integration_title
 
 # Integrations of live companies, and those without a company (they have no soft delete).
 INTEGRATION_OF_LIVE_COMPANY = Q(company__isnull=True) | Q(company__deleted_at__isnull=True)
@@ -150,7 +149,7 @@ class RejectedIntegrationRows(Check):
             if row["status"] not in Integration.STATUSES:
                 problems.append(_("status %(status)r is not known") % {"status": row["status"]})
             if problems:
-                yield _integration_row(row, "; ".join(str(p) for p in problems))
+                yield integration_row(row, "; ".join(str(p) for p in problems))
 
 
 def _is_uuid(value) -> bool:
@@ -159,14 +158,3 @@ def _is_uuid(value) -> bool:
     except ValueError:
         return False
     return len(str(value)) == 36
-
-
-def _integration_row(row: dict, detail: str) -> Affected:
-    company = row.get("company__name") or _("no company")
-    return Affected(
-        table="integrations",
-        pk=row["id"],
-        label=integration_title(row["provider"], row["name"], company),
-        detail=detail,
-        admin=INTEGRATION_ADMIN,
-    )

@@ -13,12 +13,11 @@ from collections.abc import Iterator
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from audit_app.checks.common import COMPANY_ADMIN, INTEGRATION_ADMIN, column_named
+from audit_app.checks.common import column_named, company_row, integration_row
 from audit_app.checks.key_scan import HELD_IN, WRONG_FORMAT, key_scan
 from audit_app.registry import Affected, Category, Check, Severity, register
 from integrations_app.crypto.errors import REASONS
 from integrations_app.crypto.fingerprint import fingerprint_of
-from integrations_app.models.integrations import integration_title
 
 
 @register
@@ -53,7 +52,7 @@ class UnreadableKeys(Check):
                 for column, problem in problems
             )
             if table == "companies":
-                yield Affected(table=table, pk=pk, label=title, detail=detail, admin=COMPANY_ADMIN)
+                yield company_row({"id": pk, "name": title}, detail)
             else:
                 yield _integration_row(pk, title, detail)
 
@@ -67,12 +66,8 @@ def _problem(problem: str) -> str:
 
 def _integration_row(pk, title: tuple, detail: str) -> Affected:
     provider, name, company = title
-    return Affected(
-        table="integrations",
-        pk=pk,
-        label=integration_title(provider, name, company or _("no company")),
-        detail=detail,
-        admin=INTEGRATION_ADMIN,
+    return integration_row(
+        {"id": pk, "provider": provider, "name": name, "company__name": company}, detail
     )
 
 
@@ -150,9 +145,7 @@ class SharedKeys(Check):
                     "columns": ", ".join(sorted(_named(HELD_IN[p], "companies") for p in places)),
                     "others": others,
                 }
-                yield Affected(
-                    table="companies", pk=company_id, label=name, detail=detail, admin=COMPANY_ADMIN
-                )
+                yield company_row({"id": company_id, "name": name}, detail)
 
 
 def _named(column: str, row_table: str) -> str:
