@@ -299,3 +299,11 @@ def test_text_output_writes_decimals_as_the_language_does(demo):
         _code, text = audit()
     assert "0 von 13 (0,0 %)" in text and "(30,8 %)" in text
     assert "0.0 %" not in text and "30.8 %" not in text
+
+
+@pytest.mark.parametrize("rows", ["-1", "abc", "1e3", "99999999999"])
+def test_a_bad_row_count_is_refused_in_words(rows):
+    with translation.override("de"), pytest.raises(CommandError) as refused:
+        call_command("audit", "--rows", rows, stdout=StringIO())
+    assert f"„{rows}“ ist keine Zeilenzahl" in str(refused.value)
+    assert "_row_limit" not in str(refused.value)

@@ -9,6 +9,7 @@ service as the dashboard's button: the preview first, a confirmation ("yes"/"ja"
 then the write, recorded as one operation of the change store with the reason.
 """
 
+import argparse
 import json
 import sys
 
@@ -39,10 +40,12 @@ JSON_ROWS = 200
 
 
 def _row_limit(value: str) -> int:
-    number = int(value)
-    if number < 0:
-        raise ValueError(value)
-    return number
+    text = value.strip()
+    if not (text.isascii() and text.isdigit() and len(text) < 10):
+        raise argparse.ArgumentTypeError(
+            _("“%(value)s” is not a number of rows (a whole number, 0 or more).") % {"value": value}
+        )
+    return int(text)
 
 
 class Command(BaseCommand):
