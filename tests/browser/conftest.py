@@ -18,6 +18,7 @@ import re
 import shutil
 from contextlib import contextmanager, suppress
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.contrib.auth.models import Group, User
@@ -209,7 +210,14 @@ class Browsing:
         change pages) by typing the start of it and clicking the result, as a person does."""
         page = self.page
         page.locator(f"{select} + .select2 .select2-selection").click()
-        page.locator(".select2-search__field").fill(label[:9])
+        # select2 searches a moment after the typing: wait for that answer before choosing,
+        # or it arrives while the test goes on (on the test's SQLite beside a write: "table is
+        # locked"); a person waits for the list too.
+        term = label[:9]
+        with page.expect_response(
+            lambda response: "/autocomplete/" in response.url and quote(term) in response.url
+        ):
+            page.locator(".select2-search__field").fill(term)
         page.locator(".select2-results__option", has_text=label).first.click()
 
     def login(self, username: str) -> None:
